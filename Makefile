@@ -1,0 +1,55 @@
+# The two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-dev run test test-sqlite test-postgres lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when the project's metadata changed.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/closeloop migrate --noinput
+	$(BIN)/closeloop demo
+	$(BIN)/closeloop run --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite; again on PostgreSQL when CLOSELOOP_TEST_POSTGRES names a server.
+test: install-dev
+	$(BIN)/ruff check src tests bench
+	CLOSELOOP_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -n "$$CLOSELOOP_TEST_POSTGRES" ]; then \
+		echo "== the same suite on PostgreSQL =="; \
+		CLOSELOOP_TEST_DB=postgres $(BIN)/pytest $(PYTEST_ARGS); \
+	else \
+		echo "CLOSELOOP_TEST_POSTGRES is not set: the PostgreSQL pass was skipped"; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: install-dev
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: install-dev
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

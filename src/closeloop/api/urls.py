@@ -1,0 +1,5 @@
+from django.urls import path
+
+from closeloop.api.app import api
+
+urlpatterns = [path("", api.urls)]

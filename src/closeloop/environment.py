@@ -1,0 +1,161 @@
+"""Parse closeloop's environment once, with errors that name the variable.
+
+Kept free of Django so it can be tested as plain functions and so settings.py
+stays a thin list of assignments.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import dj_database_url
+
+
+class BadEnvironment(ValueError):
+    """A variable has a value closeloop cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class EmailServer:
+    host: str
+    port: int
+    username: str
+    password: str
+    use_tls: bool
+    use_ssl: bool
+
+
+@dataclass(frozen=True)
+class Environment:
+    home: Path
+    database: dict[str, Any]
+    site_url: str
+    email: EmailServer | None
+    sms_url: str | None
+    default_from_email: str
+    secret_key: str
+    debug: bool
+
+
+def parse_database_url(url: str) -> dict[str, Any]:
+    """Django DATABASES entry for `url`; SQLite gets WAL, a busy timeout and IMMEDIATE writes."""
+    scheme = urlsplit(url).scheme
+    if scheme not in ("sqlite", "postgres", "postgresql", "pgsql"):
+        raise BadEnvironment(
+            f"DATABASE_URL: unsupported scheme {scheme!r}; use sqlite:///PATH or postgres://user:pass@host:port/db"
+        )
+    try:
+        config = dj_database_url.parse(url)
+    except Exception as exc:  # the library raises several types for one cause: a bad URL
+        raise BadEnvironment(f"DATABASE_URL: {exc}") from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        if not config.get("NAME") or config["NAME"] == ":memory:":
+            raise BadEnvironment("DATABASE_URL: a SQLite URL needs a file path, e.g. sqlite:////var/closeloop.db")
+        config["OPTIONS"] = {
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue on
+            # busy_timeout instead of failing with "database is locked" mid-transaction.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+    else:
+        if not config.get("NAME"):
+            raise BadEnvironment("DATABASE_URL: a PostgreSQL URL needs a database name after the last /")
+        config["CONN_MAX_AGE"] = 60
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def parse_email_url(url: str) -> EmailServer:
+    """`smtp://host:port`, `smtp+tls://user:pass@host:587` or `smtp+ssl://...`."""
+    parts = urlsplit(url)
+    defaults = {"smtp": 25, "smtp+tls": 587, "smtp+ssl": 465}
+    if parts.scheme not in defaults:
+        raise BadEnvironment(f"EMAIL_URL: unsupported scheme {parts.scheme!r}; use smtp://, smtp+tls:// or smtp+ssl://")
+    if not parts.hostname:
+        raise BadEnvironment("EMAIL_URL: the URL has no host, e.g. smtp://mail.example.com:25")
+    try:
+        port = parts.port or defaults[parts.scheme]
+    except ValueError as exc:
+        raise BadEnvironment(f"EMAIL_URL: bad port ({exc})") from exc
+    return EmailServer(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_tls=parts.scheme == "smtp+tls",
+        use_ssl=parts.scheme == "smtp+ssl",
+    )
+
+
+def parse_site_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadEnvironment(f"SITE_URL: {url!r} is not an absolute http(s) URL, e.g. https://closeloop.example.com")
+    return url.rstrip("/")
+
+
+def parse_sms_url(url: str) -> str:
+    if "://" not in url:
+        raise BadEnvironment(f"SMS_URL: {url!r} is not an Apprise URL, e.g. json://host:port/sms/{{phone}}")
+    if "{phone}" not in url:
+        raise BadEnvironment("SMS_URL: the URL must contain {phone} where the recipient's number goes")
+    return url
+
+
+def parse_from_email(value: str) -> str:
+    if "@" not in value:
+        raise BadEnvironment(f"DEFAULT_FROM_EMAIL: {value!r} is not an email address")
+    return value
+
+
+def load_secret_key(home: Path) -> str:
+    """The key stored in the home folder, generated on first use so restarts keep sessions valid."""
+    path = home / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_urlsafe(50)
+    home.mkdir(parents=True, exist_ok=True)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise BadEnvironment(f"{name}: {value!r} is not a boolean (use true or false)")
+
+
+def load(environ: dict[str, str], cwd: Path) -> Environment:
+    """Read every closeloop variable from `environ`; raise on the first bad one."""
+    home = Path(environ.get("CLOSELOOP_HOME") or cwd / "var").expanduser()
+    if home.exists() and not home.is_dir():
+        raise BadEnvironment(f"CLOSELOOP_HOME: {home} exists and is not a folder")
+    home = home.resolve()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadEnvironment(f"CLOSELOOP_HOME: cannot create {home} ({exc.strerror})") from exc
+    database_url = environ.get("DATABASE_URL") or f"sqlite:///{home / 'closeloop.sqlite3'}"
+    email_url = environ.get("EMAIL_URL")
+    sms_url = environ.get("SMS_URL")
+    return Environment(
+        home=home,
+        database=parse_database_url(database_url),
+        site_url=parse_site_url(environ.get("SITE_URL") or "http://127.0.0.1:8000"),
+        email=parse_email_url(email_url) if email_url else None,
+        sms_url=parse_sms_url(sms_url) if sms_url else None,
+        default_from_email=parse_from_email(environ.get("DEFAULT_FROM_EMAIL") or "closeloop@localhost"),
+        secret_key=environ.get("SECRET_KEY") or load_secret_key(home),
+        debug=parse_bool("CLOSELOOP_DEBUG", environ.get("CLOSELOOP_DEBUG", "")),
+    )

@@ -1,0 +1,117 @@
+"""Surveys, their questions, customers and the responses they give."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from closeloop.org.models import Person, Unit
+
+
+class Survey(models.Model):
+    key = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    overall = models.CharField(max_length=100, blank=True, help_text="Key of the overall-score question")
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True, help_text="False once removed from the configuration")
+
+    class Meta:
+        ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(models.Model):
+    class Type(models.TextChoices):
+        SCALE = "scale"
+        NPS = "nps"
+        YES_NO = "yes_no"
+        CHOICE = "choice"
+        MULTI_CHOICE = "multi_choice"
+        TEXT = "text"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    key = models.CharField(max_length=100)
+    type = models.CharField(max_length=20, choices=Type.choices)
+    label = models.CharField(max_length=500, blank=True)
+    min = models.FloatField(null=True, blank=True)
+    max = models.FloatField(null=True, blank=True)
+    options = models.JSONField(default=list, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["survey", "position"]
+        constraints = [models.UniqueConstraint(fields=["survey", "key"], name="question_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.survey.key}.{self.key}"
+
+
+class Customer(models.Model):
+    """A customer, upserted by the id the survey tool gives."""
+
+    external_id = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    tier = models.CharField(max_length=50, blank=True)
+    contact_ok = models.BooleanField(default=False)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class Response(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid"
+        INVALID = "invalid"
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    external_id = models.CharField(max_length=200)
+    source = models.CharField(max_length=100, default="api")
+    submitted_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    # When the response became valid (arrival, or the fix of an invalid one): SLAs count from here.
+    valid_since = models.DateTimeField(null=True, blank=True)
+    # What the sender said, kept verbatim so an invalid code can be seen and fixed.
+    unit_code = models.CharField(max_length=100, blank=True)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="responses")
+    segment = models.CharField(max_length=100, blank=True)
+    agent_code = models.CharField(max_length=100, blank=True)
+    agent = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ticket = models.CharField(max_length=200, blank=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="responses")
+    answers = models.JSONField(default=dict)
+    interviewer_notes = models.TextField(blank=True)
+    interviewer_flag = models.BooleanField(default=False)
+    audio_url = models.URLField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    problems = models.JSONField(default=list, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+    # The overall score (from the survey's `overall` question) and whether it is at or
+    # below the recovery threshold: denormalised so the recovery filters are indexed queries.
+    overall = models.FloatField(null=True, blank=True)
+    needs_recovery = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "external_id"], name="response_unique_external_id"),
+        ]
+        indexes = [
+            models.Index(fields=["survey", "ticket"]),
+            models.Index(fields=["unit", "submitted_at"]),
+            models.Index(fields=["submitted_at"]),
+            models.Index(fields=["needs_recovery", "submitted_at"]),
+            models.Index(fields=["customer", "submitted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.key}/{self.external_id}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_by_id is None

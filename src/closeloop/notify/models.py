@@ -1,0 +1,69 @@
+"""The outbox: one Delivery row per message, claimed and sent by the worker."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from closeloop.alerts.models import Alert
+from closeloop.org.models import Person
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    # What the message is about; `topic` also covers messages without an alert
+    # (case events, digests, follow-ups), whose rows are linked through `ref`.
+    topic = models.CharField(max_length=30, default="alert")
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    ref = models.CharField(max_length=100, blank=True, db_index=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    channel = models.CharField(max_length=30)
+    address = models.CharField(max_length=1000, blank=True, help_text="Email, phone, URL or endpoint key")
+    subject = models.CharField(max_length=500, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # The worker's query: only rows that can still be sent are in this index.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="delivery_due",
+            ),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address} ({self.status})"
+
+
+class WebhookEndpoint(models.Model):
+    """An HTTP endpoint that receives alerts as signed JSON (Standard Webhooks)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=1000)
+    secret = models.CharField(max_length=200, help_text="whsec_ + base64, as Standard Webhooks defines")
+    kinds = models.JSONField(default=list, blank=True, help_text="Alert kinds sent; empty: all")
+    units = models.JSONField(default=list, blank=True, help_text="Unit codes (with subtrees); empty: all")
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,150 @@
+"""The organisation: a tree of units, the people in it and their roles.
+
+Rows here are written by `closeloop config apply` (closeloop.org.config) and keyed by
+the stable ids of the configuration file (`Unit.code`, `Person.key`, ...).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+class Organization(models.Model):
+    """The single organisation this instance serves (one row, pk=1)."""
+
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    ticket_url = models.CharField(max_length=500, blank=True, help_text="Pattern with {ticket}")
+    recovery_threshold = models.FloatField(default=6)
+    # How far back an earlier recovery alert makes a new one a repeat failure.
+    repeat_window = models.DurationField(default=timedelta(days=90))
+    follow_up_after = models.DurationField(null=True, blank=True)
+    follow_up_survey = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> Organization:
+        """The configured organisation, or an unsaved default before any config is applied."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1, name="closeloop")
+
+    def ticket_link(self, ticket: str) -> str:
+        if not (self.ticket_url and ticket):
+            return ""
+        from urllib.parse import quote
+
+        return self.ticket_url.replace("{ticket}", quote(ticket, safe=""))
+
+
+class Calendar(models.Model):
+    """Business hours used to count SLA goals in working time."""
+
+    key = models.CharField(max_length=100, unique=True)
+    days = models.JSONField(default=list, help_text="Weekday names: mon..sun")
+    start = models.TimeField()
+    end = models.TimeField()
+    holidays = models.CharField(max_length=20, blank=True, help_text="Country code for public holidays")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Unit(models.Model):
+    """A node of the organisation tree (company, region, store, support group...)."""
+
+    code = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Materialised path "/ROOT/CHILD/" so a subtree is one indexed prefix query.
+    path = models.CharField(max_length=1000, db_index=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+    time_zone = models.CharField(max_length=64, blank=True, help_text="Empty: inherited")
+    calendar = models.ForeignKey(Calendar, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+    def ancestors(self) -> list[Unit]:
+        """From the parent up to the root."""
+        codes = [c for c in self.path.strip("/").split("/")][:-1]
+        by_code = {u.code: u for u in Unit.objects.filter(code__in=codes)}
+        return [by_code[c] for c in reversed(codes) if c in by_code]
+
+    def effective_time_zone(self) -> str:
+        if self.time_zone:
+            return self.time_zone
+        for unit in self.ancestors():
+            if unit.time_zone:
+                return unit.time_zone
+        return Organization.current().time_zone
+
+    def effective_calendar(self) -> Calendar | None:
+        if self.calendar_id:
+            return self.calendar
+        for unit in self.ancestors():
+            if unit.calendar_id:
+                return unit.calendar
+        return None
+
+    def subtree(self) -> models.QuerySet[Unit]:
+        return Unit.objects.filter(path__startswith=self.path)
+
+
+class Segment(models.Model):
+    """A customer segment code; when any exist, responses must name one of them."""
+
+    code = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Person(models.Model):
+    key = models.CharField(max_length=100, unique=True, help_text="The id in the configuration file")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    chat_url = models.CharField(max_length=500, blank=True, help_text="An Apprise URL, e.g. Slack or Teams")
+    login = models.BooleanField(default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    active = models.BooleanField(default=True, help_text="False once removed from the configuration")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    class Kind(models.TextChoices):
+        LEAD = "lead"
+        ALSO_ALERT = "also_alert"
+        MEMBER = "member"
+        ADMIN = "admin"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="roles")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=20, choices=Kind.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "unit", "role"], name="role_unique")]
+        indexes = [models.Index(fields=["unit", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.person.key} {self.role} of {self.unit.code}"

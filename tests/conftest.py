@@ -1,0 +1,29 @@
+"""Shared fixtures and the rules for PostgreSQL-only and browser tests."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = os.environ.get("CLOSELOOP_TEST_DB") == "postgres"
+    postgres_pass_follows = bool(os.environ.get("CLOSELOOP_TEST_POSTGRES")) and not on_postgres
+    browser = bool(os.environ.get("CLOSELOOP_TEST_BROWSER"))
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            reason = (
+                "runs in the PostgreSQL pass of `make test`"
+                if postgres_pass_follows
+                else "needs PostgreSQL: set CLOSELOOP_TEST_POSTGRES=postgres://user@host:port/db"
+            )
+            item.add_marker(pytest.mark.skip(reason=reason))
+        if "browser" in item.keywords and not browser:
+            item.add_marker(pytest.mark.skip(reason="needs Chromium: set CLOSELOOP_TEST_BROWSER=1"))
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,22 @@
+"""Settings for the test suite: closeloop's own, on SQLite or the PostgreSQL named by the run."""
+
+import os
+import tempfile
+
+os.environ.setdefault("CLOSELOOP_HOME", tempfile.mkdtemp(prefix="closeloop-test-"))
+for name in ("DATABASE_URL", "EMAIL_URL", "SMS_URL"):
+    # The suite configures these per test; a developer's shell must not leak in.
+    os.environ.pop(name, None)
+
+from closeloop.environment import parse_database_url  # noqa: E402
+from closeloop.settings import *  # noqa: E402,F403
+from closeloop.settings import DATABASES  # noqa: E402
+
+if os.environ.get("CLOSELOOP_TEST_DB") == "postgres":
+    url = os.environ.get("CLOSELOOP_TEST_POSTGRES")
+    if not url:
+        raise RuntimeError("CLOSELOOP_TEST_DB=postgres needs CLOSELOOP_TEST_POSTGRES=postgres://...")
+    DATABASES["default"] = parse_database_url(url)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
