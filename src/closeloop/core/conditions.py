@@ -1,0 +1,254 @@
+"""The shape of a rule's condition tree, checked before it is stored.
+
+A tree is `{all: [...]}`, `{any: [...]}`, `{not: condition}` or a leaf:
+
+    {question: K, equals|not_equals|lt|lte|gt|gte: V}   {question: K, in: [V, ...]}
+    {overall: {lte: 5}}        {nps: detractor|passive|promoter}
+    {keywords: [refund, "never again"]}                 {sentiment: {lte: -0.5}}
+    {interviewer_flag: true}   {customer: {tier: Gold}}
+    {segment: X}               {unit: CODE}
+
+`condition_problems` returns every problem as (relative path, message), so the
+configuration loader can prefix the rule's path and the evaluator can reject a
+tree it was handed directly. Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from numbers import Real
+
+COMPARATORS = ("equals", "not_equals", "lt", "lte", "gt", "gte")
+ORDERING = ("lt", "lte", "gt", "gte")
+QUESTION_OPERATORS = (*COMPARATORS, "in")
+BRANCHES = ("all", "any", "not")
+LEAVES = ("question", "overall", "nps", "keywords", "sentiment", "interviewer_flag", "customer", "segment", "unit")
+NPS_GROUPS = ("detractor", "passive", "promoter")
+CUSTOMER_FIELDS = ("tier",)
+NUMERIC_TYPES = frozenset({"scale", "nps"})
+TEXT_TYPES = frozenset({"choice", "multi_choice", "text"})
+
+Problem = tuple[str, str]
+# A question's type, or several when the rule spans surveys that use the key differently.
+QuestionTypes = Mapping[str, str | Collection[str]]
+
+
+def condition_problems(
+    tree: object,
+    questions: QuestionTypes | None,
+    *,
+    units: Collection[str] | None = None,
+    segments: Collection[str] | None = None,
+) -> list[Problem]:
+    """Every problem of the tree, each as (path relative to the tree, message).
+
+    `questions` maps question key -> type (scale, nps, yes_no, choice, multi_choice, text);
+    None skips the question checks. `units` / `segments`, when given, are the known codes.
+    """
+    checker = _Checker(questions, units, segments)
+    checker.condition(tree, "")
+    return checker.problems
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _join(base: str, key: str) -> str:
+    return f"{base}.{key}" if base else key
+
+
+class _Checker:
+    def __init__(
+        self, questions: QuestionTypes | None, units: Collection[str] | None, segments: Collection[str] | None
+    ) -> None:
+        self.questions = questions
+        self.units = units
+        self.segments = segments
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append((path, message))
+
+    def condition(self, node: object, path: str) -> None:
+        where = path or "when"
+        if not isinstance(node, Mapping):
+            self.add(where, f"a condition must be a mapping such as {{question: K, equals: V}}, not {node!r}")
+            return
+        kinds = [key for key in node if key in BRANCHES or key in LEAVES]
+        if not kinds:
+            unknown = ", ".join(repr(str(key)) for key in node) or "nothing"
+            self.add(where, f"a condition needs one of {', '.join((*BRANCHES, *LEAVES))}; found {unknown}")
+            return
+        if len(kinds) > 1:
+            self.add(where, f"a condition has exactly one of {', '.join(map(str, kinds))}; use all/any to combine")
+            return
+        kind = kinds[0]
+        if kind != "question":
+            for key in node:
+                if key != kind:
+                    self.add(_join(path, str(key)), f"unknown key {str(key)!r} next to {kind!r}")
+        getattr(self, f"leaf_{kind}" if kind in LEAVES else f"branch_{kind}")(node, path)
+
+    def branch_all(self, node: Mapping, path: str) -> None:
+        self._branch_list(node, path, "all")
+
+    def branch_any(self, node: Mapping, path: str) -> None:
+        self._branch_list(node, path, "any")
+
+    def _branch_list(self, node: Mapping, path: str, kind: str) -> None:
+        items = node[kind]
+        here = _join(path, kind)
+        if not isinstance(items, list) or not items:
+            self.add(here, f"{kind} needs a non-empty list of conditions")
+            return
+        for index, item in enumerate(items):
+            self.condition(item, f"{here}[{index}]")
+
+    def branch_not(self, node: Mapping, path: str) -> None:
+        value = node["not"]
+        if isinstance(value, list):
+            self.add(_join(path, "not"), "not takes one condition, not a list (wrap several in all or any)")
+            return
+        self.condition(value, _join(path, "not"))
+
+    def leaf_question(self, node: Mapping, path: str) -> None:
+        key = node["question"]
+        operators = [op for op in node if op in QUESTION_OPERATORS]
+        for extra in node:
+            if extra != "question" and extra not in QUESTION_OPERATORS:
+                self.add(
+                    _join(path, str(extra)), f"unknown key {str(extra)!r}; use one of {', '.join(QUESTION_OPERATORS)}"
+                )
+        if not isinstance(key, str) or not key:
+            self.add(_join(path, "question"), "must be a question key")
+            return
+        types = self._question_types(key, _join(path, "question"))
+        if len(operators) != 1:
+            found = "none" if not operators else ", ".join(operators)
+            self.add(
+                path or "when",
+                f"a question condition needs exactly one of {', '.join(QUESTION_OPERATORS)}; found {found}",
+            )
+            return
+        operator = operators[0]
+        value = node[operator]
+        here = _join(path, operator)
+        if operator == "in":
+            if not isinstance(value, list) or not value:
+                self.add(here, "in needs a non-empty list of values")
+                return
+            for index, item in enumerate(value):
+                self._fits(key, types, "in", item, f"{here}[{index}]")
+            return
+        self._fits(key, types, operator, value, here)
+
+    def _question_types(self, key: str, path: str) -> frozenset[str] | None:
+        if self.questions is None:
+            return None
+        if key not in self.questions:
+            self.add(path, f"unknown question {key!r}")
+            return None
+        found = self.questions[key]
+        return frozenset({found} if isinstance(found, str) else found)
+
+    def _fits(self, key: str, types: frozenset[str] | None, operator: str, value: object, path: str) -> None:
+        if types is None:
+            if value is None or isinstance(value, (list, dict)):
+                self.add(path, f"{value!r} is not a single value")
+            return
+        messages = [_misfit(kind, operator, value) for kind in sorted(types)]
+        if all(messages):
+            self.add(path, f"{value!r} does not fit {key!r}: {'; '.join(m for m in messages if m)}")
+
+    def _comparison(self, node: Mapping, path: str, kind: str, low: float | None, high: float | None) -> None:
+        here = _join(path, kind)
+        value = node[kind]
+        if not isinstance(value, Mapping) or len(value) != 1:
+            self.add(here, f"{kind} needs one comparison such as {{lte: 5}} ({', '.join(COMPARATORS)})")
+            return
+        ((operator, limit),) = value.items()
+        if operator not in COMPARATORS:
+            self.add(
+                _join(here, str(operator)), f"unknown comparison {str(operator)!r}; use one of {', '.join(COMPARATORS)}"
+            )
+            return
+        if not is_number(limit):
+            self.add(_join(here, operator), f"{limit!r} is not a number")
+        elif low is not None and high is not None and not low <= limit <= high:
+            self.add(_join(here, operator), f"{limit!r} is outside {low:g}..{high:g}")
+
+    def leaf_overall(self, node: Mapping, path: str) -> None:
+        self._comparison(node, path, "overall", None, None)
+
+    def leaf_sentiment(self, node: Mapping, path: str) -> None:
+        self._comparison(node, path, "sentiment", -1, 1)
+
+    def leaf_nps(self, node: Mapping, path: str) -> None:
+        value = node["nps"]
+        if value not in NPS_GROUPS:
+            self.add(_join(path, "nps"), f"{value!r} is not one of {', '.join(NPS_GROUPS)}")
+            return
+        if self.questions is not None and not any("nps" in _as_set(t) for t in self.questions.values()):
+            self.add(_join(path, "nps"), "the survey has no nps question")
+
+    def leaf_keywords(self, node: Mapping, path: str) -> None:
+        words = node["keywords"]
+        here = _join(path, "keywords")
+        if not isinstance(words, list) or not words:
+            self.add(here, "keywords needs a non-empty list of words or phrases")
+            return
+        for index, word in enumerate(words):
+            if not isinstance(word, str) or not word.strip():
+                self.add(f"{here}[{index}]", f"{word!r} is not a word or phrase")
+
+    def leaf_interviewer_flag(self, node: Mapping, path: str) -> None:
+        if not isinstance(node["interviewer_flag"], bool):
+            self.add(_join(path, "interviewer_flag"), f"{node['interviewer_flag']!r} is not true or false")
+
+    def leaf_customer(self, node: Mapping, path: str) -> None:
+        value = node["customer"]
+        here = _join(path, "customer")
+        if not isinstance(value, Mapping) or not value:
+            self.add(here, "customer needs a field to match, such as {tier: Gold}")
+            return
+        for field, expected in value.items():
+            if field not in CUSTOMER_FIELDS:
+                self.add(
+                    _join(here, str(field)), f"unknown customer field {str(field)!r}; use {', '.join(CUSTOMER_FIELDS)}"
+                )
+            elif not isinstance(expected, str) or not expected:
+                self.add(_join(here, str(field)), f"{expected!r} is not a text value")
+
+    def leaf_segment(self, node: Mapping, path: str) -> None:
+        self._code(node["segment"], _join(path, "segment"), self.segments, "segment")
+
+    def leaf_unit(self, node: Mapping, path: str) -> None:
+        self._code(node["unit"], _join(path, "unit"), self.units, "unit")
+
+    def _code(self, value: object, path: str, known: Collection[str] | None, what: str) -> None:
+        if not isinstance(value, str) or not value:
+            self.add(path, f"{value!r} is not a {what} code")
+        elif known is not None and value not in known:
+            self.add(path, f"unknown {what} {value!r}")
+
+
+def _as_set(found: str | Collection[str]) -> frozenset[str]:
+    return frozenset({found} if isinstance(found, str) else found)
+
+
+def _misfit(kind: str, operator: str, value: object) -> str:
+    """Why `value` cannot be compared with `operator` to an answer of this type ("" when it can)."""
+    if kind in NUMERIC_TYPES:
+        if not is_number(value):
+            return f"a {kind} question needs a number"
+        if kind == "nps" and not 0 <= value <= 10:  # type: ignore[operator]
+            return "an nps answer is 0..10"
+        return ""
+    if operator in ORDERING:
+        return f"{operator} does not apply to a {kind} question"
+    if kind == "yes_no":
+        return "" if isinstance(value, bool) else "a yes_no question needs true or false"
+    if kind in TEXT_TYPES:
+        return "" if isinstance(value, str) else f"a {kind} question needs text"
+    return f"unknown question type {kind!r}"
