@@ -1,0 +1,228 @@
+"""Free-text analysis for detection rules: normalisation, negation-aware keywords, sentiment.
+
+Keyword matching works on *clauses*: a text is cut at . ! ? ; , : and line breaks, every
+clause is normalised (case, accents, punctuation) and split into word tokens. A keyword
+(one word or a phrase) matches a run of tokens inside one clause. An occurrence does not
+count when a negator ("not", "never", "wasn't", "without", ...) stands at most
+``NEGATION_WINDOW`` tokens before it in the same clause and no "but"/"however" lies in
+between ("not rude" does not hit "rude", "not only slow but rude" does).
+
+Decisions worth knowing (each one is pinned by a test in tests/core/test_text.py):
+
+- Idioms that look negated are negated: "no problem" does not hit the keyword "problem"
+  and "not bad" does not hit "bad". An operator who wants the idiom writes it as the
+  keyword ("no problem"): a keyword that starts with a negator is matched literally.
+- Phrases that only look like negation do not negate: "not only", "not just", "not to
+  mention", "no doubt", "no wonder", "without a doubt", "can't believe", and "never"
+  followed by "so"/"such"/"this" before the keyword ("never been so insulted").
+- Apostrophes are significant inside words ("we'll" is not "well"); curly and straight
+  apostrophes are the same. Spellings without apostrophe ("wasnt", "dont") still negate.
+- Hyphens and other punctuation inside a clause are spaces: "on-hold" hits "on hold",
+  but "e-mail" does not hit "email".
+- Negation wrongly cancels a complaint when the customer negates the keyword itself:
+  "I never got my refund" does not hit "refund". Write "no refund" or "never got" as
+  keywords for that.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+# VADER looks three words back for negation; the same span keeps "was not very rude"
+# negated without letting a "no" at the start of a long sentence swallow its end.
+NEGATION_WINDOW = 3
+
+NEGATORS = frozenset(
+    {
+        "not",
+        "no",
+        "never",
+        "none",
+        "nobody",
+        "noone",
+        "nothing",
+        "nowhere",
+        "neither",
+        "nor",
+        "without",
+        "hardly",
+        "barely",
+        "scarcely",
+        "rarely",
+        "seldom",
+        "cannot",
+        # Contractions typed without the apostrophe.
+        "aint",
+        "arent",
+        "cant",
+        "couldnt",
+        "didnt",
+        "doesnt",
+        "dont",
+        "hadnt",
+        "hasnt",
+        "havent",
+        "isnt",
+        "mightnt",
+        "mustnt",
+        "neednt",
+        "shant",
+        "shouldnt",
+        "wasnt",
+        "werent",
+        "wont",
+        "wouldnt",
+    }
+)
+
+# Words that close the scope of a negation inside a clause: what follows is a new claim.
+SCOPE_BREAKERS = frozenset({"but", "however", "although", "though", "whereas"})
+
+# A negator followed by one of these continuations is an idiom that affirms.
+PSEUDO_NEGATIONS: frozenset[tuple[str, ...]] = frozenset(
+    {
+        ("not", "only"),
+        ("not", "just"),
+        ("not", "to", "mention"),
+        ("not", "surprisingly"),
+        ("no", "doubt"),
+        ("no", "wonder"),
+        ("no", "question"),
+        ("without", "doubt"),
+        ("without", "a", "doubt"),
+        ("can't", "believe"),
+        ("cant", "believe"),
+        ("cannot", "believe"),
+        ("couldn't", "believe"),
+        ("couldnt", "believe"),
+    }
+)
+
+# "never been so rude", "never had such bad service": "never" intensifies here.
+NEVER_INTENSIFIERS = frozenset({"so", "such", "this"})
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
+_EDGE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
+_WHITESPACE = re.compile(r"\s+")
+# Decimal points and thousands separators ("3.5", "1,000") do not end a clause.
+_CLAUSE_END = re.compile(r"(?<!\d)[.,]|[.,](?!\d)|[!?;:\n\r\u2026\u3002\uff01\uff1f]")
+
+Clause = tuple[str, ...]
+
+
+def normalise(text: str) -> str:
+    """Casefold, strip accents, turn punctuation into spaces (apostrophes inside words stay), collapse spaces."""
+    folded = unicodedata.normalize("NFKD", text.casefold().translate(_APOSTROPHES))
+    kept = []
+    for char in folded:
+        category = unicodedata.category(char)
+        if category == "Mn":
+            continue
+        kept.append(char if char == "'" or category[0] in "LN" else " ")
+    joined = unicodedata.normalize("NFC", "".join(kept))
+    return _WHITESPACE.sub(" ", _EDGE_APOSTROPHE.sub(" ", joined)).strip()
+
+
+def tokens(text: str) -> Clause:
+    """The normalised words of one piece of text."""
+    normalised = normalise(text)
+    return tuple(normalised.split(" ")) if normalised else ()
+
+
+def clauses(texts: Sequence[str]) -> tuple[Clause, ...]:
+    """Every non-empty clause of every text, as normalised tokens."""
+    found: list[Clause] = []
+    for text in texts:
+        for piece in _CLAUSE_END.split(text):
+            words = tokens(piece)
+            if words:
+                found.append(words)
+    return tuple(found)
+
+
+def is_negator(token: str) -> bool:
+    return token in NEGATORS or token.endswith("n't")
+
+
+def _negates(clause: Clause, negator_at: int, keyword_at: int) -> bool:
+    if not is_negator(clause[negator_at]):
+        return False
+    following = clause[negator_at:]
+    if any(following[: len(idiom)] == idiom for idiom in PSEUDO_NEGATIONS):
+        return False
+    between = clause[negator_at + 1 : keyword_at]
+    return not (clause[negator_at] == "never" and NEVER_INTENSIFIERS.intersection(between))
+
+
+def is_negated(clause: Clause, start: int) -> bool:
+    """Whether the words starting at ``start`` are negated by what precedes them in the clause."""
+    for position in range(start - 1, max(start - NEGATION_WINDOW, 0) - 1, -1):
+        if clause[position] in SCOPE_BREAKERS:
+            return False
+        if _negates(clause, position, start):
+            return True
+    return False
+
+
+def _occurrences(clause: Clause, phrase: Clause) -> list[int]:
+    width = len(phrase)
+    return [start for start in range(len(clause) - width + 1) if clause[start : start + width] == phrase]
+
+
+def keyword_in_clauses(text_clauses: Sequence[Clause], keyword: str) -> bool:
+    """Whether ``keyword`` occurs un-negated in any clause."""
+    phrase = tokens(keyword)
+    if not phrase:
+        return False
+    literal = is_negator(phrase[0])
+    for clause in text_clauses:
+        for start in _occurrences(clause, phrase):
+            if literal or not is_negated(clause, start):
+                return True
+    return False
+
+
+def find_keywords_in_clauses(text_clauses: Sequence[Clause], keywords: Sequence[str]) -> list[str]:
+    """The keywords (as given, first spelling of each, in the given order) that occur un-negated."""
+    hits: list[str] = []
+    seen: set[Clause] = set()
+    for keyword in keywords:
+        phrase = tokens(keyword)
+        if phrase in seen:
+            continue
+        seen.add(phrase)
+        if keyword_in_clauses(text_clauses, keyword):
+            hits.append(keyword)
+    return hits
+
+
+def find_keywords(texts: Sequence[str], keywords: Sequence[str]) -> list[str]:
+    """The keywords that occur, whole-word and not negated, in any of the texts."""
+    return find_keywords_in_clauses(clauses(texts), keywords)
+
+
+@functools.cache
+def _analyzer() -> SentimentIntensityAnalyzer:
+    # Deferred: building the analyzer reads VADER's lexicon from disk.
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def has_text(texts: Sequence[str]) -> bool:
+    return any(text.strip() for text in texts)
+
+
+def sentiment(texts: Sequence[str]) -> float:
+    """VADER compound score (-1..1) of all texts read together; 0.0 when there is no text."""
+    joined = "\n".join(text.strip() for text in texts if text.strip())
+    if not joined:
+        return 0.0
+    return float(_analyzer().polarity_scores(joined)["compound"])
