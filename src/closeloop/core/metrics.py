@@ -1,0 +1,201 @@
+"""Loop metrics: how well unhappy customers are contacted, helped and kept, overall and per unit.
+
+Facts come in as plain dataclasses (the reports layer queries them), numbers come out. Percentages and
+hours are rounded half-up to one decimal; a figure whose denominator is empty is None, never 0, so a
+report can tell "nobody was contacted" from "there was nobody to contact".
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from closeloop.core.sla import require_aware
+
+RECOVERED = "recovered"
+NOT_RECOVERED = "not_recovered"
+NEVER_CONTACTED = "never_contacted"
+RETENTION_GROUPS = (RECOVERED, NOT_RECOVERED, NEVER_CONTACTED)
+
+_ONE_DECIMAL = Decimal("0.1")
+_MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the metrics need to know about one case; `followup_answer` None means not asked or no answer."""
+
+    unit: str
+    category: str
+    opened_at: datetime
+    due_at: datetime | None = None
+    first_contact_at: datetime | None = None
+    closed_at: datetime | None = None
+    resolution: str | None = None
+    followup_answer: bool | None = None
+    followup_asked: bool = False
+    status_times: Mapping[str, datetime] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("opened_at", "due_at", "first_contact_at", "closed_at"):
+            value = getattr(self, name)
+            if value is not None:
+                require_aware(value, name)
+        for status, value in self.status_times.items():
+            require_aware(value, f"status_times[{status!r}]")
+
+
+@dataclass(frozen=True)
+class UnitActivity:
+    """Response counts of one unit: all valid responses, those needing recovery, one category per alert."""
+
+    unit: str
+    responses: int
+    needing_recovery: int
+    alert_categories: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if self.responses < 0 or self.needing_recovery < 0:
+            raise ValueError(f"counts of unit {self.unit!r} must not be negative")
+
+
+@dataclass(frozen=True)
+class CategoryShare:
+    category: str
+    count: int
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class LoopSummary:
+    """The contract's report summary; `unit` is None for the whole selection, which lists its units."""
+
+    unit: str | None
+    responses: int
+    needing_recovery: int
+    alerts_by_category: tuple[CategoryShare, ...]
+    cases: int
+    contacted_percent: float | None
+    median_hours_to_contact: float | None
+    p90_hours_to_contact: float | None
+    closed_within_goal_percent: float | None
+    resolved_percent: float | None
+    recovered_percent: float | None
+    by_unit: tuple[LoopSummary, ...] = ()
+
+
+def percent(part: int, whole: int) -> float | None:
+    """`part` of `whole` in percent, one decimal rounded half-up; None when `whole` is 0."""
+    if whole == 0:
+        return None
+    return float((Decimal(part) * 100 / Decimal(whole)).quantize(_ONE_DECIMAL, ROUND_HALF_UP))
+
+
+def quantile(values: Sequence[Decimal], q: float) -> Decimal | None:
+    """The q-quantile with linear interpolation between the closest ranks (as spreadsheets' PERCENTILE.INC)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * Decimal(str(q))
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def loop_summary(activity: Sequence[UnitActivity], cases: Sequence[CaseFacts], now: datetime) -> LoopSummary:
+    """Summarise the loop over all of `activity` and `cases`, and per unit (sorted by unit code).
+
+    `now` decides which open cases have already missed their closure goal.
+    """
+    require_aware(now, "now")
+    activity_by_unit: dict[str, list[UnitActivity]] = defaultdict(list)
+    cases_by_unit: dict[str, list[CaseFacts]] = defaultdict(list)
+    for counts in activity:
+        activity_by_unit[counts.unit].append(counts)
+    for case in cases:
+        cases_by_unit[case.unit].append(case)
+    units = sorted(activity_by_unit.keys() | cases_by_unit.keys())
+    by_unit = tuple(_summarise(unit, activity_by_unit[unit], cases_by_unit[unit], now) for unit in units)
+    return replace(_summarise(None, activity, cases, now), by_unit=by_unit)
+
+
+def _summarise(
+    unit: str | None, activity: Sequence[UnitActivity], cases: Sequence[CaseFacts], now: datetime
+) -> LoopSummary:
+    contact_hours = [
+        # A note can predate the case when a replacing response took over an earlier case; that is no delay.
+        max(_hours(case.first_contact_at - case.opened_at), Decimal(0))
+        for case in cases
+        if case.first_contact_at is not None
+    ]
+    closed = [case for case in cases if case.closed_at is not None]
+    # An open case counts against the goal once its due time has passed; before that it is still undecided.
+    judged = [case for case in cases if case.due_at is not None and (case.closed_at is not None or case.due_at <= now)]
+    within_goal = [case for case in judged if case.closed_at is not None and case.closed_at <= case.due_at]
+    asked = [case for case in cases if case.followup_asked]
+    return LoopSummary(
+        unit=unit,
+        responses=sum(counts.responses for counts in activity),
+        needing_recovery=sum(counts.needing_recovery for counts in activity),
+        alerts_by_category=_category_shares(category for counts in activity for category in counts.alert_categories),
+        cases=len(cases),
+        contacted_percent=percent(len(contact_hours), len(cases)),
+        median_hours_to_contact=_one_decimal(quantile(contact_hours, 0.5)),
+        p90_hours_to_contact=_one_decimal(quantile(contact_hours, 0.9)),
+        closed_within_goal_percent=percent(len(within_goal), len(judged)),
+        resolved_percent=percent(sum(case.resolution == "resolved" for case in closed), len(closed)),
+        recovered_percent=percent(sum(case.followup_answer is True for case in asked), len(asked)),
+    )
+
+
+def _category_shares(categories: Iterable[str]) -> tuple[CategoryShare, ...]:
+    counts = Counter(categories)
+    total = sum(counts.values())
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(CategoryShare(category, count, percent(count, total)) for category, count in ordered)
+
+
+def hours_between_statuses(cases: Iterable[CaseFacts], from_status: str, to_status: str) -> float | None:
+    """Median hours from entering `from_status` to entering `to_status`, over cases that did both in order."""
+    durations = [
+        _hours(case.status_times[to_status] - case.status_times[from_status])
+        for case in cases
+        if from_status in case.status_times
+        and to_status in case.status_times
+        and case.status_times[to_status] >= case.status_times[from_status]
+    ]
+    return _one_decimal(quantile(durations, 0.5))
+
+
+def retention_group(case: CaseFacts) -> str:
+    """Which retention group a case's customer belongs to.
+
+    Recovered means the customer said so in the follow-up survey or, when they did not answer it, the case
+    was closed as resolved.
+    """
+    if case.first_contact_at is None:
+        return NEVER_CONTACTED
+    if case.followup_answer is True or (case.followup_answer is None and case.resolution == "resolved"):
+        return RECOVERED
+    return NOT_RECOVERED
+
+
+def retention(customers: Iterable[tuple[str, bool]]) -> dict[str, float | None]:
+    """Percent of customers retained per group; the three standard groups are always present."""
+    totals: Counter[str] = Counter({group: 0 for group in RETENTION_GROUPS})
+    retained: Counter[str] = Counter()
+    for group, kept in customers:
+        totals[group] += 1
+        retained[group] += bool(kept)
+    return {group: percent(retained[group], totals[group]) for group in totals}
+
+
+def _hours(delta: timedelta) -> Decimal:
+    return Decimal(delta // timedelta(microseconds=1)) / _MICROSECONDS_PER_HOUR
+
+
+def _one_decimal(value: Decimal | None) -> float | None:
+    return None if value is None else float(value.quantize(_ONE_DECIMAL, ROUND_HALF_UP))
