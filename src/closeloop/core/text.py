@@ -119,7 +119,10 @@ Clause = tuple[str, ...]
 
 def normalise(text: str) -> str:
     """Casefold, strip accents, turn punctuation into spaces (apostrophes inside words stay), collapse spaces."""
-    folded = unicodedata.normalize("NFKD", text.casefold().translate(_APOSTROPHES))
+    # Compatibility forms first ("𝕊", "ＦＵＬＬ" become plain letters that casefold), then
+    # once more because casefolding itself can produce combining marks ("İ" -> "i̇").
+    compatible = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    folded = unicodedata.normalize("NFKD", compatible.casefold())
     kept = []
     for char in folded:
         category = unicodedata.category(char)
