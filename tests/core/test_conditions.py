@@ -31,6 +31,9 @@ def problems(tree: Any, questions: Any = QUESTIONS, **known: Any) -> list[tuple[
         {"customer": {"tier": "Gold"}},
         {"segment": "SMB"},
         {"unit": "SUP-EMEA"},
+        {"unit": ["SUP-EMEA"]},
+        {"overall": {"gte": 3, "lte": 5}},
+        {"customer": {"tier": ["Gold", "Silver"]}},
         {"question": "ease", "in": [1, 2, 3]},
         {"question": "recommend", "gte": 9},
         {"question": "plan", "not_equals": "Basic"},
@@ -125,8 +128,10 @@ def test_leaf_values_are_checked() -> None:
         ("overall.about", "unknown comparison 'about'; use one of equals, not_equals, lt, lte, gt, gte")
     ]
     assert problems({"overall": 5}) == [
-        ("overall", "overall needs one comparison such as {lte: 5} (equals, not_equals, lt, lte, gt, gte)")
+        ("overall", "overall needs a comparison such as {lte: 5} (equals, not_equals, lt, lte, gt, gte)")
     ]
+    assert problems({"customer": {"tier": ["Gold", 3]}}) == [("customer.tier[1]", "3 is not a customer tier")]
+    assert problems({"segment": []}) == [("segment", "needs a segment code or a list of them")]
     assert problems({"keywords": ["refund", ""]}) == [("keywords[1]", "'' is not a word or phrase")]
     assert problems({"interviewer_flag": "yes"}) == [("interviewer_flag", "'yes' is not true or false")]
     assert problems({"customer": {"age": 3}}) == [("customer.age", "unknown customer field 'age'; use tier")]
@@ -137,10 +142,11 @@ def test_nps_leaf_needs_an_nps_question_in_the_survey() -> None:
 
 
 def test_unknown_unit_and_segment_codes_when_known_codes_are_given() -> None:
-    tree = {"all": [{"unit": "NOWHERE"}, {"segment": "HUGE"}]}
+    tree = {"all": [{"unit": "NOWHERE"}, {"segment": "HUGE"}, {"unit": ["ACME", "ELSEWHERE"]}]}
     assert problems(tree, units={"ACME"}, segments={"SMB"}) == [
         ("all[0].unit", "unknown unit 'NOWHERE'"),
         ("all[1].segment", "unknown segment 'HUGE'"),
+        ("all[2].unit[1]", "unknown unit 'ELSEWHERE'"),
     ]
     assert problems(tree) == []
 

@@ -8,6 +8,9 @@ A tree is `{all: [...]}`, `{any: [...]}`, `{not: condition}` or a leaf:
     {interviewer_flag: true}   {customer: {tier: Gold}}
     {segment: X}               {unit: CODE}
 
+`overall` and `sentiment` take one or more comparisons (all must hold); `segment`, `unit`
+and `customer.tier` take one value or a list (any matches).
+
 `condition_problems` returns every problem as (relative path, message), so the
 configuration loader can prefix the rule's path and the evaluator can reject a
 tree it was handed directly. Pure: no Django, no I/O.
@@ -164,19 +167,18 @@ class _Checker:
     def _comparison(self, node: Mapping, path: str, kind: str, low: float | None, high: float | None) -> None:
         here = _join(path, kind)
         value = node[kind]
-        if not isinstance(value, Mapping) or len(value) != 1:
-            self.add(here, f"{kind} needs one comparison such as {{lte: 5}} ({', '.join(COMPARATORS)})")
+        if not isinstance(value, Mapping) or not value:
+            self.add(here, f"{kind} needs a comparison such as {{lte: 5}} ({', '.join(COMPARATORS)})")
             return
-        ((operator, limit),) = value.items()
-        if operator not in COMPARATORS:
-            self.add(
-                _join(here, str(operator)), f"unknown comparison {str(operator)!r}; use one of {', '.join(COMPARATORS)}"
-            )
-            return
-        if not is_number(limit):
-            self.add(_join(here, operator), f"{limit!r} is not a number")
-        elif low is not None and high is not None and not low <= limit <= high:
-            self.add(_join(here, operator), f"{limit!r} is outside {low:g}..{high:g}")
+        # Several comparisons must all hold: {gte: 3, lte: 5} is a range.
+        for operator, limit in value.items():
+            if operator not in COMPARATORS:
+                message = f"unknown comparison {str(operator)!r}; use one of {', '.join(COMPARATORS)}"
+                self.add(_join(here, str(operator)), message)
+            elif not is_number(limit):
+                self.add(_join(here, operator), f"{limit!r} is not a number")
+            elif low is not None and high is not None and not low <= limit <= high:
+                self.add(_join(here, operator), f"{limit!r} is outside {low:g}..{high:g}")
 
     def leaf_overall(self, node: Mapping, path: str) -> None:
         self._comparison(node, path, "overall", None, None)
@@ -217,8 +219,8 @@ class _Checker:
                 self.add(
                     _join(here, str(field)), f"unknown customer field {str(field)!r}; use {', '.join(CUSTOMER_FIELDS)}"
                 )
-            elif not isinstance(expected, str) or not expected:
-                self.add(_join(here, str(field)), f"{expected!r} is not a text value")
+            else:
+                self._texts(expected, _join(here, str(field)), f"a customer {field}")
 
     def leaf_segment(self, node: Mapping, path: str) -> None:
         self._code(node["segment"], _join(path, "segment"), self.segments, "segment")
@@ -227,10 +229,23 @@ class _Checker:
         self._code(node["unit"], _join(path, "unit"), self.units, "unit")
 
     def _code(self, value: object, path: str, known: Collection[str] | None, what: str) -> None:
-        if not isinstance(value, str) or not value:
-            self.add(path, f"{value!r} is not a {what} code")
-        elif known is not None and value not in known:
-            self.add(path, f"unknown {what} {value!r}")
+        for where, code in self._texts(value, path, f"a {what} code"):
+            if known is not None and code not in known:
+                self.add(where, f"unknown {what} {code!r}")
+
+    def _texts(self, value: object, path: str, what: str) -> list[tuple[str, str]]:
+        """One text, or a non-empty list of them (any of which matches), each with its path."""
+        items: list[tuple[int | None, object]] = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        if not items:
+            self.add(path, f"needs {what} or a list of them")
+        found = []
+        for index, item in items:
+            where = path if index is None else f"{path}[{index}]"
+            if isinstance(item, str) and item:
+                found.append((where, item))
+            else:
+                self.add(where, f"{item!r} is not {what}")
+        return found
 
 
 def _as_set(found: str | Collection[str]) -> frozenset[str]:
