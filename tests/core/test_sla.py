@@ -55,6 +55,11 @@ def test_from_config_rejects_bad_values_with_a_clear_message(days, start, end, h
         BusinessCalendar.from_config(days=days, start=start, end=end, holidays=holidays, time_zone=zone)
 
 
+def test_opening_times_with_a_time_zone_are_rejected():
+    with pytest.raises(ValueError, match="local times of day"):
+        BusinessCalendar(frozenset({0}), time(9, tzinfo=UTC), time(17), None, "UTC")
+
+
 def test_without_a_calendar_the_goal_is_wall_clock_time():
     start = ny(2026, 11, 20, 16, 0)  # a Friday
     assert add_working_time(start, timedelta(hours=8), None) == ny(2026, 11, 21, 0, 0)

@@ -98,6 +98,8 @@ class BusinessCalendar:
             raise ValueError("a business calendar needs at least one working day")
         if not all(isinstance(day, int) and 0 <= day <= 6 for day in self.days):
             raise ValueError(f"working days are 0 (Monday) to 6 (Sunday), got {sorted(self.days)}")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("opening and closing times are local times of day and must not carry a time zone")
         if self.start >= self.end:
             raise ValueError(f"opening time {self.start:%H:%M} must be before closing time {self.end:%H:%M}")
         zone_named(self.time_zone)
