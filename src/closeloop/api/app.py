@@ -1,5 +1,37 @@
-"""The /api/v1 NinjaAPI object; routers are added by closeloop.api.routers."""
+"""The /api/v1 NinjaAPI object: error handling, the OpenAPI document and the mounted routers."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="closeloop", version="1", urls_namespace="api")
+from closeloop.api.errors import error_response, field_errors_detail, install_error_handlers
+from closeloop.api.openapi import add_documented_bodies
+from closeloop.api.routers import responses
+from closeloop.feedback.services import RejectedInput
+
+DESCRIPTION = """Closed-loop customer feedback: post survey responses, read alerts and cases, act on them.
+
+Authenticate with `Authorization: Bearer <token>` (create one with `closeloop token create`).
+Every error body is `{"detail": "...", "errors": [{"loc": [...], "msg": "..."}]}`."""
+
+
+class CloseloopAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        add_documented_bodies(schema)
+        return schema
+
+
+def _rejected_input(request: HttpRequest, exc: RejectedInput) -> HttpResponse:
+    errors = [(error.loc, error.msg) for error in exc.errors]
+    return error_response(422, field_errors_detail(errors), errors)
+
+
+api = CloseloopAPI(title="closeloop", version="1", description=DESCRIPTION, urls_namespace="api")
+install_error_handlers(api)
+api.add_exception_handler(RejectedInput, _rejected_input)
+
+api.add_router("/responses", responses.router)

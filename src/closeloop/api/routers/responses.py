@@ -1,0 +1,107 @@
+"""/api/v1/responses: survey tools post responses here; integrators list, read and fix them."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router
+
+from closeloop.api.auth import TokenAuth
+from closeloop.api.errors import ApiError, invalid_field, parse_json_object
+from closeloop.api.openapi import json_body
+from closeloop.api.pagination import paginate
+from closeloop.api.schemas import ErrorOut, ResponseFilters, ResponseOut, ResponsePageOut
+from closeloop.api.serializers import response_to_dict
+from closeloop.feedback.models import Response, Survey
+from closeloop.feedback.queries import (
+    in_unit_subtree,
+    responses_for_api,
+    responses_for_srn,
+    restrict_to_visible,
+    submitted_on,
+)
+from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
+from closeloop.feedback.services import do_fix_response, do_ingest_response
+from closeloop.org.models import Organization, Unit
+
+router = Router(tags=["responses"])
+
+ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 413, 422)}
+
+
+def _visible_response(request: HttpRequest, response_id: int) -> Response:
+    """The response if the caller may see it; 404 otherwise, so hidden responses cannot be told from missing ones."""
+    response = restrict_to_visible(responses_for_api(), request.auth.person).filter(pk=response_id).first()
+    if response is None:
+        raise ApiError(404, f"No response {response_id}.")
+    return response
+
+
+def _reloaded(response: Response) -> dict[str, Any]:
+    # Re-read with the related rows (alerts, unit, customer) the services may just have written.
+    return response_to_dict(responses_for_api().get(pk=response.pk))
+
+
+@router.post(
+    "",
+    auth=TokenAuth("ingest"),
+    response={200: ResponseOut, 201: ResponseOut, **ERRORS},
+    openapi_extra=json_body(ResponseIn, "One survey response; `survey`, `external_id` and `answers` are required."),
+    summary="Submit a survey response",
+)
+def create_response(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+    """201 with the stored response; 200 with the earlier one when the same survey + external_id was sent before."""
+    item = parse_json_object(request)
+    result = do_ingest_response(item, source="api", now=timezone.now())
+    return (201 if result.created else 200), _reloaded(result.response)
+
+
+@router.get("", auth=TokenAuth("read"), response={200: ResponsePageOut, **ERRORS}, summary="List responses")
+def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> dict[str, Any]:
+    """Newest first, 50 a page; only current responses unless `include_superseded=true`."""
+    responses = restrict_to_visible(responses_for_api(), request.auth.person)
+    if not filters.include_superseded:
+        responses = responses.filter(superseded_by__isnull=True)
+    if filters.unit is not None:
+        found = Unit.objects.filter(code=filters.unit).first()
+        if found is None:
+            raise invalid_field(("unit",), f"unknown unit {filters.unit!r}")
+        responses = in_unit_subtree(responses, found)
+    if filters.survey is not None:
+        if not Survey.objects.filter(key=filters.survey).exists():
+            raise invalid_field(("survey",), f"unknown survey {filters.survey!r}")
+        responses = responses.filter(survey__key=filters.survey)
+    organization = Organization.current()
+    if filters.date is not None:
+        responses = submitted_on(responses, filters.date, organization.time_zone)
+    if filters.ticket is not None:
+        responses = responses.filter(ticket=filters.ticket)
+    if filters.status is not None:
+        responses = responses.filter(status=filters.status)
+    responses = responses_for_srn(responses, filters.srn)
+    return paginate(request, responses, partial(response_to_dict, organization=organization))
+
+
+@router.get(
+    "/{int:response_id}", auth=TokenAuth("read"), response={200: ResponseOut, **ERRORS}, summary="Get a response"
+)
+def get_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
+    return response_to_dict(_visible_response(request, response_id))
+
+
+@router.patch(
+    "/{int:response_id}",
+    auth=TokenAuth("write"),
+    response={200: ResponseOut, **ERRORS},
+    openapi_extra=json_body(ResponseFixIn, "The unit and/or segment to set."),
+    summary="Fix a quarantined response",
+)
+def fix_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
+    """Set the unit and/or segment; once valid, the response is evaluated as if it had just arrived."""
+    response = _visible_response(request, response_id)
+    changes = parse_json_object(request)
+    fixed = do_fix_response(response, changes, now=timezone.now(), actor=request.auth.person)
+    return _reloaded(fixed)

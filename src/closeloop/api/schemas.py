@@ -1,0 +1,88 @@
+"""Output shapes of the API, for validation of what is sent and for the OpenAPI document."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class FieldErrorOut(Schema):
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[FieldErrorOut] = []
+
+
+class CustomerOut(Schema):
+    id: str
+    name: str
+    email: str
+    phone: str
+    tier: str
+    contact_ok: bool
+
+
+class ResponseAlertOut(Schema):
+    id: int
+    rule: str
+    kind: str
+    severity: str
+    category: str
+
+
+class ResponseOut(Schema):
+    id: int
+    survey: str
+    external_id: str
+    source: str
+    status: str
+    problems: list[Any]
+    submitted_at: datetime.datetime
+    received_at: datetime.datetime
+    unit: str | None
+    segment: str | None
+    agent: str | None
+    ticket: str | None
+    ticket_url: str | None
+    customer: CustomerOut | None
+    answers: dict[str, Any]
+    interviewer_notes: str
+    interviewer_flag: bool
+    audio_url: str | None
+    overall: float | None
+    needs_recovery: bool
+    superseded_by: int | None
+    alerts: list[ResponseAlertOut]
+    case: int | None
+    notes: list[dict[str, Any]]
+
+
+class ResponsePageOut(Schema):
+    items: list[ResponseOut]
+    count: int
+    next: str | None
+
+
+class ResponseFilters(Schema):
+    """The query parameters of `GET /api/v1/responses`."""
+
+    srn: Literal["y", "r", "x", "w", "v", "s"] = Field(
+        "y",
+        description="y all; r needing recovery; x needing recovery without a note; w with notes; "
+        "v with notes, none of which spoke to the customer; s a note spoke to the customer",
+    )
+    unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
+    date: datetime.date | None = Field(
+        None, description="YYYY-MM-DD: submitted on that day in the organisation's time zone"
+    )
+    ticket: str | None = Field(None, description="The ticket number")
+    survey: str | None = Field(None, description="A survey key")
+    status: Literal["valid", "invalid"] | None = None
+    include_superseded: bool = Field(False, description="Also list responses replaced by a later one")
+    page: int = Field(1, ge=1, description="50 responses a page, from 1")

@@ -1,0 +1,69 @@
+"""Stored rows -> the JSON the API sends. One function per resource, shared by list and detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from closeloop.feedback.models import Customer, Response
+from closeloop.org.models import Organization
+
+
+def customer_to_dict(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.external_id,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "tier": customer.tier,
+        "contact_ok": customer.contact_ok,
+    }
+
+
+def response_alerts(response: Response) -> list[dict[str, Any]]:
+    # .all() uses the prefetch of closeloop.feedback.queries.responses_for_api when there is one.
+    alerts = sorted(response.alerts.all(), key=lambda alert: alert.pk)
+    return [
+        {"id": a.pk, "rule": a.rule_key, "kind": a.kind, "severity": a.severity, "category": a.category} for a in alerts
+    ]
+
+
+def response_case_id(response: Response) -> int | None:
+    """The case of the response; cases are not opened by this version yet."""
+    return None
+
+
+def response_notes(response: Response) -> list[dict[str, Any]]:
+    """The notes of the response's case; none exist without a case."""
+    return []
+
+
+def response_to_dict(response: Response, *, organization: Organization | None = None) -> dict[str, Any]:
+    """A response as the API shows it; pass `organization` when serialising many to load it once."""
+    organization = organization or Organization.current()
+    return {
+        "id": response.pk,
+        "survey": response.survey.key,
+        "external_id": response.external_id,
+        "source": response.source,
+        "status": response.status,
+        "problems": response.problems,
+        "submitted_at": response.submitted_at,
+        "received_at": response.received_at,
+        # What the sender said stays visible on a quarantined response, so it can be fixed.
+        "unit": response.unit.code if response.unit_id else (response.unit_code or None),
+        "segment": response.segment or None,
+        "agent": response.agent.key if response.agent_id else (response.agent_code or None),
+        "ticket": response.ticket or None,
+        "ticket_url": organization.ticket_link(response.ticket) or None,
+        "customer": customer_to_dict(response.customer) if response.customer_id else None,
+        "answers": response.answers,
+        "interviewer_notes": response.interviewer_notes,
+        "interviewer_flag": response.interviewer_flag,
+        "audio_url": response.audio_url or None,
+        "overall": response.overall,
+        "needs_recovery": response.needs_recovery,
+        "superseded_by": response.superseded_by_id,
+        "alerts": response_alerts(response),
+        "case": response_case_id(response),
+        "notes": response_notes(response),
+    }
