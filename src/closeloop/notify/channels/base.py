@@ -1,0 +1,58 @@
+"""What every channel shares: the result of a send, the two kinds of failure and the registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from closeloop.notify.models import Delivery
+
+# Provider id of a message kept only in the outbox because no server is configured.
+STORED_IN_OUTBOX = "outbox:stored"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str
+
+
+class DeliveryError(Exception):
+    """A send failed; the message is safe to show to operators (no personal data)."""
+
+
+class TemporaryError(DeliveryError):
+    """Worth trying again later: timeouts, refused connections, 4xx SMTP replies, HTTP 5xx/429."""
+
+
+class PermanentError(DeliveryError):
+    """Trying again cannot help: unknown recipient, rejected request, missing endpoint."""
+
+
+class Channel:
+    """One way of reaching a person; subclasses set `slug` and implement `send`."""
+
+    slug: ClassVar[str]
+
+    def send(self, delivery: Delivery) -> SendResult:
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[Channel]] = {}
+
+
+def register(cls: type[Channel]) -> type[Channel]:
+    """Class decorator: make the channel available under its slug."""
+    _REGISTRY[cls.slug] = cls
+    return cls
+
+
+def get_channel(slug: str) -> Channel:
+    try:
+        return _REGISTRY[slug]()
+    except KeyError:
+        raise PermanentError(f"unknown channel {slug!r}") from None
+
+
+def channel_slugs() -> list[str]:
+    return sorted(_REGISTRY)
