@@ -1,0 +1,1 @@
+"""The configuration file: `closeloop config apply` and `closeloop config export`."""

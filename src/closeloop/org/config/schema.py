@@ -1,0 +1,356 @@
+"""The configuration file's shape, one pydantic model per entry.
+
+Each model checks what one entry can check on its own (types, allowed words, durations,
+time zones, formats). References between entries are checked in `validate.py`.
+Selectors (`unit_leads`, `{person: ID}`, `{level: N}`) and condition trees are kept as
+plain data here and checked there too, so their messages name the exact place.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from closeloop.core.durations import BadDuration, parse_duration
+
+KINDS = ("recovery", "praise", "watch")
+SEVERITIES = ("low", "normal", "high", "urgent")
+CHANNELS = ("email", "sms", "chat", "webhook")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ESCALATION_TRIGGERS = ("not_viewed", "not_contacted", "overdue", "closed_unresolved")
+# Triggers that fire at a moment of their own, so a delay makes no sense for them.
+TRIGGERS_WITHOUT_DELAY = ("overdue", "closed_unresolved")
+CASE_EVENTS = ("opened", "viewed", "note", "status", "assigned", "escalated", "notified", "closed", "reopened", "moved")
+NUMERIC_QUESTION_TYPES = ("scale", "nps")
+
+
+def _problem(message: str, at: str | None = None) -> PydanticCustomError:
+    """A problem with our own wording; `at` names the field of the entry it is about."""
+    return PydanticCustomError("closeloop", message, {"at_field": at} if at else None)
+
+
+def _check_key(value: str) -> str:
+    # Keys end up in URLs, usernames and unit paths ("/ROOT/CHILD/"), so they stay plain.
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*", value):
+        raise _problem(f"{value!r} is not a key: use letters, digits and _ . @ + - (no spaces or slashes)")
+    return value
+
+
+def _check_duration(value: str) -> str:
+    try:
+        parse_duration(value)
+    except BadDuration as exc:
+        raise _problem(str(exc)) from None
+    return value
+
+
+def _check_clock(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise _problem(f'{value!r} is not a time like "09:00" (HH:MM, in quotes)')
+    return value
+
+
+def _check_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _problem(f"unknown time zone {value!r} (use an IANA name such as Europe/London)") from None
+    return value
+
+
+def _check_country(value: str) -> str:
+    if value not in holidays.list_supported_countries():
+        raise _problem(f"unknown holidays country {value!r} (use a code such as US, GB or IE)")
+    return value
+
+
+def _check_email(value: str) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise _problem(f"{value!r} is not an email address") from None
+    return value
+
+
+def _check_phone(value: str) -> str:
+    if not re.fullmatch(r"\+?[0-9][0-9 ()-]{3,}[0-9]", value):
+        raise _problem(f'{value!r} is not a phone number like "+15555550101"')
+    return value
+
+
+def _check_apprise_url(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*://\S+", value):
+        raise _problem(f"{value!r} is not an Apprise URL like slack://TOKEN_A/TOKEN_B/TOKEN_C")
+    return value
+
+
+def _check_http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+\S*", value):
+        raise _problem(f"{value!r} is not an http:// or https:// URL")
+    return value
+
+
+def _check_webhook_secret(value: str) -> str:
+    encoded = value.removeprefix("whsec_")
+    try:
+        valid = value.startswith("whsec_") and len(base64.b64decode(encoded, validate=True)) >= 16
+    except (binascii.Error, ValueError):
+        valid = False
+    if not valid:
+        raise _problem("must be whsec_ followed by at least 16 bytes in base64, as Standard Webhooks defines")
+    return value
+
+
+Key = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_check_key)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+Clock = Annotated[str, AfterValidator(_check_clock)]
+TimeZone = Annotated[str, AfterValidator(_check_time_zone)]
+Severity = Literal["low", "normal", "high", "urgent"]
+Channel = Literal["email", "sms", "chat", "webhook"]
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CalendarSpec(Entry):
+    days: Annotated[list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]], Field(min_length=1)]
+    start: Clock
+    end: Clock
+    holidays: Annotated[str, AfterValidator(_check_country)] | None = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> CalendarSpec:
+        if self.end <= self.start:
+            raise _problem(f"end {self.end} must be after start {self.start}", "end")
+        if len(set(self.days)) != len(self.days):
+            raise _problem("days lists a weekday twice", "days")
+        return self
+
+
+class OrganizationSpec(Entry):
+    name: Text
+    time_zone: TimeZone = "UTC"
+    ticket_url: Annotated[str, Field(max_length=500)] = ""
+    recovery_threshold: float = 6
+    repeat_window: Duration = "90d"
+    calendars: dict[Key, CalendarSpec] = {}
+
+    @model_validator(mode="after")
+    def _ticket_placeholder(self) -> OrganizationSpec:
+        if self.ticket_url and "{ticket}" not in self.ticket_url:
+            raise _problem("ticket_url needs {ticket} where the ticket number goes", "ticket_url")
+        return self
+
+
+class UnitSpec(Entry):
+    code: Key
+    name: Text
+    time_zone: TimeZone | None = None
+    calendar: str | None = None
+    # Checked node by node in validate.py, so one bad child does not hide its siblings.
+    children: list[Any] = []
+
+
+class RoleSpec(Entry):
+    unit: str
+    role: Literal["lead", "also_alert", "member", "admin"]
+
+
+class PersonSpec(Entry):
+    id: Key
+    name: Text
+    email: Annotated[str, AfterValidator(_check_email)] = ""
+    phone: Annotated[str, AfterValidator(_check_phone)] = ""
+    chat: Annotated[str, Field(max_length=500), AfterValidator(_check_apprise_url)] | None = None
+    login: bool = False
+    roles: list[RoleSpec] = []
+
+
+class QuestionSpec(Entry):
+    key: Key
+    type: Literal["scale", "nps", "yes_no", "choice", "multi_choice", "text"]
+    label: Annotated[str, Field(max_length=500)] = ""
+    min: float | None = None
+    max: float | None = None
+    options: list[Annotated[str, Field(min_length=1)]] = []
+
+    @model_validator(mode="after")
+    def _fits_its_type(self) -> QuestionSpec:
+        if self.type == "scale":
+            if self.min is None or self.max is None:
+                raise _problem("a scale question needs min and max", "min" if self.min is None else "max")
+            if self.min >= self.max:
+                raise _problem(f"min ({self.min:g}) must be below max ({self.max:g})", "min")
+        elif self.min is not None or self.max is not None:
+            range_note = "an nps question is always 0..10" if self.type == "nps" else f"a {self.type} question"
+            raise _problem(
+                f"min and max are only for scale questions ({range_note})", "min" if self.min is not None else "max"
+            )
+        if self.type in ("choice", "multi_choice"):
+            if not self.options:
+                raise _problem(f"a {self.type} question needs options", "options")
+            if len(set(self.options)) != len(self.options):
+                raise _problem("options lists a value twice", "options")
+        elif self.options:
+            raise _problem("options are only for choice and multi_choice questions", "options")
+        return self
+
+
+class SurveySpec(Entry):
+    key: Key
+    name: Text
+    overall: str | None = None
+    questions: list[Any] = Field(min_length=1)
+
+
+# Channels used for a severity the rule's `channels` leaves out.
+DEFAULT_CHANNELS: dict[str, list[str]] = {
+    "low": ["email"],
+    "normal": ["email"],
+    "high": ["email", "sms"],
+    "urgent": ["email", "sms"],
+}
+
+
+class NotifySpec(Entry):
+    to: list[Any] = ["unit_leads", "unit_also_alerts"]
+    channels: dict[Severity, list[Channel]] = {}
+    mode: Literal["immediate", "digest"] = "immediate"
+
+    def stored(self) -> dict[str, Any]:
+        """The form kept on the rule: every severity spelled out, so readers need no defaults."""
+        channels = {severity: list(self.channels.get(severity, DEFAULT_CHANNELS[severity])) for severity in SEVERITIES}
+        return {"to": list(self.to), "channels": channels, "mode": self.mode}
+
+
+class RuleSpec(Entry):
+    key: Key
+    name: Text
+    kind: Literal["recovery", "praise", "watch"]
+    survey: str | None = None
+    when: Any
+    category: Text
+    severity: Severity = "normal"
+    notify: NotifySpec = NotifySpec()
+    open_case: str | None = None
+
+
+class TeamSpec(Entry):
+    managers: list[Any] = ["unit_leads"]
+    members: list[Any] = ["unit_members"]
+
+
+class SlaSpec(Entry):
+    severity: Severity
+    closure_goal: Duration
+
+
+class CaseTemplateSpec(Entry):
+    key: Key
+    category: Text
+    statuses: Annotated[list[Text], Field(min_length=2)]
+    team: TeamSpec = TeamSpec()
+    sla: dict[Annotated[str, Field(min_length=1, max_length=50)], SlaSpec] = {}
+    calendar: str | None = None
+    notify_on: list[
+        Literal[
+            "opened", "viewed", "note", "status", "assigned", "escalated", "notified", "closed", "reopened", "moved"
+        ]
+    ] = []
+    escalation: str | None = None
+
+    @model_validator(mode="after")
+    def _distinct_statuses(self) -> CaseTemplateSpec:
+        if len(set(self.statuses)) != len(self.statuses):
+            raise _problem("statuses lists a status twice", "statuses")
+        return self
+
+
+class StepSpec(Entry):
+    when: Literal["not_viewed", "not_contacted", "overdue", "closed_unresolved"]
+    after: Duration | None = None
+    notify: Annotated[list[Any], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _delay_fits_trigger(self) -> StepSpec:
+        if self.when in TRIGGERS_WITHOUT_DELAY and self.after is not None:
+            raise _problem(f"after does not apply to {self.when}: that step fires as soon as it happens", "after")
+        if self.when not in TRIGGERS_WITHOUT_DELAY and self.after is None:
+            raise _problem(f"{self.when} needs after, e.g. after: 24h", "after")
+        return self
+
+
+class EscalationPolicySpec(Entry):
+    key: Key
+    steps: Annotated[list[StepSpec], Field(min_length=1)]
+
+
+class DigestSpec(Entry):
+    key: Key
+    units: Annotated[list[str], Field(min_length=1)]
+    at: Clock
+    window: Duration = "24h"
+    to: list[Any] = ["unit_leads"]
+    sms: bool = True
+    email_pdf: bool = True
+    weekend_sms: bool = True
+    when_empty: Literal["skip", "send"] = "skip"
+
+
+class FollowUpSpec(Entry):
+    after_close: Duration
+    survey: str
+
+
+class WebhookSpec(Entry):
+    key: Key
+    url: Annotated[str, Field(max_length=1000), AfterValidator(_check_http_url)]
+    secret: Annotated[str, Field(max_length=200), AfterValidator(_check_webhook_secret)]
+    kinds: list[Literal["recovery", "praise", "watch"]] = []
+    units: list[str] = []
+
+
+# The file's sections in the contract's order; export writes them in this order too.
+SECTIONS = (
+    "organization",
+    "units",
+    "segments",
+    "people",
+    "surveys",
+    "rules",
+    "case_templates",
+    "escalation_policies",
+    "digests",
+    "follow_up",
+    "webhooks",
+)
+LIST_SECTIONS: dict[str, type[Entry]] = {
+    "people": PersonSpec,
+    "rules": RuleSpec,
+    "case_templates": CaseTemplateSpec,
+    "escalation_policies": EscalationPolicySpec,
+    "digests": DigestSpec,
+    "webhooks": WebhookSpec,
+}
+# The field that identifies an entry of each list section.
+ID_FIELDS = {
+    "units": "code",
+    "people": "id",
+    "surveys": "key",
+    "rules": "key",
+    "case_templates": "key",
+    "escalation_policies": "key",
+    "digests": "key",
+    "webhooks": "key",
+}
