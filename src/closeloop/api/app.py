@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import ValidationError, ValidationErrorContext
 
 from closeloop.api.errors import error_response, field_errors_detail, install_error_handlers
 from closeloop.api.openapi import add_documented_bodies
@@ -19,6 +20,20 @@ Every error body is `{"detail": "...", "errors": [{"loc": [...], "msg": "..."}]}
 
 
 class CloseloopAPI(NinjaAPI):
+    def validation_error_from_error_contexts(self, error_contexts: list[ValidationErrorContext]) -> ValidationError:
+        """Ninja's errors, without the name of a whole-body parameter: the client never sent that key."""
+        error = super().validation_error_from_error_contexts(error_contexts)
+        body_params = {
+            getattr(context.model, "__read_from_single_attr__", None)
+            for context in error_contexts
+            if context.model.__ninja_param_source__ == "body"
+        } - {None}
+        for item in error.errors:
+            loc = tuple(item.get("loc", ()))
+            if len(loc) > 2 and loc[0] == "body" and loc[1] in body_params:
+                item["loc"] = (loc[0], *loc[2:])
+        return error
+
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         add_documented_bodies(schema)

@@ -57,19 +57,13 @@ def field_errors_detail(errors: Sequence[tuple[Loc, str]]) -> str:
     return f"Invalid input: {named}." if named else "Invalid input."
 
 
-def _ninja_loc(loc: Sequence[str | int], single_body_params: frozenset[str]) -> tuple[str | int, ...]:
-    parts = list(loc)
-    if parts and parts[0] in _PARAM_SOURCES:
-        source = parts.pop(0)
-        # A whole-body schema parameter adds its own name: the client never sent that key.
-        if source == "body" and len(parts) > 1 and parts[0] in single_body_params:
-            parts.pop(0)
-    return tuple(parts)
+def _client_loc(loc: Sequence[str | int]) -> tuple[str | int, ...]:
+    parts = tuple(loc)
+    return parts[1:] if parts and parts[0] in _PARAM_SOURCES else parts
 
 
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    body_params = frozenset(getattr(request, "closeloop_body_params", ()))
-    errors = [(_ninja_loc(item.get("loc", ()), body_params), str(item.get("msg", "invalid"))) for item in exc.errors]
+    errors = [(_client_loc(item.get("loc", ())), str(item.get("msg", "invalid"))) for item in exc.errors]
     return error_response(422, field_errors_detail(errors), errors)
 
 
