@@ -93,6 +93,9 @@ KEYWORD_CASES = [
     ("not slow however rude", "rude", True),
     ("not slow although rude", "rude", True),
     ("nothing but rude", "rude", True),
+    ("not slow - rude", "rude", True),
+    ("not slow — rude", "rude", True),
+    ("not well-mannered", "mannered", False),
     # idioms that look negated, and negators that only look like negation
     ("no problem at all", "problem", False),
     ("not bad", "bad", False),
@@ -101,7 +104,14 @@ KEYWORD_CASES = [
     ("I can't believe how rude she was", "rude", True),
     ("I have never been so insulted", "insulted", True),
     ("never had such bad service", "bad service", True),
-    ("I never got my refund", "refund", False),
+    # a negated verb before a noun phrase leaves the noun standing
+    ("I never got my refund", "refund", True),
+    ("didn't get a call back", "call back", True),
+    ("without any help", "help", True),
+    ("nobody answered my emails", "emails", True),
+    ("not a rude person", "rude", True),
+    ("no refund", "refund", False),
+    ("did not help", "help", False),
     # keywords that start with a negator are matched literally
     ("never again", "never again", True),
     ("I will never again buy this", "never again", True),

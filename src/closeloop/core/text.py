@@ -1,6 +1,6 @@
 """Free-text analysis for detection rules: normalisation, negation-aware keywords, sentiment.
 
-Keyword matching works on *clauses*: a text is cut at . ! ? ; , : and line breaks, every
+Keyword matching works on *clauses*: a text is cut at . ! ? ; , : dashes and line breaks, every
 clause is normalised (case, accents, punctuation) and split into word tokens. A keyword
 (one word or a phrase) matches a run of tokens inside one clause. An occurrence does not
 count when a negator ("not", "never", "wasn't", "without", ...) stands at most
@@ -19,9 +19,12 @@ Decisions worth knowing (each one is pinned by a test in tests/core/test_text.py
   apostrophes are the same. Spellings without apostrophe ("wasnt", "dont") still negate.
 - Hyphens and other punctuation inside a clause are spaces: "on-hold" hits "on hold",
   but "e-mail" does not hit "email".
-- Negation wrongly cancels a complaint when the customer negates the keyword itself:
-  "I never got my refund" does not hit "refund". Write "no refund" or "never got" as
-  keywords for that.
+- A possessive or an article between the negator and the keyword ("never got my refund",
+  "didn't get a call back", "without any help") means the negator denies a verb, not the
+  keyword, so the keyword counts: complaints about missing things are what recovery is
+  for. The price is "not a rude person" hitting "rude".
+- "No" directly before a noun still negates it: "no refund" does not hit "refund". Write
+  "no refund" as a keyword for that complaint.
 """
 
 from __future__ import annotations
@@ -108,11 +111,15 @@ PSEUDO_NEGATIONS: frozenset[tuple[str, ...]] = frozenset(
 # "never been so rude", "never had such bad service": "never" intensifies here.
 NEVER_INTENSIFIERS = frozenset({"so", "such", "this"})
 
+# After one of these, the keyword is the object of a negated verb, not the thing negated.
+NOUN_PHRASE_STARTS = frozenset({"a", "an", "any", "my", "our", "your", "his", "her", "their", "its"})
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
 _EDGE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
 _WHITESPACE = re.compile(r"\s+")
-# Decimal points and thousands separators ("3.5", "1,000") do not end a clause.
-_CLAUSE_END = re.compile(r"(?<!\d)[.,]|[.,](?!\d)|[!?;:\n\r\u2026\u3002\uff01\uff1f]")
+# Decimal points and thousands separators ("3.5", "1,000") do not end a clause; a dash
+# between spaces ("poor quality - no picture") and an en or em dash do, a hyphen does not.
+_CLAUSE_END = re.compile(r"(?<!\d)[.,]|[.,](?!\d)|[!?;:\n\r\u2026\u2013\u2014\u3002\uff01\uff1f]|\s-+\s")
 
 Clause = tuple[str, ...]
 
@@ -161,6 +168,8 @@ def _negates(clause: Clause, negator_at: int, keyword_at: int) -> bool:
     if any(following[: len(idiom)] == idiom for idiom in PSEUDO_NEGATIONS):
         return False
     between = clause[negator_at + 1 : keyword_at]
+    if NOUN_PHRASE_STARTS.intersection(between):
+        return False
     return not (clause[negator_at] == "never" and NEVER_INTENSIFIERS.intersection(between))
 
 
