@@ -121,3 +121,15 @@ def test_the_real_cli_creates_a_token_and_refuses_unknown_scopes(tmp_path):
     refused = cli(tmp_path, "token", "create", "--name", "bad", "--scopes", "ingest,superuser")
     assert refused.returncode == 2
     assert "superuser" in refused.stderr
+
+
+def test_the_admin_lists_tokens_and_revokes_them(org, admin_client):
+    secret, _ = run_token("create", "--name", "leaky", "--scopes", "read")
+    token = ApiToken.objects.get(name="leaky")
+    listing = admin_client.get("/admin/api/apitoken/")
+    assert listing.status_code == 200
+    assert "leaky" in listing.content.decode() and secret not in listing.content.decode()
+    admin_client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert Client().get("/api/v1/responses", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
