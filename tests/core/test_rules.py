@@ -188,6 +188,12 @@ def test_a_question_without_a_declared_type_is_judged_by_its_answer() -> None:
     assert evaluate({"question": "factors", "in": ["Speed"]}, undeclared)
 
 
+@pytest.mark.parametrize("answer", [10**400, -(10**400), float("inf"), "1e999999", "nan", "-inf"])
+def test_numbers_beyond_float_range_are_no_score(answer: object) -> None:
+    for op in ("lte", "gte", "not_equals"):
+        assert evaluate({"question": "ease", op: 5}, facts(answers={"ease": answer})) is False
+
+
 def test_numeric_strings_are_read_as_scores() -> None:
     assert evaluate({"question": "ease", "lte": 5}, facts(answers={"ease": " 4 "}))
 

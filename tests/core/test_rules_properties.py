@@ -18,6 +18,8 @@ anything = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-20, 20)
+    | st.integers()
+    | st.just(10**400)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=12)
     | st.sampled_from(WORDS),

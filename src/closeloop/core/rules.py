@@ -105,7 +105,9 @@ class Match:
 
 def _is_number(value: object) -> bool:
     # bool is an int subclass, but True is not a score.
-    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _as_bool(value: object) -> bool | None:
@@ -123,15 +125,14 @@ def _as_bool(value: object) -> bool | None:
 
 
 def _as_number(value: object) -> float | None:
-    if _is_number(value):
-        return float(value)  # type: ignore[arg-type]
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return None if math.isnan(number) else number
-    return None
+    if not (_is_number(value) or isinstance(value, str)):
+        return None
+    try:
+        # JSON integers are unbounded; one too large for a float is no score.
+        number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _option_text(value: object) -> str | None:
