@@ -94,3 +94,18 @@ def test_non_api_paths_keep_django_pages(org):
     response = Client().get("/no-such-page")
     assert response.status_code == 404
     assert not response["Content-Type"].startswith("application/json")
+
+
+def test_a_crash_outside_an_endpoint_is_json_too(org, monkeypatch, caplog):
+    from closeloop.api.app import CloseloopAPI
+
+    def explode(self, **kwargs):
+        raise RuntimeError("secret schema internals")
+
+    monkeypatch.setattr(CloseloopAPI, "get_openapi_schema", explode)
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/v1/openapi.json")
+    body = assert_error(response, 500)
+    assert "secret" not in response.content.decode()
+    assert body["detail"].startswith("Internal server error")
+    assert "secret schema internals" in caplog.text
