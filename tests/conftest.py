@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -27,3 +28,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def acme(db: None) -> None:
+    """The Acme organisation of tests/fixtures/acme.yaml, applied through the real config loader."""
+    from closeloop.org.config.apply import apply_config
+
+    apply_config((FIXTURES / "acme.yaml").read_text())

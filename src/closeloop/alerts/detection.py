@@ -1,0 +1,138 @@
+"""Evaluate stored responses against the rules and raise alerts, in the ingest transaction.
+
+The decisions are made by the pure core (closeloop.core.rules, closeloop.core.routing); this
+module gathers the facts, writes the Alert rows and hands them to the delivery planner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from closeloop.alerts.models import Alert, Rule
+from closeloop.alerts.planning import plan_alert_deliveries
+from closeloop.cases.services import alerts_by_response, open_cases_for_alerts
+from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
+from closeloop.feedback.models import Question, Response
+from closeloop.org.models import Organization
+from closeloop.org.tree import unit_path
+
+
+def rule_spec(rule: Rule) -> RuleSpec:
+    return RuleSpec(
+        key=rule.key,
+        kind=rule.kind,
+        survey=rule.survey.key if rule.survey_id else None,
+        when=rule.when,
+        category=rule.category,
+        severity=rule.severity,
+        notify=rule.notify or {},
+        open_case=rule.open_case or None,
+    )
+
+
+def response_facts(response: Response, question_types: Mapping[str, str]) -> ResponseFacts:
+    answers = response.answers or {}
+    texts = [v for k, v in answers.items() if question_types.get(k) == "text" and isinstance(v, str) and v.strip()]
+    if response.interviewer_notes.strip():
+        texts.append(response.interviewer_notes)
+    nps = next(
+        (answers.get(k) for k, t in question_types.items() if t == "nps" and isinstance(answers.get(k), int | float)),
+        None,
+    )
+    customer = response.customer
+    return ResponseFacts(
+        answers=answers,
+        question_types=question_types,
+        overall=response.overall,
+        nps=int(nps) if nps is not None and not isinstance(nps, bool) else None,
+        free_texts=tuple(texts),
+        interviewer_flag=response.interviewer_flag,
+        tier=customer.tier if customer else "",
+        segment=response.segment,
+        unit_path=unit_path(response.unit),
+    )
+
+
+def _recent_recovery(responses: Sequence[Response], window, exclude: set[int]) -> dict[int, list[datetime]]:
+    """Submission times of earlier recovery alerts per customer, within reach of this batch."""
+    customer_ids = {r.customer_id for r in responses if r.customer_id}
+    if not customer_ids:
+        return {}
+    earliest = min(r.submitted_at for r in responses) - window
+    found: dict[int, list[datetime]] = {}
+    rows = (
+        Alert.objects.filter(
+            kind="recovery", response__customer_id__in=customer_ids, response__submitted_at__gte=earliest
+        )
+        .exclude(response_id__in=exclude)
+        .values_list("response__customer_id", "response__submitted_at")
+    )
+    for customer_id, submitted_at in rows:
+        found.setdefault(customer_id, []).append(submitted_at)
+    return found
+
+
+def evaluate_responses(responses: Sequence[Response], *, now: datetime, superseded: Mapping[int, Response]) -> None:
+    """Raise the alerts of valid, current responses that have none yet; plan their deliveries.
+
+    `superseded` maps a new response's id to the earlier response of the same ticket it
+    replaced: that earlier alert is the same problem, not a repeat failure.
+    """
+    if not responses:
+        return
+    org = Organization.current()
+    rule_rows = {rule.key: rule for rule in Rule.objects.select_related("survey").order_by("position", "key")}
+    rules = [rule_spec(rule) for rule in rule_rows.values()]
+    survey_ids = {r.survey_id for r in responses}
+    question_types: dict[int, dict[str, str]] = {}
+    for survey_id, key, qtype in Question.objects.filter(survey_id__in=survey_ids).values_list(
+        "survey_id", "key", "type"
+    ):
+        question_types.setdefault(survey_id, {})[key] = qtype
+    already = set(Alert.objects.filter(response__in=[r.pk for r in responses]).values_list("response_id", "rule_key"))
+    exclude = {r.pk for r in responses} | {old.pk for old in superseded.values()}
+    earlier = _recent_recovery(responses, org.repeat_window, exclude)
+
+    new_alerts: list[Alert] = []
+    notify_specs: list[Mapping] = []  # the notify section behind each new alert, in step
+    flagged: list[Response] = []
+    for response in sorted(responses, key=lambda r: (r.submitted_at, r.pk)):
+        facts = response_facts(response, question_types.get(response.survey_id, {}))
+        matches: list[Match] = detect(rules, response.survey.key, facts, org.recovery_threshold)
+        previous = earlier.get(response.customer_id or -1, [])
+        repeat = any(response.submitted_at - org.repeat_window <= at < response.submitted_at for at in previous)
+        recovery = False
+        for match in matches:
+            if (response.pk, match.rule_key) in already:
+                continue
+            is_recovery = match.kind == "recovery"
+            recovery |= is_recovery
+            notify = match.rule.notify if match.rule else {}
+            notify_specs.append(notify)
+            mode = notify.get("mode", "immediate")
+            new_alerts.append(
+                Alert(
+                    response=response,
+                    rule_key=match.rule_key,
+                    rule=rule_rows.get(match.rule_key),
+                    kind=match.kind,
+                    severity=raise_severity(match.severity) if is_recovery and repeat else match.severity,
+                    category=match.category,
+                    unit=response.unit,
+                    repeat=is_recovery and repeat,
+                    mode=mode,
+                    created_at=now,
+                )
+            )
+        if recovery and response.customer_id:
+            earlier.setdefault(response.customer_id, []).append(response.submitted_at)
+        if recovery and not response.needs_recovery:
+            response.needs_recovery = True
+            flagged.append(response)
+    if flagged:
+        Response.objects.bulk_update(flagged, ["needs_recovery"])
+    if new_alerts:
+        Alert.objects.bulk_create(new_alerts)
+        plan_alert_deliveries(list(zip(new_alerts, notify_specs, strict=True)), now=now)
+    open_cases_for_alerts(alerts_by_response(responses, new_alerts), now=now, superseded=superseded)

@@ -1,0 +1,115 @@
+"""Turn new alerts into outbox rows: who, by which channel, with what message.
+
+Runs inside the transaction that created the alerts, so an alert and its deliveries are
+committed together (nothing acknowledged is ever lost) and the worker sends them after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from closeloop.alerts.models import Alert
+from closeloop.core.routing import channels_for, resolve
+from closeloop.notify.messages import render_alert
+from closeloop.notify.models import WebhookEndpoint
+from closeloop.notify.outbox import enqueue, record_skipped
+from closeloop.org.models import Person
+from closeloop.org.tree import load_tree, people_by_key
+
+# Where each person-addressed channel finds its address, and what to say when it is missing.
+ADDRESS = {
+    "email": ("email", "no email address"),
+    "sms": ("phone", "no phone number"),
+    "chat": ("chat_url", "no chat URL"),
+}
+
+
+def _address(person: Person, channel: str) -> tuple[str, str]:
+    attribute, missing = ADDRESS[channel]
+    return getattr(person, attribute) or "", missing
+
+
+def _endpoint_wants(endpoint: WebhookEndpoint, alert: Alert) -> bool:
+    if endpoint.kinds and alert.kind not in endpoint.kinds:
+        return False
+    if endpoint.units:
+        path = alert.unit.path if alert.unit else ""
+        return any(f"/{code}/" in path for code in endpoint.units)
+    return True
+
+
+def plan_alert_deliveries(alerts: Sequence[tuple[Alert, Mapping]], *, now: datetime) -> int:
+    """Create the deliveries of `alerts` (each with its rule's notify section); returns how many."""
+    immediate = [(a, n) for a, n in alerts if a.mode == Alert.Mode.IMMEDIATE]
+    if not immediate:
+        return 0
+    tree = load_tree()
+    chosen = {
+        alert.pk: resolve(
+            notify.get("to") or ["unit_leads", "unit_also_alerts"],
+            unit=alert.unit.code if alert.unit else None,
+            agent=alert.response.agent.key if alert.response.agent else None,
+            tree=tree,
+        )
+        for alert, notify in immediate
+    }
+    people = people_by_key({r.person for recipients in chosen.values() for r in recipients})
+    endpoints = list(WebhookEndpoint.objects.filter(active=True))
+    planned = 0
+    for alert, notify in immediate:
+        for channel in channels_for(alert.severity, notify.get("channels")):
+            if channel == "webhook":
+                continue  # endpoints subscribe themselves below, whatever the rule lists
+            for recipient in chosen[alert.pk]:
+                person = people.get(recipient.person)
+                key = f"alert:{alert.pk}:{recipient.person}:{channel}"
+                if person is None:
+                    record_skipped(
+                        channel=channel,
+                        address="",
+                        idempotency_key=key,
+                        now=now,
+                        alert=alert,
+                        reason=f"unknown person {recipient.person!r}",
+                    )
+                    continue
+                address, missing = _address(person, channel)
+                if not address:
+                    record_skipped(
+                        channel=channel,
+                        address="",
+                        idempotency_key=key,
+                        now=now,
+                        alert=alert,
+                        person=person,
+                        reason=f"{missing} for {person.name}",
+                    )
+                    continue
+                message = render_alert(alert, person, channel)
+                enqueue(
+                    channel=channel,
+                    address=address,
+                    subject=message.subject,
+                    text=message.text,
+                    html=message.html,
+                    payload=message.payload,
+                    idempotency_key=key,
+                    now=now,
+                    alert=alert,
+                    person=person,
+                )
+                planned += 1
+        for endpoint in endpoints:
+            if _endpoint_wants(endpoint, alert):
+                message = render_alert(alert, None, "webhook")
+                enqueue(
+                    channel="webhook",
+                    address=endpoint.key,
+                    payload=message.payload,
+                    idempotency_key=f"alert:{alert.pk}:webhook:{endpoint.key}",
+                    now=now,
+                    alert=alert,
+                )
+                planned += 1
+    return planned

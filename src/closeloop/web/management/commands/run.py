@@ -1,0 +1,58 @@
+"""`closeloop run`: migrate, then serve HTTP and run the worker in one process (the embedded default)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from waitress.server import create_server
+
+from closeloop.worker import Worker
+
+
+class Command(BaseCommand):
+    help = "Migrate the database, then serve HTTP and run the background worker in this one process."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8, help="HTTP request threads")
+
+    def handle(self, *args: Any, host: str, port: int, threads: int, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        from closeloop.demo.generate import demo_login
+        from closeloop.wsgi import application
+
+        # waitress is a production-grade threaded server that runs inside this process, so the
+        # worker thread below shares it (and gets woken on commit instead of polling).
+        server = create_server(application, host=host, port=port, threads=threads, ident="closeloop")
+        stop = threading.Event()
+        worker = threading.Thread(target=Worker(stop).run, name="closeloop-worker", daemon=True)
+        worker.start()
+
+        def shutdown(signum: int, frame: object) -> None:
+            stop.set()
+            server.close()
+
+        signal.signal(signal.SIGTERM, shutdown)
+        signal.signal(signal.SIGINT, shutdown)
+
+        self.stdout.write(f"closeloop is serving {settings.SITE_URL} (listening on http://{host}:{port}/)")
+        login = demo_login()
+        if login:
+            self.stdout.write(f"Admin login: {login[0]} / {login[1]}  (kept in {settings.CLOSELOOP_HOME})")
+        self.stdout.write("Press Ctrl+C to stop.")
+        try:
+            server.run()
+        except OSError:
+            # Closing the listening socket from the signal handler ends the loop with EBADF.
+            if not stop.is_set():
+                raise
+        finally:
+            stop.set()
+            worker.join(timeout=30)
+        self.stdout.write("closeloop stopped.")
