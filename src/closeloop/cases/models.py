@@ -28,3 +28,115 @@ class EscalationPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Case(models.Model):
+    """One customer's problem being put right: opened from a recovery alert, closed by a case manager.
+
+    The SLA, the statuses, the team selectors and the escalation steps are copied from the template when
+    the case opens, so editing the configuration later does not rewrite cases already running.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+
+    class Resolution(models.TextChoices):
+        RESOLVED = "resolved"
+        UNRESOLVED = "unresolved"
+
+    # One case per response: the unique constraint below is what makes replays and concurrent posts safe.
+    response = models.ForeignKey("feedback.Response", on_delete=models.PROTECT, related_name="cases")
+    template_key = models.CharField(max_length=100)
+    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="cases")
+    category = models.CharField(max_length=200)
+    severity = models.CharField(max_length=10)
+    tier = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=100)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    opened_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    owner = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="owned_cases")
+    managers = models.ManyToManyField("org.Person", blank=True, related_name="managed_cases")
+    members = models.ManyToManyField("org.Person", blank=True, related_name="member_cases")
+    viewed_at = models.DateTimeField(null=True, blank=True)
+    contacted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices, null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    # Snapshots taken at opening.
+    statuses = models.JSONField(default=list)
+    team = models.JSONField(default=dict, blank=True, help_text="managers / members selectors")
+    notify_on = models.JSONField(default=list, blank=True)
+    calendar = models.CharField(max_length=100, blank=True)
+    sla = models.JSONField(default=dict, blank=True, help_text="The tier's severity and closure goal (seconds)")
+    escalation_steps = models.JSONField(default=list, blank=True)
+    fired_steps = models.JSONField(default=list, blank=True, help_text="Indexes of escalation steps that fired")
+    # When the next escalation step can fire; null when none ever will. The worker reads only due rows.
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["response"], name="case_one_per_response")]
+        indexes = [
+            models.Index(fields=["next_escalation_at"], name="case_next_escalation"),
+            models.Index(fields=["state", "due_at"], name="case_state_due"),
+            models.Index(fields=["unit", "opened_at"], name="case_unit_opened"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.pk} ({self.category})"
+
+    @property
+    def closed_status(self) -> str:
+        return self.statuses[-1] if self.statuses else "Closed"
+
+
+class AppendOnlyError(Exception):
+    """Case events are a timeline: corrections are new events, never edits or deletions."""
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyError("case events cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("case events cannot be deleted")
+
+
+class CaseEvent(models.Model):
+    class Type(models.TextChoices):
+        OPENED = "opened"
+        VIEWED = "viewed"
+        NOTE = "note"
+        STATUS = "status"
+        ASSIGNED = "assigned"
+        ESCALATED = "escalated"
+        NOTIFIED = "notified"
+        CLOSED = "closed"
+        REOPENED = "reopened"
+        MOVED = "moved"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField()
+    type = models.CharField(max_length=20, choices=Type.choices)
+    actor = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "type"], name="caseevent_case_type")]
+
+    def __str__(self) -> str:
+        return f"{self.type} on case {self.case_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("case events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("case events cannot be deleted")

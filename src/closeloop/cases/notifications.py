@@ -1,0 +1,131 @@
+"""Emails about a case: to its team when something happens (per the template's `notify_on`), and escalations.
+
+Everything goes through the outbox inside the caller's transaction, so a case change and the messages
+about it are committed together; the worker sends them afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.conf import settings
+
+from closeloop.cases.models import Case, CaseEvent
+from closeloop.notify.outbox import enqueue, record_skipped
+from closeloop.org.models import Person
+
+# What each event type looks like in a subject line.
+HEADLINES = {
+    CaseEvent.Type.OPENED: "New case",
+    CaseEvent.Type.STATUS: "Status changed",
+    CaseEvent.Type.CLOSED: "Case closed",
+    CaseEvent.Type.REOPENED: "Case reopened",
+    CaseEvent.Type.NOTE: "New note",
+    CaseEvent.Type.ASSIGNED: "Case assigned",
+    CaseEvent.Type.MOVED: "Case moved",
+    CaseEvent.Type.VIEWED: "Case viewed",
+}
+
+
+def case_link(case: Case) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/cases/{case.pk}"
+
+
+def team_of(case: Case) -> list[Person]:
+    """Managers, members and the owner, each once, active people only, in a stable order."""
+    people: dict[int, Person] = {}
+    for person in [*case.managers.all(), *case.members.all(), *([case.owner] if case.owner_id else [])]:
+        if person.active:
+            people.setdefault(person.pk, person)
+    return sorted(people.values(), key=lambda p: p.key)
+
+
+def _describe(event: CaseEvent) -> str:
+    data = event.data or {}
+    if event.type == CaseEvent.Type.NOTE:
+        spoke = "yes" if data.get("spoke_to_customer") else "no"
+        return f"{data.get('author') or 'Someone'} wrote (spoke to the customer: {spoke}):\n{data.get('text', '')}"
+    if event.type in (CaseEvent.Type.STATUS, CaseEvent.Type.REOPENED):
+        return f"Status: {data.get('from')} -> {data.get('to')}"
+    if event.type == CaseEvent.Type.CLOSED:
+        return f"Closed as {data.get('resolution')} (status {data.get('to')})"
+    if event.type == CaseEvent.Type.ASSIGNED:
+        return f"Owner: {data.get('owner_name') or data.get('owner')}"
+    if event.type == CaseEvent.Type.MOVED:
+        return f"Moved from {data.get('from_unit')} to {data.get('to_unit')}"
+    return ""
+
+
+def _body(case: Case, lines: Iterable[str]) -> str:
+    facts = [
+        f"Case #{case.pk}: {case.category}",
+        f"Unit: {case.unit.name} ({case.unit.code})",
+        f"Severity: {case.severity}" + (f", customer tier {case.tier}" if case.tier else ""),
+        f"Status: {case.status} ({case.state})",
+        f"Due: {case.due_at.isoformat()}",
+    ]
+    return "\n".join([*[line for line in lines if line], "", *facts, "", f"Open the case: {case_link(case)}", ""])
+
+
+def send_emails(
+    case: Case, people: Sequence[Person], *, subject: str, text: str, key: str, now: datetime, topic: str = "case"
+) -> list[str]:
+    """One email per person through the outbox; returns the keys of the people it will reach.
+
+    `key` makes the delivery idempotent: the same key and person never produce a second message.
+    """
+    reached = []
+    for person in people:
+        idempotency_key = f"{key}:{person.key}:email"
+        common = {"channel": "email", "subject": subject, "text": text, "idempotency_key": idempotency_key}
+        common |= {"now": now, "topic": topic, "ref": f"case:{case.pk}", "person": person}
+        if not person.email:
+            record_skipped(address="", reason=f"no email address for {person.name}", **common)
+            continue
+        enqueue(address=person.email, **common)
+        reached.append(person.key)
+    return reached
+
+
+def notify_team(case: Case, event: CaseEvent, *, actor: Person | None, now: datetime) -> CaseEvent | None:
+    """Email the team about `event` when the template asks for it; the actor does not hear about their own act.
+
+    Returns the `notified` event naming the recipients, or None when nobody was to be told.
+    """
+    # Reopening is a change of status, so `status` in notify_on covers it too.
+    wanted = {event.type, "status"} if event.type == CaseEvent.Type.REOPENED else {event.type}
+    if not wanted & set(case.notify_on or ()):
+        return None
+    people = [person for person in team_of(case) if actor is None or person.pk != actor.pk]
+    if not people:
+        return None
+    headline = HEADLINES.get(event.type, event.type.capitalize())
+    subject = f"{headline} #{case.pk}: {case.category} [{case.severity}]"
+    reached = send_emails(
+        case,
+        people,
+        subject=subject,
+        text=_body(case, [f"{headline}.", _describe(event)]),
+        key=f"case-event:{event.pk}",
+        now=now,
+    )
+    return CaseEvent.objects.create(
+        case=case,
+        at=now,
+        type=CaseEvent.Type.NOTIFIED,
+        data={"about": event.type, "event": event.pk, "recipients": reached, "channel": "email"},
+    )
+
+
+def escalation_email(case: Case, *, when: str, level: int) -> tuple[str, str]:
+    """Subject and text of an escalation: what the responsible people did not do, and by when."""
+    reasons = {
+        "not_viewed": "nobody in the team has opened it yet",
+        "not_contacted": "nobody has spoken to the customer yet",
+        "overdue": "it is past its closure goal and still open",
+        "closed_unresolved": "it was closed without resolving the customer's problem",
+    }
+    subject = f"Escalation #{case.pk}: {case.category} [{case.severity}]"
+    text = _body(case, [f"This case is escalated to you (level {level}) because {reasons.get(when, when)}."])
+    return subject, text

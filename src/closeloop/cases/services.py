@@ -1,0 +1,405 @@
+"""Every write to a case: opening, moving, viewing, notes, status, assignment. One `do_*` per write.
+
+Each service runs in one transaction that changes the case, appends its timeline event and puts the
+emails about it into the outbox, so none of the three can exist without the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from closeloop.alerts.models import Alert
+from closeloop.cases.escalation import escalate_case, refresh_next_escalation
+from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.notifications import notify_team
+from closeloop.cases.templates import choose_sla, due_at, load_template
+from closeloop.core.routing import OrgTree, resolve
+from closeloop.feedback.models import Response
+from closeloop.org.models import Person, Role, Unit
+from closeloop.org.tree import load_tree, people_by_key
+
+
+class CaseInputError(ValueError):
+    """A request about a case that cannot be done as asked; names the field. Maps to HTTP 422."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class CasePermissionDenied(Exception):
+    """The actor may not do this to the case (closing needs a case manager or an admin). Maps to HTTP 403."""
+
+
+# --- opening -----------------------------------------------------------------------------------------
+
+
+def alerts_by_response(responses: Sequence[Response], alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
+    """Every evaluated response (also those without new alerts: they may replace one with a case)."""
+    grouped: dict[int, list[Alert]] = {response.pk: [] for response in responses}
+    for alert in alerts:
+        grouped.setdefault(alert.response_id, []).append(alert)
+    return grouped
+
+
+def open_cases_for_alerts(
+    alerts_by_response: Mapping[int, Sequence[Alert]], *, now: datetime, superseded: Mapping[int, Response]
+) -> list[Case]:
+    """Open the cases of new recovery alerts, or move the case of a response that was replaced.
+
+    Called by detection inside the ingest (or fix) transaction. `superseded` maps a new response's id to
+    the earlier response of the same ticket; an earlier response with a case hands it over instead of a
+    second case being opened. Returns the cases opened or moved.
+    """
+    if not alerts_by_response:
+        return []
+    ids = list(alerts_by_response)
+    # Responses replaced by these ones, also when the replacement was invalid at first and has just been fixed.
+    replaced = {
+        case.response.superseded_by_id: case
+        for case in Case.objects.select_related("response", "unit").filter(response__superseded_by_id__in=ids)
+    }
+    for new_id, old in superseded.items():
+        if new_id in alerts_by_response and new_id not in replaced:
+            case = Case.objects.select_related("response", "unit").filter(response=old).first()
+            if case is not None:
+                replaced[new_id] = case
+    having = set(Case.objects.filter(response_id__in=ids).values_list("response_id", flat=True))
+    responses = {r.pk: r for r in Response.objects.select_related("unit", "agent", "customer").filter(pk__in=ids)}
+    tree: OrgTree | None = None
+    touched = []
+    for response_id in ids:
+        response = responses.get(response_id)
+        if response is None or response_id in having or response.unit_id is None:
+            continue
+        tree = tree or load_tree()
+        if response_id in replaced:
+            touched.append(_move_to_response(replaced[response_id], response, now=now, tree=tree))
+            continue
+        recovery = [a for a in alerts_by_response[response_id] if a.kind == "recovery"]
+        if recovery:
+            case = do_open_case(response, recovery, now=now, tree=tree)
+            if case is not None:
+                touched.append(case)
+    return touched
+
+
+def _template_alert(recovery: Sequence[Alert]) -> tuple[Alert, str | None]:
+    """The alert the case is opened from: the first whose rule names a template, else the first one."""
+    for alert in recovery:
+        if alert.rule is not None and alert.rule.open_case:
+            return alert, alert.rule.open_case
+    return recovery[0], None
+
+
+def do_open_case(
+    response: Response, recovery: Sequence[Alert], *, now: datetime, tree: OrgTree | None = None
+) -> Case | None:
+    """Open the case of a response from its recovery alerts; None when the response already has one.
+
+    Never two cases per response: the unique constraint decides between concurrent writers and the
+    loser reads the winner's case (get-or-create), inside a savepoint so its transaction goes on.
+    """
+    alert, template_key = _template_alert(recovery)
+    template = load_template(template_key)
+    unit = response.unit
+    tier = response.customer.tier if response.customer_id else ""
+    sla = choose_sla(template.sla, tier, alert.severity)
+    opened_at = response.valid_since or now
+    case = Case(
+        response=response,
+        template_key=template.key,
+        unit=unit,
+        category=template.category or alert.category,
+        severity=sla.severity,
+        tier=tier,
+        status=template.statuses[0],
+        state=Case.State.OPEN,
+        opened_at=opened_at,
+        due_at=due_at(opened_at, sla.goal, template.calendar, unit),
+        statuses=list(template.statuses),
+        team={key: list(value) for key, value in template.team.items()},
+        notify_on=list(template.notify_on),
+        calendar=template.calendar,
+        sla={
+            "tier": sla.tier_entry,
+            "severity": sla.severity,
+            "closure_goal": int(sla.goal.total_seconds()),
+            "calendar": template.calendar or None,
+            "template": {tier_name: dict(entry) for tier_name, entry in template.sla.items()},
+        },
+        escalation_steps=[dict(step) for step in template.steps],
+        fired_steps=[],
+    )
+    refresh_next_escalation(case)
+    try:
+        with transaction.atomic():
+            case.save(force_insert=True)
+    except IntegrityError:
+        if Case.objects.filter(response=response).exists():
+            return None
+        raise
+    tree = tree or load_tree()
+    managers, members = _set_team(case, tree)
+    opened = CaseEvent.objects.create(
+        case=case,
+        at=now,
+        type=CaseEvent.Type.OPENED,
+        data={
+            "template": template.key,
+            "alert": alert.pk,
+            "rule": alert.rule_key,
+            "severity": case.severity,
+            "tier": tier or None,
+            "sla": case.sla["tier"],
+            "opened_at": opened_at.isoformat(),
+            "due_at": case.due_at.isoformat(),
+            "managers": managers,
+            "members": members,
+        },
+    )
+    notify_team(case, opened, actor=None, now=now)
+    return case
+
+
+def _set_team(case: Case, tree: OrgTree) -> tuple[list[str], list[str]]:
+    """Recompute managers and members from the copied selectors and the case's unit; returns their keys."""
+    agent = case.response.agent.key if case.response.agent_id else None
+    team = case.team or {}
+    chosen = {
+        role: [r.person for r in resolve(team.get(role) or [], unit=case.unit.code, agent=agent, tree=tree)]
+        for role in ("managers", "members")
+    }
+    people = people_by_key({key for keys in chosen.values() for key in keys})
+    managers = [people[key] for key in chosen["managers"] if key in people]
+    members = [people[key] for key in chosen["members"] if key in people and key not in chosen["managers"]]
+    case.managers.set(managers)
+    case.members.set(members)
+    return [p.key for p in managers], [p.key for p in members]
+
+
+# --- moving ------------------------------------------------------------------------------------------
+
+
+def _move_to_response(case: Case, response: Response, *, now: datetime, tree: OrgTree) -> Case:
+    """A resubmission for the same ticket: the case, with its whole timeline, follows the new response."""
+    case = Case.objects.select_for_update().select_related("unit", "response").get(pk=case.pk)
+    old_response = case.response
+    old_unit = case.unit
+    case.response = response
+    data: dict[str, object] = {"reason": "resubmitted", "from_response": old_response.pk, "to_response": response.pk}
+    if response.unit_id and response.unit_id != case.unit_id:
+        case.unit = response.unit
+        data |= {"from_unit": old_unit.code, "to_unit": response.unit.code}
+    case.save(update_fields=["response", "unit"])
+    case.response = response
+    if "to_unit" in data:
+        _set_team(case, tree)
+    CaseEvent.objects.create(case=case, at=now, type=CaseEvent.Type.MOVED, data=data)
+    return case
+
+
+def do_move_case_to_unit(
+    response: Response, old_unit: Unit | None, *, actor: Person | None, now: datetime
+) -> Case | None:
+    """The response was reassigned to another unit: its case follows, with a team from the new unit.
+
+    Pending escalations need no change of their own: they resolve their recipients from the case's
+    unit when they fire. Returns the case, or None when the response has none or the unit is the same.
+    """
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update().select_related("unit", "response__agent").filter(response=response).first()
+        )
+        if case is None or response.unit_id is None or case.unit_id == response.unit_id:
+            return case if case is not None and case.unit_id == response.unit_id else None
+        new_unit = Unit.objects.get(pk=response.unit_id)
+        from_unit = old_unit.code if old_unit is not None else case.unit.code
+        case.unit = new_unit
+        case.save(update_fields=["unit"])
+        managers, members = _set_team(case, load_tree())
+        moved = CaseEvent.objects.create(
+            case=case,
+            at=now,
+            type=CaseEvent.Type.MOVED,
+            actor=actor,
+            actor_name=actor.name if actor else "",
+            data={
+                "reason": "reassigned",
+                "from_unit": from_unit,
+                "to_unit": new_unit.code,
+                "managers": managers,
+                "members": members,
+            },
+        )
+        notify_team(case, moved, actor=actor, now=now)
+    return case
+
+
+# --- acting on a case --------------------------------------------------------------------------------
+
+
+def _locked(case: Case) -> Case:
+    return Case.objects.select_for_update().select_related("unit", "owner", "response").get(pk=case.pk)
+
+
+def _event(case: Case, type_: str, actor: Person | None, now: datetime, data: dict, actor_name: str = "") -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, at=now, type=type_, actor=actor, actor_name=actor_name or (actor.name if actor else ""), data=data
+    )
+
+
+def is_admin(person: Person | None) -> bool:
+    """A service token (no person) acts as an admin; a person is one with an `admin` role anywhere."""
+    return person is None or Role.objects.filter(person=person, role=Role.Kind.ADMIN).exists()
+
+
+def is_manager(case: Case, person: Person | None) -> bool:
+    return is_admin(person) or case.managers.filter(pk=person.pk).exists()  # type: ignore[union-attr]
+
+
+def in_team(case: Case, person: Person) -> bool:
+    if case.owner_id == person.pk:
+        return True
+    return case.managers.filter(pk=person.pk).exists() or case.members.filter(pk=person.pk).exists()
+
+
+def do_view_case(case: Case, *, actor: Person | None, now: datetime, actor_name: str = "") -> Case:
+    """Record a view. The first view by the owner or a team member stops the `not_viewed` escalations;
+    each person's first view is an event (later views add nothing)."""
+    with transaction.atomic():
+        case = _locked(case)
+        already = CaseEvent.objects.filter(case=case, type=CaseEvent.Type.VIEWED, actor=actor)
+        if actor is None:
+            already = already.filter(actor_name=actor_name)
+        if not already.exists():
+            counts = actor is not None and in_team(case, actor)
+            if counts and case.viewed_at is None:
+                case.viewed_at = now
+                refresh_next_escalation(case)
+                case.save(update_fields=["viewed_at", "next_escalation_at"])
+            _event(case, CaseEvent.Type.VIEWED, actor, now, {"team": counts}, actor_name)
+    return case
+
+
+def _unit_lead_name(case: Case) -> str:
+    leads = load_tree().leads_of(case.unit.code)
+    people = people_by_key(set(leads))
+    return next((people[key].name for key in leads if key in people), "")
+
+
+def do_add_note(
+    case: Case,
+    *,
+    text: str,
+    spoke_to_customer: bool = False,
+    author_name: str | None = None,
+    actor: Person | None = None,
+    now: datetime,
+) -> CaseEvent:
+    """Append a note. The author defaults to the actor, else the unit's lead; the first note that spoke to
+    the customer sets `contacted_at`, which stops the `not_contacted` escalations."""
+    text = (text or "").strip()
+    if not text:
+        raise CaseInputError("text", "a note needs some text")
+    with transaction.atomic():
+        case = _locked(case)
+        author = (author_name or "").strip() or (actor.name if actor else "") or _unit_lead_name(case)
+        note = _event(
+            case,
+            CaseEvent.Type.NOTE,
+            actor,
+            now,
+            {"text": text, "spoke_to_customer": bool(spoke_to_customer), "author": author},
+        )
+        if spoke_to_customer and case.contacted_at is None:
+            case.contacted_at = now
+            refresh_next_escalation(case)
+            case.save(update_fields=["contacted_at", "next_escalation_at"])
+        notify_team(case, note, actor=actor, now=now)
+    return note
+
+
+def do_change_status(
+    case: Case,
+    *,
+    status: str,
+    resolution: str | None = None,
+    note: str | None = None,
+    actor: Person | None = None,
+    now: datetime,
+) -> Case:
+    """Move the case to one of its template's statuses. The last status closes it: that needs a
+    resolution and a case manager (or an admin); closing as unresolved fires `closed_unresolved` at once.
+    Leaving the closed status reopens the case."""
+    with transaction.atomic():
+        case = _locked(case)
+        if status not in case.statuses:
+            raise CaseInputError("status", f"must be one of {', '.join(case.statuses)}, not {status!r}")
+        closing = status == case.closed_status
+        if closing and resolution not in Case.Resolution.values:
+            raise CaseInputError("resolution", "closing a case needs a resolution: resolved or unresolved")
+        if not closing and resolution is not None:
+            raise CaseInputError(
+                "resolution", f"a resolution is only given when closing (status {case.closed_status!r})"
+            )
+        if closing and not is_manager(case, actor):
+            raise CasePermissionDenied("Only the case's managers and admins may close it.")
+        if note:
+            do_add_note(case, text=note, actor=actor, now=now)
+        if status == case.status and (not closing or resolution == case.resolution):
+            return case
+        previous = case.status
+        if closing:
+            case.state, case.closed_at, case.resolution, case.status = Case.State.CLOSED, now, resolution, status
+            event_type = CaseEvent.Type.CLOSED
+        elif case.state == Case.State.CLOSED:
+            case.state, case.closed_at, case.resolution, case.status = Case.State.OPEN, None, None, status
+            event_type = CaseEvent.Type.REOPENED
+        else:
+            case.status = status
+            event_type = CaseEvent.Type.STATUS
+        refresh_next_escalation(case)
+        case.save(update_fields=["state", "closed_at", "resolution", "status", "next_escalation_at"])
+        data = {"from": previous, "to": status} | ({"resolution": resolution} if closing else {})
+        event = _event(case, event_type, actor, now, data)
+        notify_team(case, event, actor=actor, now=now)
+        if closing and resolution == Case.Resolution.UNRESOLVED:
+            escalate_case(case, now)
+    return case
+
+
+def do_reopen(case: Case, *, status: str | None = None, actor: Person | None = None, now: datetime) -> Case:
+    """Reopen a closed case into `status` (by default the template's first status)."""
+    if case.state != Case.State.CLOSED:
+        raise CaseInputError("status", "the case is not closed")
+    target = status or case.statuses[0]
+    if target == case.closed_status:
+        raise CaseInputError("status", f"reopening needs a status other than {case.closed_status!r}")
+    return do_change_status(case, status=target, actor=actor, now=now)
+
+
+def do_assign(case: Case, *, owner: Person, actor: Person | None = None, now: datetime) -> Case:
+    """Make `owner` responsible for the case; they count as team for viewing and hear about it."""
+    if not owner.active:
+        raise CaseInputError("owner", f"{owner.key!r} is no longer in the organisation")
+    with transaction.atomic():
+        case = _locked(case)
+        if case.owner_id == owner.pk:
+            return case
+        previous = case.owner.key if case.owner_id else None
+        case.owner = owner
+        case.save(update_fields=["owner"])
+        event = _event(
+            case,
+            CaseEvent.Type.ASSIGNED,
+            actor,
+            now,
+            {"owner": owner.key, "owner_name": owner.name, "previous": previous},
+        )
+        notify_team(case, event, actor=actor, now=now)
+    return case

@@ -1,0 +1,107 @@
+"""What a new case copies from its template: statuses, team, tier SLA, calendar and escalation steps.
+
+A recovery alert whose rule names no template still gets a case, from the built-in default template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from closeloop.cases.models import CaseTemplate, EscalationPolicy
+from closeloop.core.escalation import Step
+from closeloop.core.sla import WEEKDAY_NAMES, BusinessCalendar, add_working_time
+from closeloop.org.models import Calendar, Unit
+
+DEFAULT_TEMPLATE_KEY = "default"
+# Used when neither the customer's tier nor a `default` entry is in the template's SLA.
+FALLBACK_GOAL = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    key: str
+    category: str | None  # None: the alert's category
+    statuses: tuple[str, ...]
+    team: Mapping[str, Sequence[Any]]
+    sla: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    calendar: str = ""
+    notify_on: tuple[str, ...] = ()
+    steps: tuple[Mapping[str, Any], ...] = ()
+
+
+DEFAULT_TEMPLATE = TemplateSpec(
+    key=DEFAULT_TEMPLATE_KEY,
+    category=None,
+    statuses=("Open", "Closed"),
+    team={"managers": ["unit_leads"], "members": ["unit_members"]},
+)
+
+
+@dataclass(frozen=True)
+class SlaChoice:
+    severity: str
+    goal: timedelta
+    tier_entry: str | None  # which SLA entry applied: the tier, "default", or None for the fallback
+
+
+def load_template(key: str | None) -> TemplateSpec:
+    """The stored template called `key` with its escalation steps, or the built-in default."""
+    row = CaseTemplate.objects.filter(key=key).first() if key else None
+    if row is None:
+        return DEFAULT_TEMPLATE
+    policy = EscalationPolicy.objects.filter(key=row.escalation).first() if row.escalation else None
+    return TemplateSpec(
+        key=row.key,
+        category=row.category,
+        statuses=tuple(row.statuses),
+        team=row.team or {},
+        sla=row.sla or {},
+        calendar=row.calendar or "",
+        notify_on=tuple(row.notify_on or ()),
+        steps=tuple(policy.steps) if policy else (),
+    )
+
+
+def choose_sla(sla: Mapping[str, Mapping[str, Any]], tier: str, rule_severity: str) -> SlaChoice:
+    """The customer's tier picks severity and closure goal; `default` covers unknown or missing tiers."""
+    for entry in (tier, "default"):
+        if entry and entry in sla:
+            chosen = sla[entry]
+            return SlaChoice(chosen.get("severity") or rule_severity, timedelta(seconds=chosen["closure_goal"]), entry)
+    return SlaChoice(rule_severity, FALLBACK_GOAL, None)
+
+
+def business_calendar(key: str, unit: Unit) -> BusinessCalendar | None:
+    """The named calendar read in the unit's time zone; None (wall-clock time) without a name."""
+    if not key:
+        return None
+    row = Calendar.objects.filter(key=key).first()
+    if row is None:
+        raise ValueError(f"unknown calendar {key!r}")
+    return BusinessCalendar(
+        days=frozenset(WEEKDAY_NAMES.index(day.lower()) for day in row.days),
+        start=row.start,
+        end=row.end,
+        holidays_country=row.holidays or None,
+        time_zone=unit.effective_time_zone(),
+    )
+
+
+def due_at(opened_at: datetime, goal: timedelta, calendar_key: str, unit: Unit) -> datetime:
+    return add_working_time(opened_at, goal, business_calendar(calendar_key, unit))
+
+
+def steps_from_snapshot(snapshot: Sequence[Mapping[str, Any]]) -> list[Step]:
+    """The case's copied policy steps as the pure core's Steps; the index is the position in the policy."""
+    return [
+        Step(
+            index=index,
+            when=step["when"],
+            after=timedelta(seconds=step["after"]) if step.get("after") is not None else None,
+            notify=tuple(step.get("notify") or ()),
+        )
+        for index, step in enumerate(snapshot)
+    ]
