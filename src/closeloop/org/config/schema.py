@@ -31,6 +31,7 @@ ESCALATION_TRIGGERS = ("not_viewed", "not_contacted", "overdue", "closed_unresol
 TRIGGERS_WITHOUT_DELAY = ("overdue", "closed_unresolved")
 CASE_EVENTS = ("opened", "viewed", "note", "status", "assigned", "escalated", "notified", "closed", "reopened", "moved")
 NUMERIC_QUESTION_TYPES = ("scale", "nps")
+QUESTION_TYPES = frozenset({"scale", "nps", "yes_no", "choice", "multi_choice", "text"})
 
 
 def _problem(message: str, at: str | None = None) -> PydanticCustomError:

@@ -17,6 +17,7 @@ from closeloop.core.conditions import condition_problems
 from closeloop.org.config.schema import (
     ID_FIELDS,
     NUMERIC_QUESTION_TYPES,
+    QUESTION_TYPES,
     SECTIONS,
     CaseTemplateSpec,
     DigestSpec,
@@ -60,6 +61,9 @@ class UnitPlace:
 class SurveyEntry:
     spec: SurveySpec
     questions: list[QuestionSpec]
+    # Question key -> type, including questions that failed their own check: those get every
+    # type they might have, so a rule using them is not blamed for the question's mistake.
+    questions_by_key: dict[str, str | frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -246,7 +250,10 @@ class _Reader:
                 seen_roles.add((role.unit, role.role))
 
         surveys = self.surveys(raw)
-        survey_questions = {s.spec.key: {q.key: q.type for q in s.questions} for s in surveys}
+        survey_questions: dict[str, dict[str, str | frozenset[str]]] = {}
+        for survey in surveys:
+            # The first of two surveys with one key is the real one; the second is a reported duplicate.
+            survey_questions.setdefault(survey.spec.key, survey.questions_by_key)
         survey_keys = set(survey_questions) | _raw_ids(raw, "surveys")
         templates = self.entries(CaseTemplateSpec, raw, "case_templates")
         template_keys = {t.key for _, t in templates} | _raw_ids(raw, "case_templates")
@@ -256,8 +263,8 @@ class _Reader:
         rules = self.entries(RuleSpec, raw, "rules")
         union: dict[str, set[str]] = {}
         for questions in survey_questions.values():
-            for key, kind in questions.items():
-                union.setdefault(key, set()).add(kind)
+            for key, kinds in questions.items():
+                union.setdefault(key, set()).update({kinds} if isinstance(kinds, str) else kinds)
         for index, rule in rules:
             path = f"rules[{index}]"
             questions: Mapping[str, Any] | None = union
@@ -316,10 +323,10 @@ class _Reader:
         seen: dict[str, str] = {}
 
         def walk(items: object, path: str, parent: UnitPlace | None, ancestors: tuple[str, ...]) -> None:
-            if items is None:
-                return
             if not isinstance(items, list):
-                self.add(path, f"must be a list of units, not {items!r}")
+                # A unit's bad `children` is reported by its own check; only the section is left.
+                if items is not None and parent is None and not ancestors:
+                    self.add(path, f"must be a list of units, not {items!r}")
                 return
             for position, item in enumerate(items):
                 here = f"{path}[{position}]"
@@ -388,12 +395,17 @@ class _Reader:
                 raw_keys = {key for _, key in ids}
                 if spec.overall not in raw_keys:
                     self.add(f"{path}.overall", f"unknown question {spec.overall!r}")
-                elif spec.overall in types and types[spec.overall] not in NUMERIC_QUESTION_TYPES:
+                elif types.get(spec.overall, "scale") not in NUMERIC_QUESTION_TYPES:
                     self.add(
                         f"{path}.overall",
                         f"{spec.overall!r} is a {types[spec.overall]} question; the overall score needs scale or nps",
                     )
-            found.append(SurveyEntry(spec=spec, questions=questions))
+            by_key: dict[str, str | frozenset[str]] = {}
+            for item in spec.questions:
+                if isinstance(item, dict) and isinstance(item.get("key"), str):
+                    kind = item.get("type")
+                    by_key.setdefault(item["key"], kind if kind in QUESTION_TYPES else QUESTION_TYPES)
+            found.append(SurveyEntry(spec=spec, questions=questions, questions_by_key=by_key))
         return found
 
     def follow_up(
@@ -406,7 +418,10 @@ class _Reader:
             return None
         if spec.survey not in survey_keys:
             self.add("follow_up.survey", f"unknown survey {spec.survey!r}")
-        elif spec.survey in survey_questions and survey_questions[spec.survey].get("resolved") != "yes_no":
+        elif spec.survey in survey_questions and survey_questions[spec.survey].get("resolved") not in (
+            "yes_no",
+            QUESTION_TYPES,  # a `resolved` question with a broken type is reported on its own
+        ):
             self.add("follow_up.survey", f"survey {spec.survey!r} has no yes_no question 'resolved'")
         return spec
 
