@@ -17,6 +17,7 @@ import contextvars
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
@@ -204,6 +205,15 @@ class Worker:
         logger.info("worker stopping on signal %s", signal.Signals(signum).name)
         self.stop()
 
+    def _sleep(self) -> None:
+        """Until woken, stopped or the poll interval is over; the stop event is checked at least every 250 ms."""
+        deadline = time.monotonic() + self.poll_seconds
+        while not self.stop_event.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or _wake.wait(min(remaining, POLL_SECONDS)):
+                break
+        _wake.clear()
+
     def run(self) -> None:
         previous = {}
         if threading.current_thread() is threading.main_thread():
@@ -218,10 +228,7 @@ class Worker:
                 except Exception:
                     # A database hiccup must not end the worker; the next round tries again.
                     logger.exception("worker round failed")
-                if self.stop_event.is_set():
-                    break
-                _wake.wait(self.poll_seconds)
-                _wake.clear()
+                self._sleep()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)

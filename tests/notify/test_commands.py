@@ -1,0 +1,58 @@
+"""`closeloop tick` and the in-process Worker thread."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.utils import timezone
+
+from closeloop.notify.models import Delivery
+from closeloop.notify.outbox import enqueue
+from closeloop.worker import Worker
+from tests.notify.conftest import NOW, later
+
+
+@pytest.mark.django_db
+def test_tick_sends_what_is_due_at_the_given_instant_and_reports_it(smtp):
+    enqueue(channel="email", address="a@acme.example", subject="due", idempotency_key="t1", now=NOW)
+    enqueue(channel="email", address="b@acme.example", subject="later", idempotency_key="t2", now=later(60))
+    out = io.StringIO()
+    call_command("tick", "--at", "2026-11-23T10:30:00Z", stdout=out)
+    assert "deliveries: 1" in out.getvalue()
+    assert [m["Subject"] for m in smtp.messages] == ["due"]
+    assert Delivery.objects.get(idempotency_key="t1").sent_at == later(30)
+
+
+@pytest.mark.django_db
+def test_tick_with_a_bad_instant_exits_2_naming_the_option():
+    with pytest.raises(CommandError, match="--at") as error:
+        call_command("tick", "--at", "yesterday")
+    assert error.value.returncode == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_thread_sends_a_delivery_as_soon_as_it_is_committed_and_stops_on_request(smtp):
+    stop = threading.Event()
+    thread = threading.Thread(target=Worker(stop, poll_seconds=5).run)
+    thread.start()
+    try:
+        started = time.monotonic()
+        with transaction.atomic():
+            enqueue(channel="email", address="a@acme.example", subject="now", idempotency_key="w1", now=timezone.now())
+        deadline = started + 10
+        while smtp.count() < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert smtp.count() == 1
+    # The worker polls only every 5 s here, so arriving sooner shows the commit woke it.
+    assert elapsed < 2
+    assert not thread.is_alive()
+    assert Delivery.objects.get().status == Delivery.Status.SENT

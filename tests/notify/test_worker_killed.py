@@ -1,0 +1,112 @@
+"""A worker process killed with SIGKILL in the middle of an SMTP send loses nothing.
+
+Everything runs through the real `closeloop` CLI against a SQLite file, so the killed
+worker, the test and the worker that finishes the job are separate processes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+CLOSELOOP = str(Path(sys.executable).with_name("closeloop"))
+
+ENQUEUE = """
+from django.db import transaction
+from django.utils import timezone
+from closeloop.notify.outbox import enqueue
+with transaction.atomic():
+    enqueue(channel="email", address="lead@acme.example", subject="Recovery", text="Call the customer",
+            idempotency_key="alert:1:erin:email", now=timezone.now())
+"""
+
+
+def closeloop_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOSELOOP_", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="closeloop.settings",
+        CLOSELOOP_HOME=str(home),
+        DATABASE_URL=f"sqlite:///{home / 'closeloop.sqlite3'}",
+        CLOSELOOP_LOG_LEVEL="WARNING",
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def migrated_database(tmp_path_factory) -> Path:
+    """One migrated SQLite file, copied by each test (migrating takes seconds)."""
+    home = tmp_path_factory.mktemp("migrated")
+    subprocess.run(
+        [CLOSELOOP, "migrate", "--noinput"], env=closeloop_env(home), check=True, capture_output=True, timeout=180
+    )
+    return home / "closeloop.sqlite3"
+
+
+@pytest.fixture
+def cli_env(tmp_path, smtp_sink, migrated_database) -> dict[str, str]:
+    _, port = smtp_sink
+    shutil.copyfile(migrated_database, tmp_path / "closeloop.sqlite3")
+    (tmp_path / "secret_key").write_text("test-secret-key-for-the-cli-processes")
+    return closeloop_env(tmp_path, EMAIL_URL=f"smtp://127.0.0.1:{port}")
+
+
+def delivery_row(tmp_path: Path) -> tuple[str, int]:
+    with sqlite3.connect(tmp_path / "closeloop.sqlite3") as db:
+        return db.execute("select status, attempts from notify_delivery").fetchone()
+
+
+def test_a_delivery_whose_worker_was_killed_mid_send_is_sent_after_the_lease(tmp_path, smtp_sink, cli_env):
+    sink, _ = smtp_sink
+    subprocess.run([CLOSELOOP, "shell", "-c", ENQUEUE], env=cli_env, check=True, capture_output=True, timeout=60)
+    sink.stall = True
+    worker = subprocess.Popen([CLOSELOOP, "worker"], env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert sink.data_started.wait(timeout=60), "the worker never reached DATA"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == -signal.SIGKILL
+    assert sink.count() == 0
+    assert delivery_row(tmp_path) == ("sending", 1)
+
+    sink.stall = False
+    after_lease = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    tick = subprocess.run(
+        [CLOSELOOP, "tick", "--at", after_lease], env=cli_env, capture_output=True, text=True, timeout=60
+    )
+    assert tick.returncode == 0, tick.stderr
+    assert "deliveries: 1" in tick.stdout
+    assert sink.count() == 1
+    assert sink.messages[0]["Subject"] == "Recovery"
+    assert delivery_row(tmp_path) == ("sent", 2)
+
+
+def test_tick_before_the_lease_expires_leaves_the_claimed_delivery_alone(tmp_path, smtp_sink, cli_env):
+    sink, _ = smtp_sink
+    subprocess.run([CLOSELOOP, "shell", "-c", ENQUEUE], env=cli_env, check=True, capture_output=True, timeout=60)
+    with sqlite3.connect(tmp_path / "closeloop.sqlite3") as db:
+        # What a worker's claim leaves behind: sending, leased for two more minutes.
+        lease = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M:%S")
+        db.execute("update notify_delivery set status='sending', attempts=1, lease_until=?", (lease,))
+    tick = subprocess.run([CLOSELOOP, "tick"], env=cli_env, capture_output=True, text=True, timeout=60)
+    assert tick.returncode == 0, tick.stderr
+    assert "deliveries: 0" in tick.stdout
+    assert sink.count() == 0
+
+
+def test_tick_with_a_bad_at_exits_2_and_names_the_option(cli_env):
+    tick = subprocess.run([CLOSELOOP, "tick", "--at", "next tuesday"], env=cli_env, capture_output=True, text=True)
+    assert tick.returncode == 2
+    assert "--at" in tick.stderr
