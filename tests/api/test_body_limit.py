@@ -30,14 +30,19 @@ class CountingStream(io.BytesIO):
 
 
 def chunked_post(token: str, stream: io.BytesIO):
-    """A POST whose body has no Content-Length, as a server passes on a chunked upload."""
+    """A POST whose body has no Content-Length, as gunicorn passes on a chunked upload."""
     return Client().generic(
         "POST",
         "/api/v1/responses",
         b"",
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
-        **{"wsgi.input": stream, "CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked"},
+        **{
+            "wsgi.input": stream,
+            "wsgi.input_terminated": True,
+            "CONTENT_LENGTH": "",
+            "HTTP_TRANSFER_ENCODING": "chunked",
+        },
     )
 
 

@@ -26,9 +26,11 @@ def _too_large(limit: int, size: str) -> HttpResponse:
 
 
 def _is_streamed_without_length(request: HttpRequest) -> bool:
-    # A chunked body has no Content-Length; Django would then read it as empty, so it is buffered here.
+    # A chunked body has no Content-Length, and Django then reads it as empty, so it is buffered here.
+    # Only when the server promises the stream ends with the body (gunicorn does): reading a raw
+    # socket without that promise could wait for bytes the client never sends.
     chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-    return not request.META.get("CONTENT_LENGTH") and (chunked or bool(request.META.get("wsgi.input_terminated")))
+    return chunked and not request.META.get("CONTENT_LENGTH") and bool(request.META.get("wsgi.input_terminated"))
 
 
 class BodySizeLimitMiddleware:
