@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -95,3 +96,17 @@ def record_skipped(
             "created_at": now,
         },
     )
+
+
+def retry_now(deliveries: Iterable[Delivery], now: datetime) -> int:
+    """Send failed or waiting deliveries again at once, with a fresh attempt budget; returns how many."""
+    ids = [d.pk for d in deliveries]
+    with transaction.atomic():
+        count = Delivery.objects.filter(
+            pk__in=ids, status__in=[Delivery.Status.FAILED, Delivery.Status.PENDING]
+        ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None)
+        if count:
+            from closeloop.worker import wake_worker
+
+            transaction.on_commit(wake_worker)
+    return count
