@@ -54,3 +54,9 @@ def test_a_valid_body_reaches_the_view(client):
     response = client.post("/notes", json={"text": "Called", "spoke_to_customer": True})
     assert response.status_code == 200
     assert response.json() == {"text": "Called"}
+
+
+def test_a_missing_body_is_named_as_the_body(client):
+    response = client.post("/notes", data=b"", content_type="application/json")
+    assert response.status_code == 422
+    assert response.json() == {"detail": "Invalid input: body.", "errors": [{"loc": [], "msg": "Field required"}]}

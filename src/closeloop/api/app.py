@@ -30,7 +30,7 @@ class CloseloopAPI(NinjaAPI):
         } - {None}
         for item in error.errors:
             loc = tuple(item.get("loc", ()))
-            if len(loc) > 2 and loc[0] == "body" and loc[1] in body_params:
+            if len(loc) > 1 and loc[0] == "body" and loc[1] in body_params:
                 item["loc"] = (loc[0], *loc[2:])
         return error
 

@@ -70,7 +70,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.detail, exc.errors)
-    if isinstance(exc.__cause__, ValueError):
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         # Ninja turns an unparsable body into a 400; the contract calls malformed JSON a 422.
         return malformed_json_response(exc.__cause__)
     if isinstance(exc, AuthenticationError):
