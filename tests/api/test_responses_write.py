@@ -30,7 +30,11 @@ def test_a_new_response_gets_201_with_the_stored_response(org, api_as):
     assert body["status"] == "valid" and body["problems"] == []
     assert body["unit"] == "SUP-EMEA" and body["agent"] == "erin" and body["customer"]["id"] == "C-77"
     assert body["ticket_url"] == "https://support.example/t/T-1001"
-    assert body["case"] is None and isinstance(body["alerts"], list) and body["notes"] == []
+    assert body["case"] is None and body["notes"] == []
+    # No rule matches, so the built-in `threshold` rule flags the low overall score (3 <= 6).
+    assert body["overall"] == 3 and body["needs_recovery"] is True
+    assert [(a["rule"], a["kind"]) for a in body["alerts"]] == [("threshold", "recovery")]
+    assert body["alerts"][0]["id"] == stored.alerts.get().pk
     assert datetime.fromisoformat(body["submitted_at"]) == datetime.fromisoformat("2026-11-23T10:04:00+00:00")
 
 
