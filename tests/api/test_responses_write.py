@@ -138,3 +138,13 @@ def test_patch_of_a_response_outside_the_persons_units_gets_404(org, api_as):
     erin = api_as("write", person=org["people"]["erin"])
     assert_error(erin.patch(f"{LIST}/{created['id']}", {"segment": "ENT"}), 404)
     assert Response.objects.get().segment == "SMB"
+
+
+def test_a_new_response_for_the_same_ticket_replaces_the_earlier_one_in_the_list(org, api_as):
+    ingest, reader = api_as("ingest"), api_as("read")
+    earlier = ingest.post(LIST, response_body(external_id="sm-1", ticket="T-7")).json()
+    later = ingest.post(LIST, response_body(external_id="sm-2", ticket="T-7")).json()
+    assert [item["id"] for item in reader.get(LIST, ticket="T-7").json()["items"]] == [later["id"]]
+    assert reader.get(f"{LIST}/{earlier['id']}").json()["superseded_by"] == later["id"]
+    everything = reader.get(LIST, ticket="T-7", include_superseded="true").json()
+    assert {item["id"] for item in everything["items"]} == {earlier["id"], later["id"]}
