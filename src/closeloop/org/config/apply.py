@@ -109,9 +109,12 @@ def apply_config(text: str, *, dry_run: bool = False) -> Plan:
 
 def has_history(row: models.Model) -> str:
     """What outside the configuration points at the row ("responses", "alerts", ...), or ""."""
-    for relation in row._meta.related_objects:
+    # Hidden relations count too: Response.agent points at Person with related_name="+".
+    for relation in row._meta.get_fields(include_hidden=True):
+        if not isinstance(relation, models.ForeignObjectRel) or relation.many_to_many:
+            continue
         related = relation.related_model
-        if related in CONFIG_MODELS or not isinstance(relation.field, models.ForeignKey | models.OneToOneField):
+        if related in CONFIG_MODELS:
             continue
         if related._default_manager.filter(**{relation.field.name: row}).exists():
             return str(related._meta.verbose_name_plural)
