@@ -10,6 +10,16 @@ def main() -> None:
     from django.core.management import execute_from_command_line
 
     try:
+        command = sys.argv[1] if len(sys.argv) > 1 else ""
+        from closeloop.migrate_on_start import COMMANDS_NEEDING_SCHEMA
+
+        if command in COMMANDS_NEEDING_SCHEMA:
+            import django
+
+            django.setup()
+            from closeloop.migrate_on_start import migrate_if_needed
+
+            migrate_if_needed()
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:
         # A bad environment variable: say which, without a traceback.

@@ -29,7 +29,16 @@ class Command(BaseCommand):
 
         # waitress is a production-grade threaded server that runs inside this process, so the
         # worker thread below shares it (and gets woken on commit instead of polling).
-        server = create_server(application, host=host, port=port, threads=threads, ident="closeloop")
+        server = create_server(
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="closeloop",
+            # waitress buffers a body before the app sees it: cap it near the API limit (the
+            # middleware answers 413 with the JSON error for anything over 1 MiB).
+            max_request_body_size=8 * settings.CLOSELOOP_MAX_BODY_BYTES,
+        )
         stop = threading.Event()
         worker = threading.Thread(target=Worker(stop).run, name="closeloop-worker", daemon=True)
         worker.start()
