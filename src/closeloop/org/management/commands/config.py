@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from argparse import ArgumentParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,6 +17,8 @@ INVALID = 2
 
 class Command(BaseCommand):
     help = "Apply the organisation's YAML configuration file, or export the current one."
+    # Lets call_command hand in the text that `apply -` reads, as createsuperuser does.
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="{apply,export}")
@@ -29,7 +31,7 @@ class Command(BaseCommand):
         if options["action"] == "export":
             self.stdout.write(export_config(), ending="")
             return
-        text = self.read(options["file"])
+        text = self.read(options["file"], options.get("stdin") or sys.stdin)
         try:
             plan = apply_config(text, dry_run=options["dry_run"])
         except ConfigInvalid as invalid:
@@ -43,9 +45,9 @@ class Command(BaseCommand):
         for line in plan.lines():
             self.stdout.write(line)
 
-    def read(self, name: str) -> str:
+    def read(self, name: str, stdin: TextIO) -> str:
         if name == "-":
-            return sys.stdin.read()
+            return stdin.read()
         try:
             return Path(name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
