@@ -10,6 +10,7 @@ from ninja.errors import ValidationError, ValidationErrorContext
 
 from closeloop.api.errors import error_response, field_errors_detail, install_error_handlers
 from closeloop.api.openapi import add_documented_bodies
+from closeloop.alerts.api import router as alerts_router
 from closeloop.api.routers import responses
 from closeloop.feedback.services import RejectedInput
 
@@ -50,3 +51,4 @@ install_error_handlers(api)
 api.add_exception_handler(RejectedInput, _rejected_input)
 
 api.add_router("/responses", responses.router)
+api.add_router("/alerts", alerts_router)

@@ -187,7 +187,7 @@ def _set_team(case: Case, tree: OrgTree) -> tuple[list[str], list[str]]:
 
 def _move_to_response(case: Case, response: Response, *, now: datetime, tree: OrgTree) -> Case:
     """A resubmission for the same ticket: the case, with its whole timeline, follows the new response."""
-    case = Case.objects.select_for_update().select_related("unit", "response").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("unit", "response").get(pk=case.pk)
     old_response = case.response
     old_unit = case.unit
     case.response = response
@@ -213,7 +213,10 @@ def do_move_case_to_unit(
     """
     with transaction.atomic():
         case = (
-            Case.objects.select_for_update().select_related("unit", "response__agent").filter(response=response).first()
+            Case.objects.select_for_update(of=("self",))
+            .select_related("unit", "response__agent")
+            .filter(response=response)
+            .first()
         )
         if case is None or response.unit_id is None or case.unit_id == response.unit_id:
             return case if case is not None and case.unit_id == response.unit_id else None
@@ -244,7 +247,8 @@ def do_move_case_to_unit(
 
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("unit", "owner", "response").get(pk=case.pk)
+    # `of=("self",)`: PostgreSQL cannot lock the nullable side of the owner join, and only the case needs it.
+    return Case.objects.select_for_update(of=("self",)).select_related("unit", "owner", "response").get(pk=case.pk)
 
 
 def _event(case: Case, type_: str, actor: Person | None, now: datetime, data: dict, actor_name: str = "") -> CaseEvent:
@@ -375,12 +379,14 @@ def do_change_status(
 
 def do_reopen(case: Case, *, status: str | None = None, actor: Person | None = None, now: datetime) -> Case:
     """Reopen a closed case into `status` (by default the template's first status)."""
-    if case.state != Case.State.CLOSED:
-        raise CaseInputError("status", "the case is not closed")
-    target = status or case.statuses[0]
-    if target == case.closed_status:
-        raise CaseInputError("status", f"reopening needs a status other than {case.closed_status!r}")
-    return do_change_status(case, status=target, actor=actor, now=now)
+    with transaction.atomic():
+        case = _locked(case)
+        if case.state != Case.State.CLOSED:
+            raise CaseInputError("status", "the case is not closed")
+        target = status or case.statuses[0]
+        if target == case.closed_status:
+            raise CaseInputError("status", f"reopening needs a status other than {case.closed_status!r}")
+        return do_change_status(case, status=target, actor=actor, now=now)
 
 
 def do_assign(case: Case, *, owner: Person, actor: Person | None = None, now: datetime) -> Case:

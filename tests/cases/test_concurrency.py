@@ -1,0 +1,83 @@
+"""Two simultaneous posts about one ticket never produce two cases (PostgreSQL: real concurrent writers)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from closeloop.cases.escalation import escalate_due
+from closeloop.cases.models import Case
+from closeloop.feedback.models import Response
+from closeloop.feedback.services import do_ingest_response
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def item(external_id: str, ticket: str = "T-77") -> dict[str, Any]:
+    return {
+        "survey": "upgrade-install",
+        "external_id": external_id,
+        "submitted_at": NOW.isoformat(),
+        "unit": "SUP-EMEA",
+        "segment": "SMB",
+        "ticket": ticket,
+        "customer": {"id": "C-77", "name": "Pat Lee", "tier": "Gold"},
+        "answers": {"ease": 2, "completed": False},
+    }
+
+
+def race(work: list[Callable[[], Any]]) -> list[BaseException]:
+    """Run the callables in threads released at the same instant; returns the errors they raised."""
+    barrier = threading.Barrier(len(work))
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            fn()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_same_post_twice_at_once_opens_one_case(acme: None, attempt: int) -> None:
+    errors = race([lambda: do_ingest_response(item("sm-1"), source="api", now=NOW) for _ in range(4)])
+    assert errors == []
+    assert Response.objects.count() == 1 and Case.objects.count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_surveys_of_one_ticket_at_once_leave_one_case_on_the_current_response(acme: None, attempt: int) -> None:
+    errors = race([lambda n=n: do_ingest_response(item(f"sm-{n}"), source="api", now=NOW) for n in range(4)])
+    assert errors == []
+    current = Response.objects.get(superseded_by__isnull=True)
+    assert Case.objects.count() == 1 and Case.objects.get().response == current
+
+
+def test_two_workers_fire_each_escalation_step_once(acme: None) -> None:
+    for n in range(20):
+        do_ingest_response(item(f"w-{n}", ticket=f"W-{n}"), source="api", now=NOW)
+    later = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+    errors = race([lambda: escalate_due(later), lambda: escalate_due(later)])
+    assert errors == []
+    while escalate_due(later):
+        pass
+    for case in Case.objects.all():
+        fired = [event.data["step"] for event in case.events.filter(type="escalated")]
+        assert sorted(fired) == sorted(set(fired)) == [0, 3]
