@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "closeloop.reports",
     "closeloop.api",
     "closeloop.web",
+    "closeloop.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,115 @@
+"""`closeloop demo`: a realistic organisation and a month of responses, loaded once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.db.models import Max
+
+from closeloop.alerts.models import Alert
+from closeloop.demo.generate import demo_login, ensure_admin, load_demo
+from closeloop.feedback.models import Customer, Response, Survey
+from closeloop.org.config.apply import apply_config
+from closeloop.org.models import Person, Unit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def home(settings: Any, tmp_path: Path) -> Path:
+    settings.CLOSELOOP_HOME = tmp_path
+    return tmp_path
+
+
+def run_demo() -> str:
+    out = StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        "responses": Response.objects.count(),
+        "alerts": Alert.objects.count(),
+        "customers": Customer.objects.count(),
+        "users": get_user_model().objects.count(),
+        "units": Unit.objects.count(),
+    }
+
+
+def test_the_demo_loads_a_realistic_organisation_once(home: Path) -> None:
+    output = run_demo()
+
+    assert Unit.objects.aggregate(deepest=Max("depth"))["deepest"] >= 3
+    assert 12 <= Person.objects.count() <= 20
+    assert Survey.objects.filter(key__in=["support-csat", "relationship-nps", "recovery-check"]).count() == 3
+    assert Response.objects.count() == 500
+    invalid = Response.objects.filter(status=Response.Status.INVALID).count()
+    assert 5 <= invalid <= 12
+    assert f"Responses: {500 - invalid} created, {invalid} invalid" in output
+    scores = [r.overall for r in Response.objects.filter(survey__key="support-csat")]
+    assert min(s for s in scores if s is not None) <= 2 and max(s for s in scores if s is not None) == 10
+    comments = {r.answers.get("comment") for r in Response.objects.all() if r.answers.get("comment")}
+    assert len(comments) >= 100
+    assert Response.objects.filter(superseded_by__isnull=False).count() == 3
+    kinds = set(Alert.objects.values_list("kind", flat=True))
+    assert {"recovery", "praise"} <= kinds
+    assert Alert.objects.filter(rule_key="risk-words").exists()
+    # Arrival times are spread like real traffic, not all "now".
+    assert Response.objects.aggregate(first=Max("received_at"))["first"] < datetime.now(UTC)
+
+    username, password = demo_login(home) or ("", "")
+    assert username == "admin" and f"as admin with password {password}" in output
+    admin = authenticate(username="admin", password=password)
+    assert admin is not None and admin.is_superuser
+    assert authenticate(username="erin", password=password) is not None
+    assert authenticate(username="priya", password=password) is not None
+
+    before = counts()
+    again = run_demo()
+    assert counts() == before
+    assert "0 created" in again and "500 already loaded" in again and "already configured" in again
+    assert demo_login(home) == (username, password)
+
+
+def test_a_run_on_a_later_day_adds_nothing(home: Path) -> None:
+    anchor = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    first = load_demo(home=home, now=anchor, count=40)
+    before = counts()
+    later = load_demo(home=home, now=anchor + timedelta(days=3), count=40)
+    assert first.created + first.invalid == 40 and not first.rejected
+    assert later.created == 0 and later.already_loaded == 40
+    assert later.anchor == first.anchor == anchor
+    assert counts() == before
+    newest = Response.objects.aggregate(newest=Max("submitted_at"))["newest"]
+    assert anchor - timedelta(days=30) < newest < anchor
+
+
+def test_the_demo_leaves_another_organisation_alone(home: Path) -> None:
+    apply_config("organization: {name: Acme}\nunits: [{code: ACME, name: Acme}]\n")
+    output = run_demo()
+    assert "Demo not loaded: the organisation 'Acme' is already configured" in output
+    assert Response.objects.count() == 0 and not (home / "admin-login.txt").exists()
+
+
+def test_an_admin_with_its_own_password_is_not_touched(home: Path) -> None:
+    get_user_model().objects.create_superuser("admin", "ops@example.com", "chosen-by-the-operator")
+    assert ensure_admin(home) is None
+    assert authenticate(username="admin", password="chosen-by-the-operator") is not None
+
+
+def test_the_admin_password_is_kept_across_runs(home: Path) -> None:
+    first = ensure_admin(home)
+    assert first is not None and demo_login(home) == first
+    assert ensure_admin(home) == first
+    assert (home / "admin-login.txt").stat().st_mode & 0o077 == 0
+
+
+def test_no_login_before_the_demo(home: Path) -> None:
+    assert demo_login(home) is None
