@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from closeloop.cases import queries as cases
 from closeloop.feedback.models import Customer, Response
 from closeloop.org.models import Organization
 
@@ -28,13 +29,11 @@ def response_alerts(response: Response) -> list[dict[str, Any]]:
 
 
 def response_case_id(response: Response) -> int | None:
-    """The case of the response; cases are not opened by this version yet."""
-    return None
+    return cases.response_case_id(response)
 
 
 def response_notes(response: Response) -> list[dict[str, Any]]:
-    """The notes of the response's case; none exist without a case."""
-    return []
+    return cases.response_notes(response)
 
 
 def response_to_dict(response: Response, *, organization: Organization | None = None) -> dict[str, Any]:

@@ -53,15 +53,26 @@ def responses_for_api() -> QuerySet[Response]:
 
 
 def responses_for_srn(queryset: QuerySet[Response], srn: str) -> QuerySet[Response]:
-    """Apply the `srn` filter. Case notes do not exist yet, so no response has any:
-    `x` (needing recovery, no note) equals `r`, and `w`, `v`, `s` (which need notes) match nothing."""
+    """Apply the `srn` filter; notes are the `note` events of the response's case (it follows resubmissions)."""
+    from django.db.models import Exists, OuterRef
+
+    from closeloop.cases.models import CaseEvent
+
     if srn not in SRN_VALUES:
         raise ValueError(f"srn must be one of {', '.join(SRN_VALUES)}, not {srn!r}")
     if srn == "y":
         return queryset
-    if srn in ("r", "x"):
+    if srn == "r":
         return queryset.filter(needs_recovery=True)
-    return queryset.none()
+    notes = CaseEvent.objects.filter(case__response=OuterRef("pk"), type=CaseEvent.Type.NOTE)
+    spoken = notes.filter(data__spoke_to_customer=True)
+    if srn == "x":
+        return queryset.filter(needs_recovery=True).filter(~Exists(notes))
+    if srn == "w":
+        return queryset.filter(Exists(notes))
+    if srn == "v":
+        return queryset.filter(Exists(notes)).filter(~Exists(spoken))
+    return queryset.filter(Exists(spoken))
 
 
 def in_unit_subtree(queryset: QuerySet[Response], unit: Unit) -> QuerySet[Response]:
