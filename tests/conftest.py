@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.db import connection
+
+from closeloop.org.models import Person
+from tests.helpers import ApiClient, create_token
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -39,3 +43,13 @@ def acme(db: None) -> None:
     from closeloop.org.config.apply import apply_config
 
     apply_config((FIXTURES / "acme.yaml").read_text())
+
+
+@pytest.fixture
+def api_as(db: None) -> Callable[..., ApiClient]:
+    """`api_as("read", "write", person=p)` -> a client whose token has those scopes."""
+
+    def make(*scopes: str, person: Person | None = None) -> ApiClient:
+        return ApiClient(create_token(list(scopes), person))
+
+    return make

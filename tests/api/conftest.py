@@ -1,17 +1,16 @@
-"""An organisation built with the ORM, tokens for each scope, and a client that sends them."""
+"""An organisation built with the ORM, and a typical response body."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 
-from closeloop.api.models import ApiToken, hash_token
 from closeloop.feedback.models import Question, Survey
 from closeloop.org.models import Organization, Person, Role, Segment, Unit
+from tests.helpers import ApiClient, create_token
+
+__all__ = ["ApiClient", "create_token"]
 
 
 def make_unit(code: str, parent: Unit | None = None) -> Unit:
@@ -45,52 +44,6 @@ def org(db: None) -> dict[str, Any]:
         "people": {"erin": erin, "amy": amy, "nora": nora},
         "survey": survey,
     }
-
-
-def create_token(scopes: list[str], person: Person | None = None, name: str | None = None) -> str:
-    secret = ApiToken.generate()
-    ApiToken.objects.create(
-        name=name or f"test-{'-'.join(scopes)}-{secret[3:9]}",
-        token_hash=hash_token(secret),
-        hint=secret[:8],
-        scopes=scopes,
-        person=person,
-    )
-    return secret
-
-
-class ApiClient:
-    """Django's test client with a bearer token and JSON bodies."""
-
-    def __init__(self, token: str | None) -> None:
-        self.client = Client()
-        self.token = token
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-
-    def get(self, path: str, **query: Any) -> Any:
-        return self.client.get(path, query, headers=self._headers())
-
-    def send(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
-        data = raw if raw is not None else json.dumps(body).encode()
-        return self.client.generic(method, path, data, content_type="application/json", headers=self._headers())
-
-    def post(self, path: str, body: Any = None, raw: bytes | None = None) -> Any:
-        return self.send("POST", path, body, raw)
-
-    def patch(self, path: str, body: Any = None, raw: bytes | None = None) -> Any:
-        return self.send("PATCH", path, body, raw)
-
-
-@pytest.fixture
-def api_as(db: None) -> Callable[..., ApiClient]:
-    """`api_as("read", "write", person=p)` -> a client whose token has those scopes."""
-
-    def make(*scopes: str, person: Person | None = None) -> ApiClient:
-        return ApiClient(create_token(list(scopes), person))
-
-    return make
 
 
 def response_body(**overrides: Any) -> dict[str, Any]:

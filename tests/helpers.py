@@ -1,0 +1,47 @@
+"""Helpers shared by the test folders: API tokens and a client that sends them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.test import Client
+
+from closeloop.api.models import ApiToken, hash_token
+from closeloop.org.models import Person
+
+
+def create_token(scopes: list[str], person: Person | None = None, name: str | None = None) -> str:
+    secret = ApiToken.generate()
+    ApiToken.objects.create(
+        name=name or f"test-{'-'.join(scopes)}-{secret[3:9]}",
+        token_hash=hash_token(secret),
+        hint=secret[:8],
+        scopes=scopes,
+        person=person,
+    )
+    return secret
+
+
+class ApiClient:
+    """Django's test client with a bearer token and JSON bodies."""
+
+    def __init__(self, token: str | None) -> None:
+        self.client = Client()
+        self.token = token
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def get(self, path: str, **query: Any) -> Any:
+        return self.client.get(path, query, headers=self._headers())
+
+    def send(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
+        data = raw if raw is not None else json.dumps(body).encode()
+        return self.client.generic(method, path, data, content_type="application/json", headers=self._headers())
+
+    def post(self, path: str, body: Any = None, raw: bytes | None = None) -> Any:
+        return self.send("POST", path, body, raw)
+
+    def patch(self, path: str, body: Any = None, raw: bytes | None = None) -> Any:
+        return self.send("PATCH", path, body, raw)
