@@ -1,0 +1,224 @@
+"""/api/v1/cases: list and read cases, and act on them (views, notes, status, assignment).
+
+Reads need the `read` scope, changes `write`. A token with a person sees the cases of the units where
+that person holds a role, with everything below; a token without a person sees everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router
+from ninja.responses import Status
+
+from closeloop.api.auth import TokenAuth
+from closeloop.api.errors import ApiError, invalid_field
+from closeloop.api.pagination import paginate
+from closeloop.api.schemas import ErrorOut
+from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.queries import (
+    cases_for_api,
+    in_unit_subtree,
+    is_overdue,
+    note_to_dict,
+    overdue_filter,
+    restrict_to_visible,
+)
+from closeloop.cases.schemas import (
+    AssignIn,
+    CaseFilters,
+    CaseOut,
+    CasePageOut,
+    NoteIn,
+    NoteOut,
+    NotePageOut,
+    StatusIn,
+)
+from closeloop.cases.services import (
+    CaseInputError,
+    CasePermissionDenied,
+    do_add_note,
+    do_assign,
+    do_change_status,
+    do_view_case,
+)
+from closeloop.org.models import Person, Unit
+
+router = Router(tags=["cases"])
+
+ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 413, 422)}
+T = TypeVar("T")
+
+
+def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[str, Any]:
+    now = now or timezone.now()
+    body: dict[str, Any] = {
+        "id": case.pk,
+        "response": case.response_id,
+        "template": case.template_key,
+        "unit": case.unit.code,
+        "category": case.category,
+        "severity": case.severity,
+        "tier": case.tier or None,
+        "status": case.status,
+        "statuses": case.statuses,
+        "state": case.state,
+        "opened_at": case.opened_at,
+        "due_at": case.due_at,
+        "overdue": is_overdue(case, now),
+        "owner": case.owner.key if case.owner_id else None,
+        "managers": sorted(p.key for p in case.managers.all()),
+        "members": sorted(p.key for p in case.members.all()),
+        "viewed_at": case.viewed_at,
+        "contacted_at": case.contacted_at,
+        "closed_at": case.closed_at,
+        "resolution": case.resolution,
+        "escalation_level": case.escalation_level,
+        "next_escalation_at": case.next_escalation_at,
+        "url": f"{settings.SITE_URL.rstrip('/')}/cases/{case.pk}",
+    }
+    if events:
+        body["events"] = [
+            {
+                "id": event.pk,
+                "at": event.at,
+                "type": event.type,
+                "actor": event.actor.key if event.actor_id else None,
+                "actor_name": event.actor_name,
+                "data": event.data,
+            }
+            for event in case.events.select_related("actor").order_by("at", "id")
+        ]
+    return body
+
+
+def _visible_case(request: HttpRequest, case_id: int) -> Case:
+    """The case if the caller may see it; 404 otherwise, so hidden cases cannot be told from missing ones."""
+    case = restrict_to_visible(cases_for_api(), request.auth.person).filter(pk=case_id).first()
+    if case is None:
+        raise ApiError(404, f"No case {case_id}.")
+    return case
+
+
+def _detail(case: Case) -> dict[str, Any]:
+    return case_to_dict(cases_for_api().get(pk=case.pk), events=True)
+
+
+def _act(action: Callable[[], T]) -> T:
+    """Run a service, answering its refusals in the API's error shape."""
+    try:
+        return action()
+    except CaseInputError as error:
+        raise invalid_field((error.field,), error.message) from None
+    except CasePermissionDenied as error:
+        raise ApiError(403, str(error)) from None
+
+
+@router.get("", auth=TokenAuth("read"), response={200: CasePageOut, **ERRORS}, summary="List cases")
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    """Newest first, 50 a page. `overdue` is computed at the moment of the request."""
+    now = timezone.now()
+    cases = restrict_to_visible(cases_for_api(), request.auth.person)
+    if filters.state is not None:
+        cases = cases.filter(state=filters.state)
+    if filters.overdue is True:
+        cases = cases.filter(overdue_filter(now))
+    elif filters.overdue is False:
+        cases = cases.exclude(overdue_filter(now))
+    if filters.unit is not None:
+        unit = Unit.objects.filter(code=filters.unit).first()
+        if unit is None:
+            raise invalid_field(("unit",), f"unknown unit {filters.unit!r}")
+        cases = in_unit_subtree(cases, unit)
+    return paginate(request, cases, lambda case: case_to_dict(case, now=now))
+
+
+@router.get("/{int:case_id}", auth=TokenAuth("read"), response={200: CaseOut, **ERRORS}, summary="Get a case")
+def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    return case_to_dict(_visible_case(request, case_id), events=True)
+
+
+@router.post(
+    "/{int:case_id}/views", auth=TokenAuth("write"), response={200: CaseOut, **ERRORS}, summary="Record a view"
+)
+def view_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """Records that the token's person viewed the case; the first view by the team stops `not_viewed` escalations."""
+    case = _visible_case(request, case_id)
+    token = request.auth
+    do_view_case(case, actor=token.person, now=timezone.now(), actor_name="" if token.person else f"token {token.name}")
+    return _detail(case)
+
+
+@router.get("/{int:case_id}/notes", auth=TokenAuth("read"), response={200: NotePageOut, **ERRORS}, summary="List notes")
+def list_notes(request: HttpRequest, case_id: int) -> dict[str, Any]:
+    """Oldest first. Notes can never be edited or deleted."""
+    case = _visible_case(request, case_id)
+    notes = CaseEvent.objects.filter(case=case, type=CaseEvent.Type.NOTE).select_related("actor").order_by("at", "id")
+    return paginate(request, notes, note_to_dict)
+
+
+@router.post("/{int:case_id}/notes", auth=TokenAuth("write"), response={201: NoteOut, **ERRORS}, summary="Add a note")
+def add_note(request: HttpRequest, case_id: int, note: NoteIn) -> Status[dict[str, Any]]:
+    """Appends a note; `spoke_to_customer: true` sets the case's `contacted_at` if unset."""
+    case = _visible_case(request, case_id)
+    event = _act(
+        lambda: do_add_note(
+            case,
+            text=note.text,
+            spoke_to_customer=note.spoke_to_customer,
+            author_name=note.author,
+            actor=request.auth.person,
+            now=timezone.now(),
+        )
+    )
+    return Status(201, note_to_dict(event))
+
+
+@router.get(
+    "/{int:case_id}/notes/{int:note_id}",
+    auth=TokenAuth("read"),
+    response={200: NoteOut, **ERRORS},
+    summary="Get a note",
+)
+def get_note(request: HttpRequest, case_id: int, note_id: int) -> dict[str, Any]:
+    """A single note; PUT, PATCH and DELETE are not allowed (405): notes are permanent."""
+    case = _visible_case(request, case_id)
+    event = CaseEvent.objects.filter(case=case, type=CaseEvent.Type.NOTE, pk=note_id).select_related("actor").first()
+    if event is None:
+        raise ApiError(404, f"No note {note_id} on case {case_id}.")
+    return note_to_dict(event)
+
+
+@router.post(
+    "/{int:case_id}/status", auth=TokenAuth("write"), response={200: CaseOut, **ERRORS}, summary="Change the status"
+)
+def change_status(request: HttpRequest, case_id: int, change: StatusIn) -> dict[str, Any]:
+    """A status of the case's template; the last one closes and needs `resolution` and a case manager or admin."""
+    case = _visible_case(request, case_id)
+    _act(
+        lambda: do_change_status(
+            case,
+            status=change.status,
+            resolution=change.resolution,
+            note=change.note,
+            actor=request.auth.person,
+            now=timezone.now(),
+        )
+    )
+    return _detail(case)
+
+
+@router.post(
+    "/{int:case_id}/assign", auth=TokenAuth("write"), response={200: CaseOut, **ERRORS}, summary="Assign an owner"
+)
+def assign_case(request: HttpRequest, case_id: int, assignment: AssignIn) -> dict[str, Any]:
+    case = _visible_case(request, case_id)
+    owner = Person.objects.filter(key=assignment.owner, active=True).first()
+    if owner is None:
+        raise invalid_field(("owner",), f"unknown person {assignment.owner!r}")
+    _act(lambda: do_assign(case, owner=owner, actor=request.auth.person, now=timezone.now()))
+    return _detail(case)

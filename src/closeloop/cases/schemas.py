@@ -1,0 +1,91 @@
+"""Input and output shapes of the /api/v1/cases endpoints (validation and the OpenAPI document)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class CaseEventOut(Schema):
+    id: int
+    at: datetime.datetime
+    type: str
+    actor: str | None = Field(description="The person's config id; null for the system or a service token")
+    actor_name: str
+    data: dict[str, Any]
+
+
+class CaseOut(Schema):
+    id: int
+    response: int
+    template: str
+    unit: str
+    category: str
+    severity: str
+    tier: str | None
+    status: str
+    statuses: list[str]
+    state: Literal["open", "closed"]
+    opened_at: datetime.datetime
+    due_at: datetime.datetime
+    overdue: bool
+    owner: str | None
+    managers: list[str]
+    members: list[str]
+    viewed_at: datetime.datetime | None
+    contacted_at: datetime.datetime | None
+    closed_at: datetime.datetime | None
+    resolution: Literal["resolved", "unresolved"] | None
+    escalation_level: int
+    next_escalation_at: datetime.datetime | None
+    url: str
+    events: list[CaseEventOut] | None = Field(None, description="The timeline, oldest first (detail only)")
+
+
+class CasePageOut(Schema):
+    items: list[CaseOut]
+    count: int
+    next: str | None
+
+
+class CaseFilters(Schema):
+    """The query parameters of `GET /api/v1/cases`."""
+
+    state: Literal["open", "closed"] | None = None
+    overdue: bool | None = Field(None, description="true: open past the closure goal now; false: not overdue")
+    unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
+    page: int = Field(1, ge=1, description="50 cases a page, from 1")
+
+
+class NoteIn(Schema):
+    text: str = Field(min_length=1)
+    spoke_to_customer: bool = False
+    author: str | None = Field(None, description="Defaults to the token's person, else the unit lead")
+
+
+class NoteOut(Schema):
+    id: int
+    at: datetime.datetime
+    text: str
+    spoke_to_customer: bool
+    author: str
+    by: str | None
+
+
+class NotePageOut(Schema):
+    items: list[NoteOut]
+    count: int
+    next: str | None
+
+
+class StatusIn(Schema):
+    status: str
+    resolution: Literal["resolved", "unresolved"] | None = None
+    note: str | None = None
+
+
+class AssignIn(Schema):
+    owner: str = Field(description="A person's config id")
