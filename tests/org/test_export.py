@@ -138,3 +138,15 @@ def test_deactivated_people_and_surveys_are_not_exported() -> None:
     # A unit kept for its responses is still part of the tree, so it is exported with it.
     assert [u["code"] for u in exported["units"][0]["children"][0]["children"]] == ["GALWAY", "SLIGO"]
     assert apply_config(export_config()).lines() == ["no changes"]
+
+
+def test_export_handles_more_people_than_sqlite_allows_in_one_expression() -> None:
+    people = [
+        {"id": f"clerk-{n}", "name": f"Clerk {n}", "roles": [{"unit": "GALWAY", "role": "member"}]} for n in range(1100)
+    ]
+    apply_config(
+        dump({"organization": {"name": "Big"}, "units": [{"code": "GALWAY", "name": "Galway"}], "people": people})
+    )
+    exported = yaml.safe_load(export_config())
+    assert len(exported["people"]) == 1100
+    assert exported["people"][-1]["roles"] == [{"unit": "GALWAY", "role": "member"}]

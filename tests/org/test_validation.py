@@ -489,3 +489,8 @@ def test_a_rule_on_a_survey_with_a_broken_question_is_not_blamed_for_it() -> Non
 
 def test_example_data_is_untouched_between_tests() -> None:
     assert example()["people"][0]["id"] == "gm-galway"
+
+
+def test_empty_optional_contact_details_are_allowed() -> None:
+    text = changed(lambda d: d["people"][1].update(email="", phone=""))
+    assert apply_config(text).count("added") == 19

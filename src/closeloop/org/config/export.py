@@ -18,7 +18,7 @@ from closeloop.cases.models import CaseTemplate, EscalationPolicy
 from closeloop.core.durations import format_duration
 from closeloop.feedback.models import Survey
 from closeloop.notify.models import WebhookEndpoint
-from closeloop.org.models import Calendar, Organization, Person, Segment, Unit
+from closeloop.org.models import Calendar, Organization, Person, Role, Segment, Unit
 from closeloop.reports.models import Digest
 
 
@@ -115,17 +115,20 @@ def _units() -> list[dict[str, Any]]:
 
 
 def _people() -> list[dict[str, Any]]:
+    # One query for every role rather than a prefetch: SQLite refuses an IN list of thousands of ids.
+    roles: dict[int, list[tuple[str, str, str]]] = {}
+    for person_id, path, code, role in Role.objects.values_list("person_id", "unit__path", "unit__code", "role"):
+        roles.setdefault(person_id, []).append((path, role, code))
     people = []
-    for person in Person.objects.filter(active=True).prefetch_related("roles__unit").order_by("pk"):
+    for person in Person.objects.filter(active=True).order_by("pk"):
         data: dict[str, Any] = {"id": person.key, "name": person.name}
         for key, value in (("email", person.email), ("phone", person.phone), ("chat", person.chat_url)):
             if value:
                 data[key] = value
         if person.login:
             data["login"] = True
-        roles = sorted(person.roles.all(), key=lambda role: (role.unit.path, role.role))
-        if roles:
-            data["roles"] = [{"unit": role.unit.code, "role": role.role} for role in roles]
+        if person.pk in roles:
+            data["roles"] = [{"unit": code, "role": role} for _, role, code in sorted(roles[person.pk])]
         people.append(data)
     return people
 

@@ -75,6 +75,8 @@ def _check_country(value: str) -> str:
 
 
 def _check_email(value: str) -> str:
+    if not value:
+        return value
     try:
         validate_email(value)
     except DjangoValidationError:
@@ -83,7 +85,7 @@ def _check_email(value: str) -> str:
 
 
 def _check_phone(value: str) -> str:
-    if not re.fullmatch(r"\+?[0-9][0-9 ()-]{3,}[0-9]", value):
+    if value and not re.fullmatch(r"\+?[0-9][0-9 ()-]{3,}[0-9]", value):
         raise _problem(f'{value!r} is not a phone number like "+15555550101"')
     return value
 
