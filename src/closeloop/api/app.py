@@ -12,7 +12,9 @@ from closeloop.api.errors import error_response, field_errors_detail, install_er
 from closeloop.api.openapi import add_documented_bodies
 from closeloop.alerts.api import router as alerts_router
 from closeloop.api.routers import responses
+from closeloop.cases.api import router as cases_router
 from closeloop.feedback.services import RejectedInput
+from closeloop.reports.api import router as reports_router
 
 DESCRIPTION = """Closed-loop customer feedback: post survey responses, read alerts and cases, act on them.
 
@@ -52,3 +54,5 @@ api.add_exception_handler(RejectedInput, _rejected_input)
 
 api.add_router("/responses", responses.router)
 api.add_router("/alerts", alerts_router)
+api.add_router("/cases", cases_router)
+api.add_router("/reports", reports_router)

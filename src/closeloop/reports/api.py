@@ -1,0 +1,66 @@
+"""/api/v1/reports: the loop summary for integrators and dashboards."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router
+
+from closeloop.api.auth import TokenAuth
+from closeloop.api.errors import ApiError, invalid_field
+from closeloop.api.schemas import ErrorOut
+from closeloop.feedback.queries import visible_units
+from closeloop.org.models import Organization, Unit
+from closeloop.reports.queries import loop_summary_for, summary_to_dict
+
+router = Router(tags=["reports"])
+
+DEFAULT_DAYS = 30
+
+
+def _day(request: HttpRequest, name: str) -> date | None:
+    raw = request.GET.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise invalid_field((name,), f"must be a date YYYY-MM-DD, not {raw!r}") from None
+
+
+def default_range(today: date) -> tuple[date, date]:
+    """The last 30 days up to and including today."""
+    return today - timedelta(days=DEFAULT_DAYS - 1), today
+
+
+@router.get(
+    "/summary",
+    auth=TokenAuth("read"),
+    response={200: dict[str, Any], **{code: ErrorOut for code in (401, 403, 404, 422)}},
+    summary="Loop summary",
+)
+def summary(request: HttpRequest) -> dict[str, Any]:
+    """`?from=YYYY-MM-DD&to=YYYY-MM-DD&unit=CODE`: days in the organisation's time zone, both included
+    (default: the last 30 days); the unit with its whole subtree (default: every unit the token sees).
+    Percentages and hours are null when there was nothing to measure."""
+    today = timezone.now().astimezone(ZoneInfo(Organization.current().time_zone)).date()
+    default_from, default_to = default_range(today)
+    date_from = _day(request, "from") or default_from
+    date_to = _day(request, "to") or default_to
+    if date_from > date_to:
+        raise invalid_field(("to",), "must not be before `from`")
+    units = visible_units(request.auth.person)
+    unit = None
+    code = request.GET.get("unit")
+    if code:
+        unit = Unit.objects.filter(code=code).first()
+        if unit is None:
+            raise invalid_field(("unit",), f"unknown unit {code!r}")
+        if units is not None and not units.filter(pk=unit.pk).exists():
+            raise ApiError(404, f"No unit {code!r}.")
+    result = summary_to_dict(loop_summary_for(date_from, date_to, unit, units=units))
+    return {"from": date_from.isoformat(), "to": date_to.isoformat(), **result}

@@ -1,0 +1,148 @@
+"""Facts for the loop report, read from the database and handed to closeloop.core.metrics.
+
+The selection is the valid, current responses submitted on the days `date_from`..`date_to` (both
+included, in the organisation's time zone), in a unit's subtree when one is given; alerts and cases
+are those of these responses. Units are reported by the unit each response belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from closeloop.alerts.models import Alert
+from closeloop.cases.models import Case
+from closeloop.core.metrics import CaseFacts, LoopSummary, UnitActivity, loop_summary
+from closeloop.feedback.models import Response
+from closeloop.feedback.queries import in_unit_subtree, local_day_bounds
+from closeloop.org.models import Organization, Unit
+
+
+def selected_responses(
+    date_from: date, date_to: date, unit: Unit | None = None, *, units: QuerySet[Unit] | None = None
+) -> QuerySet[Response]:
+    """The report's responses; `units` (a visibility restriction) None means every unit."""
+    zone = Organization.current().time_zone
+    start = local_day_bounds(date_from, zone)[0]
+    end = local_day_bounds(date_to, zone)[1]
+    responses = Response.objects.filter(
+        status=Response.Status.VALID,
+        superseded_by__isnull=True,
+        unit__isnull=False,
+        submitted_at__gte=start,
+        submitted_at__lt=end,
+    )
+    if unit is not None:
+        responses = in_unit_subtree(responses, unit)
+    if units is not None:
+        responses = responses.filter(unit__in=units)
+    return responses
+
+
+def _activity(responses: QuerySet[Response]) -> list[UnitActivity]:
+    categories: dict[str, list[str]] = {}
+    for code, category in Alert.objects.filter(response__in=responses).values_list("response__unit__code", "category"):
+        categories.setdefault(code, []).append(category)
+    rows = (
+        responses.values("unit__code")
+        .annotate(total=Count("id"), needing=Count("id", filter=Q(needs_recovery=True)))
+        .order_by("unit__code")
+    )
+    return [
+        UnitActivity(
+            unit=row["unit__code"],
+            responses=row["total"],
+            needing_recovery=row["needing"],
+            alert_categories=tuple(categories.get(row["unit__code"], ())),
+        )
+        for row in rows
+    ]
+
+
+def _follow_up_answers(cases: list[Case]) -> dict[int, bool | None]:
+    """The customer's answer to `resolved` in the first follow-up survey after each closed case.
+
+    A follow-up counts as asked when the customer answered it: the survey tool that sends it is outside.
+    """
+    organization = Organization.current()
+    closed = [case for case in cases if case.closed_at is not None and case.response.customer_id]
+    if not organization.follow_up_survey or not closed:
+        return {}
+    by_customer: dict[int, list[tuple[datetime, Any]]] = {}
+    follow_ups = Response.objects.filter(
+        survey__key=organization.follow_up_survey,
+        superseded_by__isnull=True,
+        customer_id__in={case.response.customer_id for case in closed},
+        submitted_at__gte=min(case.closed_at for case in closed),  # type: ignore[type-var]
+    ).order_by("submitted_at")
+    for customer_id, submitted_at, answers in follow_ups.values_list("customer_id", "submitted_at", "answers"):
+        by_customer.setdefault(customer_id, []).append((submitted_at, (answers or {}).get("resolved")))
+    found: dict[int, bool | None] = {}
+    for case in closed:
+        for submitted_at, answer in by_customer.get(case.response.customer_id, []):
+            if submitted_at >= case.closed_at:
+                found[case.pk] = answer if isinstance(answer, bool) else None
+                break
+    return found
+
+
+def _case_facts(responses: QuerySet[Response]) -> list[CaseFacts]:
+    cases = list(Case.objects.filter(response__in=responses).select_related("unit", "response"))
+    answers = _follow_up_answers(cases)
+    return [
+        CaseFacts(
+            unit=case.unit.code,
+            category=case.category,
+            opened_at=case.opened_at,
+            due_at=case.due_at,
+            first_contact_at=case.contacted_at,
+            closed_at=case.closed_at,
+            resolution=case.resolution,
+            followup_answer=answers.get(case.pk),
+            followup_asked=case.pk in answers,
+        )
+        for case in cases
+    ]
+
+
+def loop_summary_for(
+    date_from: date,
+    date_to: date,
+    unit: Unit | None = None,
+    *,
+    units: QuerySet[Unit] | None = None,
+    now: datetime | None = None,
+) -> LoopSummary:
+    """The loop summary of the selection, overall and per unit; `units` restricts it to what a viewer may see."""
+    responses = selected_responses(date_from, date_to, unit, units=units)
+    summary = loop_summary(_activity(responses), _case_facts(responses), now or timezone.now())
+    return replace(summary, unit=unit.code) if unit is not None else summary
+
+
+def needing_recovery_by_week(
+    date_from: date, date_to: date, unit: Unit | None = None, *, units: QuerySet[Unit] | None = None
+) -> list[tuple[date, int]]:
+    """(Monday of the week, responses needing recovery) for each week with any, oldest first."""
+    zone = ZoneInfo(Organization.current().time_zone)
+    rows = (
+        selected_responses(date_from, date_to, unit, units=units)
+        .filter(needs_recovery=True)
+        .annotate(week=TruncWeek("submitted_at", tzinfo=zone))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by("week")
+    )
+    return [(row["week"].date() if isinstance(row["week"], datetime) else row["week"], row["n"]) for row in rows]
+
+
+def summary_to_dict(summary: LoopSummary) -> dict[str, Any]:
+    """The summary as the API sends it: plain JSON values, units nested under `by_unit`."""
+    data = asdict(summary)
+    data["by_unit"] = [summary_to_dict(unit) for unit in summary.by_unit]
+    return data

@@ -1,0 +1,105 @@
+"""Forms of the web UI: list filters and the actions on a case."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django import forms
+
+from closeloop.alerts.models import KIND_CHOICES
+from closeloop.cases.models import Case
+from closeloop.feedback.models import Survey
+from closeloop.org.models import Person, Unit
+
+SRN_CHOICES = [
+    ("y", "All responses"),
+    ("r", "Needing recovery"),
+    ("x", "Needing recovery, no notes yet"),
+    ("w", "With notes"),
+    ("v", "With notes, never spoke to the customer"),
+    ("s", "With notes, spoke to the customer"),
+]
+
+
+def unit_choices(units: Sequence[Unit]) -> list[tuple[str, str]]:
+    # Indented by depth so the tree reads as a tree in a plain <select>.
+    return [("", "All my units")] + [(u.code, "\u2003" * u.depth + f"{u.name} ({u.code})") for u in units]
+
+
+class DateRangeForm(forms.Form):
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    unit = forms.ChoiceField(required=False, label="Unit (with its sub-units)")
+
+    def __init__(self, *args: object, units: Sequence[Unit] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["unit"].choices = unit_choices(units)
+        self._units = {u.code: u for u in units}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def chosen_unit(self) -> Unit | None:
+        return self._units.get(self.cleaned_data.get("unit") or "")
+
+
+class ResponseFilterForm(DateRangeForm):
+    survey = forms.ChoiceField(required=False)
+    srn = forms.ChoiceField(required=False, choices=SRN_CHOICES, label="Service recovery")
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["survey"].choices = [("", "All surveys")] + [(s.key, s.name) for s in Survey.objects.all()]
+
+
+class AlertFilterForm(DateRangeForm):
+    kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *KIND_CHOICES])
+    category = forms.ChoiceField(required=False)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, categories: Sequence[str] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "All categories")] + [(c, c) for c in categories]
+
+
+class NoteForm(forms.Form):
+    author = forms.CharField(max_length=200, label="Your name")
+    spoke_to_customer = forms.BooleanField(required=False, label="Spoke to customer?")
+    text = forms.CharField(label="Your notes", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField()
+    resolution = forms.ChoiceField(
+        required=False,
+        choices=[("", "—"), *Case.Resolution.choices],
+        label="Resolution (when closing)",
+    )
+    note = forms.CharField(required=False, label="Note (optional)", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: object, case: Case, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["status"].choices = [(s, s) for s in case.statuses]
+        self.fields["status"].initial = case.status
+
+
+class AssignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=Person.objects.none(), to_field_name="key", label="Owner")
+
+    def __init__(self, *args: object, case: Case, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Anyone holding a role on the case's unit or above it: the people who could act on it.
+        codes = case.unit.path.strip("/").split("/")
+        self.fields["owner"].queryset = (
+            Person.objects.filter(active=True, roles__unit__code__in=codes).distinct().order_by("name")
+        )
+        if case.owner_id:
+            self.fields["owner"].initial = case.owner.key
+
+
+class ReportFilterForm(DateRangeForm):
+    pass

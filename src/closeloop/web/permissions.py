@@ -1,0 +1,114 @@
+"""Who is looking: the person behind a login and what their units let them see.
+
+The rule is the API's (closeloop.feedback.queries.visible_units): a person sees the units where they
+hold a role, with everything below them; an `admin` role shows everything. A Django superuser sees
+everything too. A login without a person (an operator account) and not a superuser sees nothing, so a
+stray account can never read customer data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from closeloop.alerts.models import Alert
+from closeloop.cases.models import Case
+from closeloop.feedback.models import Response
+from closeloop.feedback.queries import visible_units
+from closeloop.org.models import Person, Unit
+
+
+def person_for(request: HttpRequest) -> Person | None:
+    """The active configured person the logged-in user is (username = person id), or None."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    cached = getattr(request, "_closeloop_person", False)
+    if cached is not False:
+        return cached
+    person = Person.objects.filter(user_id=user.pk, active=True).first()
+    request._closeloop_person = person  # type: ignore[attr-defined]
+    return person
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The logged-in person and the units they may see; `units` None means everything."""
+
+    person: Person | None
+    units: QuerySet[Unit] | None
+    is_admin: bool
+
+    @property
+    def name(self) -> str:
+        return self.person.name if self.person else ""
+
+    def responses(self, queryset: QuerySet[Response]) -> QuerySet[Response]:
+        return queryset if self.units is None else queryset.filter(unit__in=self.units)
+
+    def alerts(self, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+        return queryset if self.units is None else queryset.filter(unit__in=self.units)
+
+    def cases(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        return queryset if self.units is None else queryset.filter(unit__in=self.units)
+
+    def unit_choices(self) -> QuerySet[Unit]:
+        return Unit.objects.all() if self.units is None else self.units
+
+    def sees_unit(self, unit: Unit) -> bool:
+        return self.units is None or self.units.filter(pk=unit.pk).exists()
+
+    def team_cases(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        """Cases the person owns, manages or works on."""
+        if self.person is None:
+            return queryset.none()
+        person = self.person
+        return queryset.filter(Q(owner=person) | Q(managers=person) | Q(members=person)).distinct()
+
+
+def viewer_for(request: HttpRequest) -> Viewer:
+    cached = getattr(request, "_closeloop_viewer", None)
+    if cached is not None:
+        return cached
+    person = person_for(request)
+    if request.user.is_superuser:
+        viewer = Viewer(person=person, units=None, is_admin=True)
+    elif person is None:
+        viewer = Viewer(person=None, units=Unit.objects.none(), is_admin=False)
+    else:
+        units = visible_units(person)
+        viewer = Viewer(person=person, units=units, is_admin=units is None)
+    request._closeloop_viewer = viewer  # type: ignore[attr-defined]
+    return viewer
+
+
+def web_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; the view gets the Viewer as `request.viewer`."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.viewer = viewer_for(request)  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def admin_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required and an admin (superuser or `admin` role): others get 403."""
+
+    @web_view
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.viewer.is_admin:  # type: ignore[attr-defined]
+            raise PermissionDenied("Only administrators can see this page.")
+        return view(request, *args, **kwargs)
+
+    return wrapped

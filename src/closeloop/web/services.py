@@ -1,0 +1,87 @@
+"""Writes the web UI makes that belong to no other app's services: sharing praise, retrying a delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from closeloop.alerts.models import Alert
+from closeloop.notify.messages import answer_lines
+from closeloop.notify.models import Delivery
+from closeloop.notify.outbox import enqueue
+from closeloop.org.models import Person
+
+
+def praise_recipients(alert: Alert) -> list[Person]:
+    """Everyone holding a role on the praised unit: the team the kudos is for."""
+    if alert.unit_id is None:
+        return []
+    people = Person.objects.filter(active=True, roles__unit_id=alert.unit_id).exclude(email="").distinct()
+    return sorted(people, key=lambda person: person.key)
+
+
+def praise_message(alert: Alert) -> tuple[str, str]:
+    response = alert.response
+    agent = response.agent.name if response.agent_id else ""
+    words = [line.value for line in answer_lines(response) if line.is_text]
+    subject = f"Kudos for {agent} from a customer" if agent else "Kudos from a customer"
+    lines = [
+        "A customer said:",
+        "",
+        *[f"“{text}”" for text in words],
+        "",
+        *([f"Praised: {agent}"] if agent else []),
+        f"Unit: {alert.unit.name if alert.unit_id else ''}",
+        "",
+        f"Read it all: {settings.SITE_URL.rstrip('/')}/responses/{response.pk}",
+        "",
+    ]
+    return subject, "\n".join(lines)
+
+
+def do_share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tuple[int, int]:
+    """Email the praise to the unit's team through the outbox; returns (new messages, people reached).
+
+    One message per person and alert, ever: sharing twice does not send twice.
+    """
+    subject, text = praise_message(alert)
+    if actor is not None:
+        text = f"{actor.name} shared this with the team.\n\n{text}"
+    created = 0
+    recipients = praise_recipients(alert)
+    with transaction.atomic():
+        for person in recipients:
+            key = f"praise-share:{alert.pk}:{person.key}:email"
+            existed = Delivery.objects.filter(idempotency_key=key).exists()
+            enqueue(
+                channel="email",
+                address=person.email,
+                subject=subject,
+                text=text,
+                idempotency_key=key,
+                now=now,
+                topic="praise",
+                alert=alert,
+                ref=f"praise:{alert.pk}",
+                person=person,
+            )
+            created += not existed
+    return created, len(recipients)
+
+
+def do_retry_delivery(delivery: Delivery, now: datetime) -> bool:
+    """Put a failed delivery back in the queue with a fresh set of attempts; False if it was not failed.
+
+    The conditional update keeps a double click (or two admins) from queueing it twice, and the last
+    error stays visible until the next attempt replaces it.
+    """
+    updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
+        status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None
+    )
+    if updated:
+        from closeloop.worker import wake_worker
+
+        transaction.on_commit(wake_worker)
+    return bool(updated)

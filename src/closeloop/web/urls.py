@@ -1,0 +1,27 @@
+"""The web UI's addresses. Notification emails link to /responses/<id> and /cases/<id>."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from closeloop.web.views import account, alerts, cases, home, outbox, praise, recovery_notes, reports, responses
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("monitor/", home.monitor_fragment, name="monitor"),
+    path("responses/", responses.response_list, name="responses"),
+    path("responses/<int:response_id>", responses.response_detail, name="response"),
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("cases/<int:case_id>", cases.case_detail, name="case"),
+    path("cases/<int:case_id>/notes", cases.case_note, name="case-note"),
+    path("cases/<int:case_id>/status", cases.case_status, name="case-status"),
+    path("cases/<int:case_id>/assign", cases.case_assign, name="case-assign"),
+    path("recovery-notes", recovery_notes.recovery_notes, name="recovery-notes"),
+    path("praise/", praise.praise_wall, name="praise"),
+    path("praise/<int:alert_id>/share", praise.share_praise, name="share-praise"),
+    path("reports/", reports.reports, name="reports"),
+    path("reports/summary.csv", reports.reports_csv, name="reports-csv"),
+    path("outbox/", outbox.outbox, name="outbox"),
+    path("outbox/<int:delivery_id>/retry", outbox.retry_delivery, name="retry-delivery"),
+    path("", include(account.urlpatterns)),
+]

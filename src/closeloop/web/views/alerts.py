@@ -1,0 +1,53 @@
+"""The alerts list: every alert the viewer's units raised, sortable and filterable."""
+
+from __future__ import annotations
+
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Value, When
+from django.http import HttpRequest, HttpResponse
+
+from closeloop.alerts.models import Alert
+from closeloop.org.models import Organization
+from closeloop.web.forms import AlertFilterForm
+from closeloop.web.lists import in_date_range, page_of, sort_order
+from closeloop.web.permissions import Viewer, web_view
+from closeloop.web.views.common import page
+
+# Severity sorts by how bad it is, not alphabetically.
+SEVERITY_RANK = When_(
+    When(severity="urgent", then=Value(4)),
+    When(severity="high", then=Value(3)),
+    When(severity="normal", then=Value(2)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+ALERT_ORDERS = {
+    "date": ("created_at", "id"),
+    "severity": ("severity_rank", "-created_at", "-id"),
+    "unit": ("unit__code", "-created_at", "-id"),
+}
+
+
+@web_view
+def alert_list(request: HttpRequest) -> HttpResponse:
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    alerts = viewer.alerts(Alert.objects.select_related("unit", "response", "response__customer"))
+    categories = sorted(set(viewer.alerts(Alert.objects.all()).values_list("category", flat=True).distinct()))
+    form = AlertFilterForm(request.GET or None, units=list(viewer.unit_choices()), categories=categories)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        unit = form.chosen_unit()
+        if unit is not None:
+            alerts = alerts.filter(unit__path__startswith=unit.path)
+        if data["kind"]:
+            alerts = alerts.filter(kind=data["kind"])
+        if data["category"]:
+            alerts = alerts.filter(category=data["category"])
+        alerts = in_date_range(
+            alerts, "created_at", data["date_from"], data["date_to"], Organization.current().time_zone
+        )
+    elif form.is_bound:
+        alerts = alerts.none()
+    sort, fields = sort_order(request.GET.get("sort", ""), ALERT_ORDERS, "-date")
+    alerts = alerts.annotate(severity_rank=SEVERITY_RANK).order_by(*fields)
+    return page(request, "web/alerts.html", {"form": form, "page": page_of(request, alerts), "sort": sort})

@@ -1,0 +1,152 @@
+"""A case: its page, the panel shown with its response, and the actions on it (note, status, assign)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.services import (
+    CaseInputError,
+    CasePermissionDenied,
+    do_add_note,
+    do_assign,
+    do_change_status,
+    do_view_case,
+    is_manager,
+)
+from closeloop.web.forms import AssignForm, NoteForm, StatusForm
+from closeloop.web.permissions import Viewer, web_view
+from closeloop.web.timeline import timeline
+from closeloop.web.views.common import back_to, page
+from closeloop.web.views.detail import response_context, visible_response
+
+
+def visible_case(request: HttpRequest, case_id: int) -> Case:
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    case = viewer.cases(Case.objects.select_related("unit", "owner", "response")).filter(pk=case_id).first()
+    if case is None:
+        raise Http404("No such case")
+    return case
+
+
+def record_view(request: HttpRequest, case: Case) -> Case:
+    """Opening a case counts as viewing it (only the team's views stop the `not_viewed` escalations)."""
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    return do_view_case(case, actor=viewer.person, now=timezone.now(), actor_name=request.user.get_username())
+
+
+def may_manage(request: HttpRequest, case: Case) -> bool:
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    return viewer.is_admin or (viewer.person is not None and is_manager(case, viewer.person))
+
+
+def note_form(request: HttpRequest, data: Any = None) -> NoteForm:
+    """The author is pre-filled with the logged-in person's name and stays editable."""
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    return NoteForm(data, initial={"author": viewer.name or request.user.get_full_name() or ""})
+
+
+def case_panel_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
+    manager = may_manage(request, case)
+    status_form = forms.get("status_form") or StatusForm(case=case)
+    if not manager:
+        # Only case managers may close: others do not get the closed status to pick.
+        status_form.fields["status"].choices = [(s, s) for s in case.statuses if s != case.closed_status]
+    events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("-at", "-id"))
+    return {
+        "case": case,
+        "timeline": timeline(events),
+        "notes": [e for e in events if e.type == CaseEvent.Type.NOTE],
+        "note_form": forms.get("note_form") or note_form(request),
+        "status_form": status_form,
+        "assign_form": forms.get("assign_form") or AssignForm(case=case),
+        "may_manage": manager,
+        "managers": list(case.managers.all()),
+        "members": list(case.members.all()),
+    }
+
+
+@web_view
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = record_view(request, visible_case(request, case_id))
+    response = visible_response(request, case.response_id)
+    context = response_context(response) | {"alerts": list(response.alerts.all())} | case_panel_context(request, case)
+    return page(request, "web/case.html", context)
+
+
+def _redisplay(request: HttpRequest, case: Case, **forms: Any) -> HttpResponse:
+    response = visible_response(request, case.response_id)
+    context = response_context(response) | {"alerts": list(response.alerts.all())}
+    return page(request, "web/case.html", context | case_panel_context(request, case, **forms), status=422)
+
+
+@require_POST
+@web_view
+def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = visible_case(request, case_id)
+    form = note_form(request, request.POST)
+    if not form.is_valid():
+        return _redisplay(request, case, note_form=form)
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    do_add_note(
+        case,
+        text=form.cleaned_data["text"],
+        spoke_to_customer=form.cleaned_data["spoke_to_customer"],
+        author_name=form.cleaned_data["author"],
+        actor=viewer.person,
+        now=timezone.now(),
+    )
+    messages.success(request, "Note saved.")
+    return back_to(request, f"/cases/{case.pk}")
+
+
+@require_POST
+@web_view
+def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = visible_case(request, case_id)
+    form = StatusForm(request.POST, case=case)
+    if not form.is_valid():
+        return _redisplay(request, case, status_form=form)
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    try:
+        case = do_change_status(
+            case,
+            status=form.cleaned_data["status"],
+            resolution=form.cleaned_data["resolution"] or None,
+            note=form.cleaned_data["note"] or None,
+            actor=viewer.person,
+            now=timezone.now(),
+        )
+    except CaseInputError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return _redisplay(request, case, status_form=form)
+    except CasePermissionDenied as exc:
+        messages.error(request, str(exc))
+        return back_to(request, f"/cases/{case.pk}")
+    messages.success(request, f"Status is now {case.status}.")
+    return back_to(request, f"/cases/{case.pk}")
+
+
+@require_POST
+@web_view
+def case_assign(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = visible_case(request, case_id)
+    if not may_manage(request, case):
+        messages.error(request, "Only the case's managers and admins may assign it.")
+        return back_to(request, f"/cases/{case.pk}")
+    form = AssignForm(request.POST, case=case)
+    if not form.is_valid():
+        return _redisplay(request, case, assign_form=form)
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    try:
+        do_assign(case, owner=form.cleaned_data["owner"], actor=viewer.person, now=timezone.now())
+    except CaseInputError as exc:
+        form.add_error("owner", exc.message)
+        return _redisplay(request, case, assign_form=form)
+    messages.success(request, f"Assigned to {form.cleaned_data['owner'].name}.")
+    return back_to(request, f"/cases/{case.pk}")

@@ -1,0 +1,38 @@
+"""What every page needs: the viewer in the template, the organisation's clock and safe redirects."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from closeloop.org.models import Organization
+from closeloop.web.permissions import Viewer
+
+
+def page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    organization = Organization.current()
+    base = {"viewer": viewer, "organization": organization, "now": timezone.now()}
+    return render(request, template, base | context, status=status)
+
+
+def org_zone() -> ZoneInfo:
+    return ZoneInfo(Organization.current().time_zone)
+
+
+def org_today(now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(org_zone()).date()
+
+
+def back_to(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    """Redirect to the form's `next` when it points into this site, else to `fallback`."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(fallback)

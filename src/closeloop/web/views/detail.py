@@ -1,0 +1,39 @@
+"""One response as the detail pages show it, for viewers allowed to see it."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest
+
+from closeloop.alerts.models import Alert
+from closeloop.feedback.models import Response
+from closeloop.notify.messages import answer_lines, contact_of, overall_score, web_link
+from closeloop.notify.models import Delivery
+from closeloop.org.models import Organization
+from closeloop.web.permissions import Viewer
+
+
+def visible_response(request: HttpRequest, response_id: int) -> Response:
+    """The response if the viewer may see it; 404 otherwise, so hidden ones cannot be told from missing ones."""
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    deliveries = Prefetch("deliveries", queryset=Delivery.objects.select_related("person").order_by("id"))
+    alerts = Prefetch("alerts", queryset=Alert.objects.prefetch_related(deliveries).order_by("id"))
+    queryset = Response.objects.select_related("survey", "unit", "customer", "agent", "superseded_by")
+    response = viewer.responses(queryset.prefetch_related(alerts)).filter(pk=response_id).first()
+    if response is None:
+        raise Http404("No such response")
+    return response
+
+
+def response_context(response: Response) -> dict[str, object]:
+    lines = answer_lines(response)
+    organization = Organization.current()
+    return {
+        "response": response,
+        "words": [line for line in lines if line.is_text],
+        "answers": [line for line in lines if not line.is_text],
+        "score": overall_score(response),
+        "contact": contact_of(response),
+        "ticket_url": organization.ticket_link(response.ticket),
+        "audio_url": web_link(response.audio_url),
+    }

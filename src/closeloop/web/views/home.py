@@ -1,0 +1,66 @@
+"""The Performance Monitor: my open cases, the most urgent first, and the loop's counters for today."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from closeloop.alerts.models import Alert
+from closeloop.cases.models import Case
+from closeloop.feedback.queries import local_day_bounds
+from closeloop.org.models import Organization
+from closeloop.web.permissions import Viewer, web_view
+from closeloop.web.status import DUE_SOON
+from closeloop.web.views.common import org_today, page
+
+MONITOR_ROWS = 100
+REFRESH_SECONDS = 30
+
+
+def monitor_context(request: HttpRequest) -> dict[str, Any]:
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    now = timezone.now()
+    # People see the cases they work on; admins and accounts without cases of their own may widen to all.
+    scope = request.GET.get("scope") or ("mine" if viewer.person else "all")
+    if scope != "all":
+        scope = "mine"
+    cases = viewer.cases(Case.objects.all())
+    if scope == "mine":
+        cases = viewer.team_cases(cases)
+    open_cases = cases.filter(state=Case.State.OPEN)
+    # Ascending due time puts the overdue first (oldest deadline on top), then the ones due soon.
+    rows = list(
+        open_cases.select_related("unit", "owner", "response", "response__customer").order_by("due_at", "id")[
+            :MONITOR_ROWS
+        ]
+    )
+    start_of_day = local_day_bounds(org_today(now), Organization.current().time_zone)[0]
+    return {
+        "scope": scope,
+        "cases": rows,
+        "refresh_seconds": REFRESH_SECONDS,
+        "counters": {
+            "open": open_cases.count(),
+            "overdue": open_cases.filter(due_at__lte=now).count(),
+            "due_soon": open_cases.filter(due_at__gt=now, due_at__lte=now + DUE_SOON).count(),
+            "contacted_today": cases.filter(contacted_at__gte=start_of_day).count(),
+            "praise_week": viewer.alerts(Alert.objects.filter(kind="praise", created_at__gte=now - timedelta(days=7)))
+            .values("response_id")
+            .distinct()
+            .count(),
+        },
+    }
+
+
+@web_view
+def home(request: HttpRequest) -> HttpResponse:
+    return page(request, "web/home.html", monitor_context(request))
+
+
+@web_view
+def monitor_fragment(request: HttpRequest) -> HttpResponse:
+    """The monitor's body alone: the page's script swaps it in every 30 seconds."""
+    return page(request, "web/_monitor.html", monitor_context(request))

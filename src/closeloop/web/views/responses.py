@@ -1,0 +1,80 @@
+"""The responses list and one response's page: the customer's words first, then everything around them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.http import HttpRequest, HttpResponse
+
+from closeloop.cases.models import Case
+from closeloop.feedback.models import Question, Response
+from closeloop.feedback.queries import in_unit_subtree, responses_for_srn
+from closeloop.org.models import Organization
+from closeloop.web.forms import ResponseFilterForm
+from closeloop.web.lists import in_date_range, page_of, sort_order
+from closeloop.web.permissions import Viewer, web_view
+from closeloop.web.views.cases import case_panel_context, record_view
+from closeloop.web.views.common import page
+from closeloop.web.views.detail import response_context, visible_response
+
+RESPONSE_ORDERS = {
+    "date": ("submitted_at", "id"),
+    "unit": ("unit__code", "-submitted_at", "-id"),
+    "overall": ("overall", "-submitted_at", "-id"),
+}
+
+
+@web_view
+def response_list(request: HttpRequest) -> HttpResponse:
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    form = ResponseFilterForm(request.GET or None, units=list(viewer.unit_choices()))
+    responses = viewer.responses(
+        Response.objects.select_related("survey", "unit", "customer", "agent").filter(superseded_by__isnull=True)
+    )
+    sort, fields = sort_order(request.GET.get("sort", ""), RESPONSE_ORDERS, "-date")
+    srn = "y"
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        unit = form.chosen_unit()
+        if unit is not None:
+            responses = in_unit_subtree(responses, unit)
+        if data["survey"]:
+            responses = responses.filter(survey__key=data["survey"])
+        responses = in_date_range(
+            responses, "submitted_at", data["date_from"], data["date_to"], Organization.current().time_zone
+        )
+        srn = data["srn"] or "y"
+    elif form.is_bound:
+        responses = responses.none()
+    responses = responses_for_srn(responses, srn).order_by(*fields)
+    listing = page_of(request, responses)
+    cases = dict(Case.objects.filter(response__in=[r.pk for r in listing.rows]).values_list("response_id", "id"))
+    text_keys = _text_questions()
+    rows = [
+        {"response": r, "comment": _comment(r, text_keys.get(r.survey_id, ())), "case_id": cases.get(r.pk)}
+        for r in listing.rows
+    ]
+    return page(request, "web/responses.html", {"form": form, "page": listing, "rows": rows, "sort": sort})
+
+
+def _text_questions() -> dict[int, list[str]]:
+    keys: dict[int, list[str]] = {}
+    for survey_id, key in Question.objects.filter(type=Question.Type.TEXT).values_list("survey_id", "key"):
+        keys.setdefault(survey_id, []).append(key)
+    return keys
+
+
+def _comment(response: Response, text_keys: Sequence[str]) -> str:
+    """The first free-text answer: the customer's own words, for a list row."""
+    return next((str(response.answers[k]) for k in text_keys if response.answers.get(k)), "")
+
+
+@web_view
+def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
+    response = visible_response(request, response_id)
+    context = response_context(response) | {"alerts": list(response.alerts.all())}
+    case = Case.objects.filter(response=response).select_related("unit", "owner").first()
+    if case is not None:
+        case = record_view(request, case)
+        context |= case_panel_context(request, case)
+    return page(request, "web/response.html", context)
