@@ -167,3 +167,19 @@ def test_ingest_of_one_response_still_works_without_any_case_template() -> None:
         now=datetime(2026, 11, 23, 12, tzinfo=UTC),
     )
     assert case_of(result.response).template_key == "default"
+
+
+def test_without_a_default_sla_an_unlisted_tier_gets_the_rule_severity_and_72_hours() -> None:
+    from closeloop.cases.models import CaseTemplate
+
+    CaseTemplate.objects.filter(key="install-case").update(sla={"Gold": {"severity": "urgent", "closure_goal": 86400}})
+    case = case_of(ingest(tier="Silver"))
+    assert (case.severity, case.due_at - case.opened_at, case.sla["tier"]) == ("high", timedelta(hours=72), None)
+
+
+def test_a_calendar_missing_from_the_database_still_opens_the_case_in_wall_clock_time() -> None:
+    from closeloop.cases.models import CaseTemplate
+
+    CaseTemplate.objects.filter(key="install-case").update(calendar="gone")
+    case = case_of(ingest(tier="Gold"))
+    assert case.due_at == NOW + timedelta(hours=24)
