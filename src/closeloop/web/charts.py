@@ -21,11 +21,12 @@ STYLE = Style(
     foreground_subtle="#52606d",
     colors=("#1d4ed8", "#0f766e", "#b45309", "#7c3aed", "#be123c", "#4d7c0f"),
     font_family="system-ui, sans-serif",
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=13,
-    title_font_size=16,
-    value_font_size=12,
+    # Charts are drawn 720 px wide and scaled to their box, so the type is set larger than body text.
+    label_font_size=15,
+    major_label_font_size=15,
+    legend_font_size=15,
+    title_font_size=20,
+    value_font_size=14,
 )
 
 

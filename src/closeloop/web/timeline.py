@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from closeloop.cases.models import CaseEvent
+from closeloop.cases.notifications import HEADLINES
 
 ICONS = {
     "opened": "i-bell",
@@ -63,7 +64,9 @@ def describe(event: CaseEvent) -> str:
             return f"Moved from {data.get('from_unit')} to {data.get('to_unit')}"
         return "Moved to the customer's newer response for the same ticket"
     if kind == CaseEvent.Type.NOTIFIED:
-        return "Team notified"
+        people = ", ".join(data.get("recipients") or []) or "nobody reachable"
+        about = str(data.get("about", ""))
+        return f"Emailed {people}: {HEADLINES.get(about, about).lower()}"
     return kind
 
 

@@ -7,7 +7,7 @@ from django.urls import path
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

@@ -37,7 +37,9 @@ def visible_case(request: HttpRequest, case_id: int) -> Case:
 def record_view(request: HttpRequest, case: Case) -> Case:
     """Opening a case counts as viewing it (only the team's views stop the `not_viewed` escalations)."""
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
-    return do_view_case(case, actor=viewer.person, now=timezone.now(), actor_name=request.user.get_username())
+    # An operator account without a person is named by its user name, so its views are still told apart.
+    actor_name = "" if viewer.person else request.user.get_username()
+    return do_view_case(case, actor=viewer.person, now=timezone.now(), actor_name=actor_name)
 
 
 def may_manage(request: HttpRequest, case: Case) -> bool:
