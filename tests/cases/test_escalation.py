@@ -129,3 +129,16 @@ def test_the_worker_only_reads_cases_whose_next_escalation_is_due(
 ) -> None:
     with django_assert_max_num_queries(1):
         assert escalate_due(NOW + timedelta(hours=1)) == 0
+
+
+def test_the_worked_example_of_the_documentation(failed_install: Case) -> None:
+    case = failed_install
+    fired: dict[int, list[str]] = {}
+    for hours, expected_level in ((24, 1), (48, 1), (72, 2)):
+        tick(NOW + timedelta(hours=hours))
+        case.refresh_from_db()
+        assert case.escalation_level == expected_level
+        fired = {e.data["step"]: e.data["recipients"] for e in case.events.filter(type="escalated")}
+    assert fired == {0: ["rita"], 3: ["rita", "erin"], 2: ["rita"], 1: ["ceo"]}
+    at = {e.data["step"]: e.at for e in case.events.filter(type="escalated")}
+    assert (at[0], at[3], at[2], at[1]) == tuple(NOW + timedelta(hours=h) for h in (24, 24, 48, 72))
