@@ -13,8 +13,10 @@ from django.core.management import call_command
 from django.db.models import Max
 
 from closeloop.alerts.models import Alert
+from closeloop.cases.models import Case, CaseEvent
 from closeloop.demo.generate import demo_login, ensure_admin, load_demo
 from closeloop.feedback.models import Customer, Response, Survey
+from closeloop.notify.models import Delivery
 from closeloop.org.config.apply import apply_config
 from closeloop.org.models import Person, Unit
 
@@ -40,6 +42,9 @@ def counts() -> dict[str, int]:
         "customers": Customer.objects.count(),
         "users": get_user_model().objects.count(),
         "units": Unit.objects.count(),
+        "cases": Case.objects.count(),
+        "case_events": CaseEvent.objects.count(),
+        "deliveries": Delivery.objects.count(),
     }
 
 
@@ -61,6 +66,14 @@ def test_the_demo_loads_a_realistic_organisation_once(home: Path) -> None:
     kinds = set(Alert.objects.values_list("kind", flat=True))
     assert {"recovery", "praise"} <= kinds
     assert Alert.objects.filter(rule_key="risk-words").exists()
+    # The team has worked on most cases, in the past, and left some for the escalations to find.
+    closed = Case.objects.filter(state=Case.State.CLOSED)
+    assert closed.filter(resolution=Case.Resolution.RESOLVED).count() > 30
+    assert closed.filter(resolution=Case.Resolution.UNRESOLVED).exists()
+    assert Case.objects.filter(contacted_at__isnull=False).count() > 50
+    assert Case.objects.filter(state=Case.State.OPEN, viewed_at__isnull=True).exists()
+    assert all(c.opened_at < c.closed_at < datetime.now(UTC) for c in closed)
+    assert "customers called" in output
     # Arrival times are spread like real traffic, not all "now".
     assert Response.objects.aggregate(first=Max("received_at"))["first"] < datetime.now(UTC)
 

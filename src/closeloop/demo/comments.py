@@ -388,3 +388,74 @@ def follow_up_comment(rng: random.Random, *, agent: str, locale: Locale) -> str:
     """The comment of a customer surveyed again after the team recovered the situation."""
     parts = [rng.choice(FOLLOW_UP_OPENERS), rng.choice(FOLLOW_UP_OUTCOMES), rng.choice(CLOSERS[DELIGHTED])]
     return _join([_fill(p, rng, agent, locale) for p in parts])
+
+
+# What the team writes on a case. Contact notes say what was found and done; the demo
+# picks them by outcome.
+NO_ANSWER_NOTES = [
+    "Called, no answer. Left a voicemail with my direct number.",
+    "No answer on the mobile; sent an email asking for a good time to call.",
+    "Tried twice this morning, straight to voicemail. Will try again after 5.",
+]
+# What was found on the call, each with the things that fix it.
+CONTACT_STORIES: list[tuple[str, list[str]]] = [
+    (
+        "Spoke to {customer}. The fault was on our side: a failing port at the street cabinet.",
+        [
+            "Booked a {technician} for {weekday} morning and confirmed by text.",
+            "Moved the line to a new port; stable since.",
+        ],
+    ),
+    (
+        "Spoke to {customer}. The double charge was a billing system error.",
+        [
+            "Credited {currency}{amount} to the account and apologised.",
+            "Reversed the charge and added a month's discount.",
+        ],
+    ),
+    (
+        "Spoke to {customer}. The appointment had been cancelled by the scheduling system without telling anyone.",
+        [
+            "Rebooked for {weekday} with the first slot of the day.",
+            "Booked a {technician} for {weekday} morning and confirmed by text.",
+        ],
+    ),
+    (
+        "Called {customer} back. They were still without a stable connection.",
+        [
+            "Raised it with the network team and promised an update within 24h.",
+            "Walked them through the fix on the phone; working now.",
+        ],
+    ),
+    (
+        "Spoke to {customer}. The router was an old model that can't handle the new plan's speeds.",
+        ["Posted a replacement router by next-day delivery.", "Arranged a free router swap at their nearest store."],
+    ),
+    (
+        "Called {customer}. They mostly wanted someone to listen; the issue itself was already fixed.",
+        [
+            "Apologised for the hassle and waived this month's equipment fee.",
+            "Apologised and gave them my direct number.",
+        ],
+    ),
+]
+INTERNAL_NOTES = [
+    "Customer did not agree to be contacted. Reviewed the ticket with {agent} and corrected the account.",
+    "No contact consent. Checked the line history: the fault was fixed on our side, logged for coaching.",
+]
+RESOLVED_NOTES = [
+    "Customer confirmed everything is working. Closing.",
+    "Customer happy with the credit. Closing.",
+    "Follow-up call: the fix has held for three days. Closing.",
+    "Customer thanked us for calling back.",
+]
+UNRESOLVED_NOTES = [
+    "Customer has decided to leave; exit fee waived as a goodwill gesture.",
+    "Could not agree on the refund amount; customer unhappy with the offer.",
+    "The fault needs a street works permit; customer does not accept the wait.",
+]
+
+
+def case_note(rng: random.Random, notes: list[str], *, customer: str, agent: str, locale: Locale) -> str:
+    """One note from `notes` with its details filled in."""
+    return _fill(rng.choice(notes).replace("{customer}", customer or "the customer"), rng, agent, locale)

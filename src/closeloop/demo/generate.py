@@ -22,6 +22,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from closeloop.cases.models import Case
+from closeloop.demo.cases import CaseWork, work_on_cases
 from closeloop.demo.responses import EXTERNAL_ID_PREFIX, RESPONSE_COUNT, demo_responses
 from closeloop.feedback.models import Response
 from closeloop.feedback.services import RejectedInput, do_ingest_responses
@@ -45,6 +47,7 @@ class DemoReport:
     invalid: int = 0
     already_loaded: int = 0
     rejected: list[str] = field(default_factory=list)
+    cases: CaseWork = field(default_factory=CaseWork)
     anchor: datetime | None = None
     login: tuple[str, str] | None = None
     people_with_login: list[str] = field(default_factory=list)
@@ -85,6 +88,7 @@ def load_demo(
             "survey__key", "external_id"
         )
     )
+    created_ids: list[int] = []
     for done, demo in enumerate(responses, start=1):
         if (demo.item["survey"], demo.item["external_id"]) in stored:
             report.already_loaded += 1
@@ -100,8 +104,15 @@ def load_demo(
                 report.invalid += 1
             else:
                 report.created += 1
+            if not isinstance(outcome, RejectedInput) and outcome.created:
+                created_ids.append(outcome.response.pk)
         if on_progress is not None:
             on_progress(done, len(responses))
+
+    opened = Case.objects.filter(response_id__in=created_ids).select_related(
+        "response__customer", "response__agent", "unit"
+    )
+    report.cases = work_on_cases(opened.order_by("opened_at", "pk"), anchor=report.anchor)
 
     report.login = ensure_admin(home)
     if report.login is not None:

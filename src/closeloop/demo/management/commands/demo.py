@@ -53,6 +53,12 @@ def _summary(report: DemoReport) -> str:
         f"Responses: {report.created} created, {report.invalid} invalid (quarantined to show fixing), "
         f"{report.already_loaded} already loaded",
     ]
+    if report.cases.viewed:
+        work = report.cases
+        lines.append(
+            f"Cases worked on by the demo team: {work.viewed} viewed, {work.contacted} customers called, "
+            f"{work.closed} closed"
+        )
     if report.rejected:
         lines.append(f"{len(report.rejected)} demo responses were rejected:")
         lines += [f"  {reason}" for reason in report.rejected]
