@@ -1,0 +1,48 @@
+"""The outbox page (admins only) and retrying a failed delivery."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.utils import timezone
+
+from closeloop.notify.models import Delivery
+from closeloop.web.services import do_retry_delivery
+from tests.web.conftest import ingest
+
+
+def test_admins_see_every_delivery_with_status_attempts_and_error(admin_client_acme: Client) -> None:
+    ingest()
+    failed = Delivery.objects.filter(status="pending").first()
+    Delivery.objects.filter(pk=failed.pk).update(status="failed", attempts=8, last_error="550 no such user")
+    page = admin_client_acme.get("/outbox/").content.decode()
+    assert "550 no such user" in page
+    assert f'action="/outbox/{failed.pk}/retry"' in page
+    assert page.count("/retry") == 1
+    only_failed = admin_client_acme.get("/outbox/?status=failed").content.decode()
+    assert only_failed.count('<tr class="delivery-') == 1
+
+
+def test_retry_puts_a_failed_delivery_back_in_the_queue(admin_client_acme: Client) -> None:
+    ingest()
+    delivery = Delivery.objects.filter(status="pending").first()
+    Delivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=8, next_attempt_at=None)
+    response = admin_client_acme.post(f"/outbox/{delivery.pk}/retry", follow=True)
+    assert b"is queued again" in response.content
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert delivery.next_attempt_at is not None
+
+
+def test_only_failed_deliveries_are_retried(acme: None) -> None:
+    ingest()
+    sent = Delivery.objects.filter(status="pending").first()
+    Delivery.objects.filter(pk=sent.pk).update(status="sent")
+    assert not do_retry_delivery(sent, timezone.now())
+    sent.refresh_from_db()
+    assert sent.status == "sent"
+
+
+def test_leads_may_not_retry(erin: Client) -> None:
+    ingest()
+    delivery = Delivery.objects.first()
+    assert erin.post(f"/outbox/{delivery.pk}/retry").status_code == 403
