@@ -53,3 +53,11 @@ def api_as(db: None) -> Callable[..., ApiClient]:
         return ApiClient(create_token(list(scopes), person))
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration_snapshot() -> None:
+    """Each test starts without the previous test's cached configuration."""
+    from closeloop.org.snapshot import forget
+
+    forget()

@@ -13,8 +13,8 @@ from closeloop.alerts.models import Alert, Rule
 from closeloop.alerts.planning import plan_alert_deliveries
 from closeloop.cases.services import alerts_by_response, open_cases_for_alerts
 from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
-from closeloop.feedback.models import Question, Response
-from closeloop.org.models import Organization
+from closeloop.feedback.models import Response
+from closeloop.org.snapshot import current
 from closeloop.org.tree import unit_path
 
 
@@ -81,15 +81,13 @@ def evaluate_responses(responses: Sequence[Response], *, now: datetime, supersed
     """
     if not responses:
         return
-    org = Organization.current()
-    rule_rows = {rule.key: rule for rule in Rule.objects.select_related("survey").order_by("position", "key")}
+    snapshot = current()
+    org = snapshot.organization
+    rule_rows = {rule.key: rule for rule in snapshot.rules}
     rules = [rule_spec(rule) for rule in rule_rows.values()]
-    survey_ids = {r.survey_id for r in responses}
-    question_types: dict[int, dict[str, str]] = {}
-    for survey_id, key, qtype in Question.objects.filter(survey_id__in=survey_ids).values_list(
-        "survey_id", "key", "type"
-    ):
-        question_types.setdefault(survey_id, {})[key] = qtype
+    question_types = {
+        info.survey.pk: {key: spec.type for key, spec in info.questions.items()} for info in snapshot.surveys.values()
+    }
     already = set(Alert.objects.filter(response__in=[r.pk for r in responses]).values_list("response_id", "rule_key"))
     exclude = {r.pk for r in responses} | {old.pk for old in superseded.values()}
     earlier = _recent_recovery(responses, org.repeat_window, exclude)

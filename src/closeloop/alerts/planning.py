@@ -15,6 +15,7 @@ from closeloop.notify.messages import render_alert
 from closeloop.notify.models import WebhookEndpoint
 from closeloop.notify.outbox import enqueue, record_skipped
 from closeloop.org.models import Person
+from closeloop.org.snapshot import current
 from closeloop.org.tree import load_tree, people_by_key
 
 # Where each person-addressed channel finds its address, and what to say when it is missing.
@@ -55,7 +56,7 @@ def plan_alert_deliveries(alerts: Sequence[tuple[Alert, Mapping]], *, now: datet
         for alert, notify in immediate
     }
     people = people_by_key({r.person for recipients in chosen.values() for r in recipients})
-    endpoints = list(WebhookEndpoint.objects.filter(active=True))
+    endpoints = current().endpoints
     planned = 0
     for alert, notify in immediate:
         for channel in channels_for(alert.severity, notify.get("channels")):

@@ -173,8 +173,6 @@ def _store_batch(items: Sequence[Mapping[str, Any]], source: str, now: datetime)
             first_in_batch[key] = a
             fresh.append(a)
 
-    catalog.load_units(a.data.unit or "" for a in fresh)
-    catalog.load_people(a.data.agent or "" for a in fresh)
     customers = _upsert_customers(fresh, now)
 
     ticket_keys = [(a.info.survey.pk, a.data.ticket) for a in fresh if a.data.ticket]
@@ -289,10 +287,8 @@ def do_fix_response(
         raise RejectedInput([FieldError((), "nothing to change: give unit and/or segment")])
     catalog = Catalog.load()
     errors = []
-    if "unit" in fix.model_fields_set:
-        catalog.load_units([fix.unit or ""])
-        if not fix.unit or fix.unit not in catalog.units:
-            errors.append(FieldError(("unit",), f"unknown unit {fix.unit!r}"))
+    if "unit" in fix.model_fields_set and (not fix.unit or fix.unit not in catalog.units):
+        errors.append(FieldError(("unit",), f"unknown unit {fix.unit!r}"))
     if "segment" in fix.model_fields_set and catalog.segments and fix.segment not in catalog.segments:
         errors.append(FieldError(("segment",), f"unknown segment {fix.segment!r}"))
     if errors:
@@ -306,7 +302,6 @@ def do_fix_response(
             locked.unit = catalog.units[locked.unit_code]
         if "segment" in fix.model_fields_set:
             locked.segment = fix.segment or ""
-        catalog.load_units([locked.unit_code])
         locked.problems = catalog.placement_problems(locked.unit_code, locked.segment)
         locked.status = Response.Status.INVALID if locked.problems else Response.Status.VALID
         if locked.status == Response.Status.VALID and not was_valid:

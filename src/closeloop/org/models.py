@@ -29,7 +29,14 @@ class Organization(models.Model):
 
     @classmethod
     def current(cls) -> Organization:
-        """The configured organisation, or an unsaved default before any config is applied."""
+        """The configured organisation (shared and read-only: from the configuration snapshot),
+        or an unsaved default before any config is applied."""
+        from closeloop.org.snapshot import current
+
+        return current().organization
+
+    @classmethod
+    def load(cls) -> Organization:
         return cls.objects.filter(pk=1).first() or cls(pk=1, name="closeloop")
 
     def ticket_link(self, ticket: str) -> str:
@@ -148,3 +155,13 @@ class Role(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.key} {self.role} of {self.unit.code}"
+
+
+class ConfigStamp(models.Model):
+    """A token that changes with every configuration change, so each process knows when its
+    cached snapshot of the configuration (closeloop.org.snapshot) is stale."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token

@@ -23,6 +23,7 @@ from closeloop.feedback.models import Question, Survey
 from closeloop.notify.models import WebhookEndpoint
 from closeloop.org.config.validate import Config, ConfigInvalid, load_config
 from closeloop.org.models import Calendar, Organization, Person, Role, Segment, Unit
+from closeloop.org.snapshot import stamp
 from closeloop.reports.models import Digest
 
 __all__ = ["Change", "ConfigInvalid", "Plan", "apply_config"]
@@ -104,6 +105,9 @@ def apply_config(text: str, *, dry_run: bool = False) -> Plan:
             for section, changes in planned:
                 if changes:
                     section.write(changes)
+            if plan.changes:
+                # Bulk writes send no signals: tell every process its configuration snapshot is stale.
+                stamp()
         return plan
 
 
