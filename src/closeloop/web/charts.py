@@ -1,10 +1,12 @@
 """The report's charts as SVG, drawn on the server so the same picture works in a page and a PDF.
 
-pygal's tooltip script would load from a CDN, so charts are drawn without any script.
+pygal's tooltip script would load from a CDN, so charts are drawn without any script: the figures are
+printed on the bars and repeated in the table under them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -44,8 +46,12 @@ def _config(**options: object) -> dict[str, object]:
     }
 
 
+# pygal always embeds its configuration for the tooltip script; without the script it is dead weight.
+_SCRIPT = re.compile(r"<script[^>]*>.*?</script>", re.DOTALL)
+
+
 def _render(chart: pygal.graph.graph.Graph) -> str:
-    return chart.render(is_unicode=True)
+    return _SCRIPT.sub("", chart.render(is_unicode=True))
 
 
 def categories_chart(summary: LoopSummary) -> str:

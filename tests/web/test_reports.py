@@ -1,0 +1,132 @@
+"""The loop summary: facts from the database computed by closeloop.core.metrics, in the API, the page and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from closeloop.cases.models import Case
+from closeloop.cases.services import do_add_note, do_change_status
+from closeloop.org.models import Person, Unit
+from closeloop.reports.queries import loop_summary_for, needing_recovery_by_week
+from tests.helpers import ApiClient, create_token
+from tests.web.conftest import ingest
+
+# Friday 20 November 2026, 10:00 in New York.
+MORNING = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+DAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def loop(acme: None) -> dict[str, Case]:
+    """EMEA: contacted after 2 h, closed resolved within the goal, customer says resolved; UK: never touched."""
+    emea = ingest(at=MORNING, unit="SUP-EMEA")
+    uk = ingest(at=MORNING, unit="SUP-UK")
+    ingest({"ease": 10, "completed": True, "comment": "Great."}, at=MORNING, unit="SUP-US")
+    case = Case.objects.get(response=emea)
+    do_add_note(case, text="Spoke.", spoke_to_customer=True, now=MORNING + timedelta(hours=2))
+    do_change_status(case, status="Closed", resolution="resolved", actor=None, now=MORNING + timedelta(hours=3))
+    ingest(
+        {"resolved": True},
+        survey="recovery-check",
+        customer={"id": emea.customer.external_id},
+        at=MORNING + timedelta(days=2),
+    )
+    return {"emea": case, "uk": Case.objects.get(response=uk)}
+
+
+def test_the_summary_gathers_the_days_facts(loop: dict[str, Case]) -> None:
+    summary = loop_summary_for(DAY, DAY)
+    assert (summary.responses, summary.needing_recovery, summary.cases) == (3, 2, 2)
+    assert [(s.category, s.count, s.percent) for s in summary.alerts_by_category] == [
+        ("Installation issues", 2, 66.7),
+        ("Praise", 1, 33.3),
+    ]
+    assert summary.contacted_percent == 50.0
+    assert summary.median_hours_to_contact == 2.0
+    # The UK case is past its 24 h goal and still open: it counts against the goal.
+    assert summary.closed_within_goal_percent == 50.0
+    assert summary.resolved_percent == 100.0
+    assert summary.recovered_percent == 100.0
+    assert [u.unit for u in summary.by_unit] == ["SUP-EMEA", "SUP-UK", "SUP-US"]
+    assert summary.by_unit[1].contacted_percent == 0.0 and summary.by_unit[2].contacted_percent is None
+
+
+def test_a_unit_takes_its_subtree_and_visibility_narrows_it(loop: dict[str, Case]) -> None:
+    emea = Unit.objects.get(code="EMEA")
+    summary = loop_summary_for(DAY, DAY, emea)
+    assert (summary.unit, summary.responses, [u.unit for u in summary.by_unit]) == ("EMEA", 2, ["SUP-EMEA", "SUP-UK"])
+    only_us = loop_summary_for(DAY, DAY, units=Unit.objects.filter(code="SUP-US"))
+    assert (only_us.responses, only_us.needing_recovery, only_us.cases) == (1, 0, 0)
+    assert only_us.contacted_percent is None
+
+
+def test_days_outside_the_range_are_left_out(loop: dict[str, Case]) -> None:
+    assert loop_summary_for(DAY + timedelta(days=1), DAY + timedelta(days=1)).responses == 0
+    assert needing_recovery_by_week(DAY - timedelta(days=7), DAY) == [(date(2026, 11, 16), 2)]
+
+
+def test_the_api_returns_the_contract_fields(loop: dict[str, Case]) -> None:
+    api = ApiClient(create_token(["read"]))
+    body = api.get("/api/v1/reports/summary", **{"from": "2026-11-20", "to": "2026-11-20"}).json()
+    for field in (
+        "responses",
+        "needing_recovery",
+        "alerts_by_category",
+        "contacted_percent",
+        "median_hours_to_contact",
+        "closed_within_goal_percent",
+        "resolved_percent",
+        "recovered_percent",
+        "by_unit",
+    ):
+        assert field in body
+    assert body["responses"] == 3
+    assert body["alerts_by_category"][0] == {"category": "Installation issues", "count": 2, "percent": 66.7}
+    assert body["by_unit"][0]["unit"] == "SUP-EMEA" and body["by_unit"][0]["resolved_percent"] == 100.0
+    assert (body["from"], body["to"]) == ("2026-11-20", "2026-11-20")
+    uk = api.get("/api/v1/reports/summary", **{"from": "2026-11-20", "to": "2026-11-20", "unit": "SUP-UK"}).json()
+    assert (uk["unit"], uk["responses"], uk["contacted_percent"]) == ("SUP-UK", 1, 0.0)
+
+
+def test_the_api_checks_its_token_scope_input_and_visibility(loop: dict[str, Case]) -> None:
+    query = {"from": "2026-11-20", "to": "2026-11-20"}
+    assert ApiClient(None).get("/api/v1/reports/summary", **query).status_code == 401
+    assert ApiClient(create_token(["ingest"])).get("/api/v1/reports/summary", **query).status_code == 403
+    reader = ApiClient(create_token(["read"]))
+    bad = reader.get("/api/v1/reports/summary", **{"from": "20-11-2026"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["from"]
+    assert reader.get("/api/v1/reports/summary", **{"from": "2026-11-21", "to": "2026-11-20"}).status_code == 422
+    assert reader.get("/api/v1/reports/summary", unit="NOPE").status_code == 422
+    erin = ApiClient(create_token(["read"], person=Person.objects.get(key="erin")))
+    assert erin.get("/api/v1/reports/summary", **query).json()["responses"] == 1
+    assert erin.get("/api/v1/reports/summary", **query, unit="SUP-US").status_code == 404
+
+
+def test_the_reports_page_draws_charts_without_scripts(admin_client_acme: Client, loop: dict[str, Case]) -> None:
+    page = admin_client_acme.get("/reports/?date_from=2026-11-20&date_to=2026-11-20").content.decode()
+    assert page.count("<svg xmlns") >= 3
+    assert "% of alerts by category" in page and "Recovery performance by unit" in page
+    assert "<script" not in page.replace('<script src="/static/web/app.js" defer></script>', "")
+    assert "66.7 %" in page
+    assert 'href="/reports/summary.csv?date_from=2026-11-20&amp;date_to=2026-11-20"' in page
+
+
+def test_the_reports_page_defaults_to_the_last_30_days(erin: Client) -> None:
+    page = erin.get("/reports/")
+    assert page.status_code == 200 and b"No responses in this period." in page.content
+
+
+def test_the_csv_has_a_total_row_and_one_per_unit(admin_client_acme: Client, loop: dict[str, Case]) -> None:
+    download = admin_client_acme.get("/reports/summary.csv?date_from=2026-11-20&date_to=2026-11-20")
+    assert download["Content-Type"].startswith("text/csv")
+    assert "attachment" in download["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(download.content.decode())))
+    assert rows[0][:4] == ["Unit", "Responses", "Needing recovery", "Cases"]
+    assert rows[1][:4] == ["All", "3", "2", "2"]
+    assert [row[0] for row in rows[2:]] == ["SUP-EMEA", "SUP-UK", "SUP-US"]
+    assert rows[3][rows[0].index("Resolved %")] == ""
