@@ -19,6 +19,7 @@ from closeloop.cases.services import (
     do_view_case,
     is_manager,
 )
+from closeloop.org.tree import load_tree, people_by_key
 from closeloop.web.forms import AssignForm, NoteForm, StatusForm
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.timeline import timeline
@@ -47,10 +48,19 @@ def may_manage(request: HttpRequest, case: Case) -> bool:
     return viewer.is_admin or (viewer.person is not None and is_manager(case, viewer.person))
 
 
-def note_form(request: HttpRequest, data: Any = None) -> NoteForm:
-    """The author is pre-filled with the logged-in person's name and stays editable."""
+def default_author(request: HttpRequest, case: Case) -> str:
+    """The logged-in person's name, else (an operator account) the name of the case unit's lead."""
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
-    return NoteForm(data, initial={"author": viewer.name or request.user.get_full_name() or ""})
+    if viewer.name:
+        return viewer.name
+    leads = load_tree().leads_of(case.unit.code)
+    people = people_by_key(set(leads))
+    return next((people[key].name for key in leads if key in people), request.user.get_full_name())
+
+
+def note_form(request: HttpRequest, case: Case, data: Any = None) -> NoteForm:
+    """The author is pre-filled (see `default_author`) and stays editable: it is not validated beyond being given."""
+    return NoteForm(data, initial={"author": default_author(request, case)})
 
 
 def case_panel_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
@@ -64,7 +74,7 @@ def case_panel_context(request: HttpRequest, case: Case, **forms: Any) -> dict[s
         "case": case,
         "timeline": timeline(events),
         "notes": [e for e in events if e.type == CaseEvent.Type.NOTE],
-        "note_form": forms.get("note_form") or note_form(request),
+        "note_form": forms.get("note_form") or note_form(request, case),
         "status_form": status_form,
         "assign_form": forms.get("assign_form") or AssignForm(case=case),
         "may_manage": manager,
@@ -91,7 +101,7 @@ def _redisplay(request: HttpRequest, case: Case, **forms: Any) -> HttpResponse:
 @web_view
 def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     case = visible_case(request, case_id)
-    form = note_form(request, request.POST)
+    form = note_form(request, case, request.POST)
     if not form.is_valid():
         return _redisplay(request, case, note_form=form)
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]

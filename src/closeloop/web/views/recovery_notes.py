@@ -110,7 +110,7 @@ def recovery_notes(request: HttpRequest) -> HttpResponse:
     case = Case.objects.filter(response=response).select_related("unit", "owner", "response").first()
     form: NoteForm | None = None
     if request.method == "POST" and case is not None:
-        form = note_form(request, request.POST)
+        form = note_form(request, case, request.POST)
         action = request.POST.get("action", "save")
         step = {"previous": -1, "next": 1}.get(action, 0) if browsing else 0
         target = min(max(position + step, 1), len(ids))
@@ -124,7 +124,7 @@ def recovery_notes(request: HttpRequest) -> HttpResponse:
         "notes": list(CaseEvent.objects.filter(case=case, type=CaseEvent.Type.NOTE).order_by("-at", "-id"))
         if case
         else [],
-        "note_form": form or note_form(request),
+        "note_form": form or (note_form(request, case) if case else None),
         "browsing": browsing,
         "position": position,
         "count": len(ids),

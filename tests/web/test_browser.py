@@ -1,0 +1,210 @@
+"""End to end in a real Chromium: the monitor, a case, a note, the notes dialog, closing; screenshots for docs/.
+
+Run with CLOSELOOP_TEST_BROWSER=1. Playwright's expectations wait for the page, so no test sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from importlib import import_module
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from closeloop.cases.models import Case
+from closeloop.feedback.models import Response
+from tests.web.conftest import PASSWORD, ingest, login_as
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+NEW_YORK = ZoneInfo("America/New_York")
+# Pages short enough to show whole; the long lists are shown as the first screenful.
+FULL_PAGE = {"response", "case", "recovery-notes", "reports"}
+
+
+@pytest.fixture(autouse=True)
+def empty_timeline_before_flush(transactional_db: None) -> Iterator[None]:
+    """Let the end-of-test flush empty the tables on SQLite.
+
+    Case events are append-only down to database triggers, and SQLite's flush is a DELETE that the triggers
+    refuse; so the events are removed here, with the triggers lifted for that one statement only.
+    """
+    yield
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL's flush is a TRUNCATE, which row triggers do not see.
+    triggers = import_module("closeloop.cases.migrations.0003_caseevent_append_only")
+    with connection.cursor() as cursor:
+        for statement in triggers.SQLITE_BACKWARD:
+            cursor.execute(statement)
+        cursor.execute(f"DELETE FROM {triggers.TABLE}")
+        for statement in triggers.SQLITE_FORWARD:
+            cursor.execute(statement)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def sign_in(page: object, base: str, username: str, password: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/login/")  # type: ignore[attr-defined]
+    page.get_by_label("User name").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    expect(page.get_by_role("heading", name="Performance monitor")).to_be_visible()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def three_days_ago(acme: None) -> datetime:
+    """Two failed installations by Gold customers in SUP-EMEA on one day three days ago: both overdue."""
+    day = (timezone.now() - timedelta(days=3)).astimezone(NEW_YORK).date()
+    ten = datetime.combine(day, time(10), tzinfo=NEW_YORK)
+    ingest(at=ten, name="Olive Overdue", answers={"ease": 2, "completed": False, "comment": "Failed twice. Gave up."})
+    ingest(at=ten + timedelta(hours=1), name="Oscar Overdue")
+    login_as("erin")
+    return ten
+
+
+def test_a_lead_works_an_overdue_case_from_the_monitor_to_closing(
+    browser: object, live_server: object, three_days_ago: datetime
+) -> None:
+    from playwright.sync_api import expect
+
+    base = live_server.url  # type: ignore[attr-defined]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    sign_in(page, base, "erin", PASSWORD)
+
+    overdue = page.locator("tr.row-overdue")
+    expect(overdue).to_have_count(2)
+    expect(overdue.first.locator(".badge-overdue")).to_have_text("Overdue")
+    expect(page.locator('[data-counter="overdue"]')).to_have_text("2")
+
+    overdue.first.get_by_role("link").click()
+    expect(page.get_by_text("Failed twice. Gave up.")).to_be_visible()
+    expect(page.get_by_label("Your name")).to_have_value("Erin Diaz")
+    page.get_by_label("Spoke to customer?").check()
+    page.get_by_label("Your notes").fill("Called Olive; walked her through the installer.")
+    page.get_by_role("button", name="Save note").click()
+    timeline = page.locator(".timeline")
+    expect(timeline.locator(".event-note")).to_contain_text("Called Olive; walked her through the installer.")
+    expect(timeline.locator(".event-note")).to_contain_text("(Spoke? Yes)")
+    expect(page.get_by_text("Contacted").first).to_be_visible()
+
+    day = three_days_ago.date().isoformat()
+    page.goto(f"{base}/recovery-notes?unit=SUP-EMEA&date={day}")
+    expect(page.get_by_text("Response 1 of 2 needing recovery")).to_be_visible()
+    expect(page.locator(".notes-log")).to_contain_text("Called Olive")
+    expect(page.get_by_role("button", name="← Previous")).to_be_disabled()
+    page.get_by_role("button", name="Next →").click()
+    expect(page.get_by_text("Response 2 of 2 needing recovery")).to_be_visible()
+    expect(page.locator(".srn-facts")).to_contain_text("Oscar Overdue")
+    expect(page.get_by_role("button", name="Next →")).to_be_disabled()
+    page.get_by_label("Your notes").fill("Left a voicemail for Oscar.")
+    page.get_by_role("button", name="← Previous").click()
+    expect(page.get_by_text("Response 1 of 2 needing recovery")).to_be_visible()
+    assert Case.objects.get(response__customer__name="Oscar Overdue").events.filter(type="note").count() == 1
+
+    olive = Case.objects.get(response__customer__name="Olive Overdue")
+    page.goto(f"{base}/cases/{olive.pk}")
+    page.get_by_text("Change status or close").click()
+    page.get_by_label("Status").select_option("Closed")
+    page.get_by_label("Resolution (when closing)").select_option("resolved")
+    page.get_by_role("button", name="Save status").click()
+    expect(page.locator(".case-panel .badge-closed")).to_have_text("Closed: resolved")
+    expect(page.locator(".timeline")).to_contain_text("Closed as resolved")
+
+    page.goto(f"{base}/")
+    expect(page.locator("tr.row-overdue")).to_have_count(1)
+
+
+def test_the_monitor_refreshes_itself_without_a_reload(
+    browser: object, live_server: object, three_days_ago: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect
+
+    from closeloop.web.views import home
+
+    monkeypatch.setattr(home, "REFRESH_SECONDS", 1)
+    base = live_server.url  # type: ignore[attr-defined]
+    page = browser.new_page()  # type: ignore[attr-defined]
+    sign_in(page, base, "erin", PASSWORD)
+    expect(page.locator("tr.row-overdue")).to_have_count(2)
+    page.evaluate("window.notReloaded = true")
+    ingest(at=timezone.now() - timedelta(days=2), name="Newly Overdue")
+    expect(page.locator("tr.row-overdue")).to_have_count(3, timeout=10_000)
+    expect(page.locator("#monitor")).to_contain_text("Newly Overdue")
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_screenshots_of_the_main_pages(browser: object, live_server: object) -> None:
+    """The demo organisation, as a person sees it; the images go to docs/screenshots/."""
+    from playwright.sync_api import expect
+
+    from closeloop.demo.generate import demo_login
+
+    call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    _, password = demo_login()  # type: ignore[misc]
+    # Maya, the demo's CX programme owner, has the admin role: every page and her own name in the forms.
+    username = "maya"
+    base = live_server.url  # type: ignore[attr-defined]
+    response = (
+        Response.objects.filter(needs_recovery=True, cases__isnull=False, superseded_by__isnull=True)
+        .exclude(ticket="")
+        .order_by("-submitted_at")
+        .first()
+    )
+    assert response is not None
+    day = response.submitted_at.astimezone(NEW_YORK).date().isoformat()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    sign_in(page, base, username, password)
+    pages = [
+        ("monitor", "/?scope=all"),
+        ("responses", "/responses/?srn=r"),
+        ("alerts", "/alerts/?kind=recovery"),
+        ("response", f"/responses/{response.pk}"),
+        ("case", f"/cases/{response.cases.get().pk}"),
+        ("recovery-notes", f"/recovery-notes?unit={response.unit.code}&date={day}"),
+        ("praise", "/praise/"),
+        ("reports", "/reports/"),
+        ("outbox", "/outbox/"),
+    ]
+    for name, url in pages:
+        page.goto(base + url)
+        expect(page.locator("main h1")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=name in FULL_PAGE)
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)  # type: ignore[attr-defined]
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{base}/")
+    expect(phone.locator("main h1")).to_be_visible()
+    phone.screenshot(path=str(SCREENSHOTS / "monitor-phone.png"))
+    phone.goto(f"{base}/recovery-notes?unit={response.unit.code}&date={day}")
+    phone.screenshot(path=str(SCREENSHOTS / "recovery-notes-phone.png"), full_page=True)
