@@ -1,4 +1,4 @@
-"""Writes the web UI makes that belong to no other app's services: sharing praise, retrying a delivery."""
+"""Writes the web UI makes that belong to no other app's services: sharing praise with the team."""
 
 from __future__ import annotations
 
@@ -69,19 +69,3 @@ def do_share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tup
             )
             created += not existed
     return created, len(recipients)
-
-
-def do_retry_delivery(delivery: Delivery, now: datetime) -> bool:
-    """Put a failed delivery back in the queue with a fresh set of attempts; False if it was not failed.
-
-    The conditional update keeps a double click (or two admins) from queueing it twice, and the last
-    error stays visible until the next attempt replaces it.
-    """
-    updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
-        status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None
-    )
-    if updated:
-        from closeloop.worker import wake_worker
-
-        transaction.on_commit(wake_worker)
-    return bool(updated)

@@ -6,7 +6,8 @@ from django.db.models import Case as When_
 from django.db.models import IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 
-from closeloop.alerts.models import Alert
+from closeloop.alerts.models import Alert, Rule
+from closeloop.core.rules import threshold_rule
 from closeloop.org.models import Organization
 from closeloop.web.forms import AlertFilterForm
 from closeloop.web.lists import in_date_range, page_of, sort_order
@@ -28,11 +29,20 @@ ALERT_ORDERS = {
 }
 
 
+def alert_categories() -> list[str]:
+    """The categories the configured rules (and the built-in threshold rule) raise alerts in.
+
+    Read from the rules rather than from the alerts, so the filter costs nothing however many alerts exist.
+    """
+    configured = set(Rule.objects.values_list("category", flat=True))
+    return sorted(configured | {threshold_rule(0).category})
+
+
 @web_view
 def alert_list(request: HttpRequest) -> HttpResponse:
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     alerts = viewer.alerts(Alert.objects.select_related("unit", "response", "response__customer"))
-    categories = sorted(set(viewer.alerts(Alert.objects.all()).values_list("category", flat=True).distinct()))
+    categories = alert_categories()
     form = AlertFilterForm(request.GET or None, units=list(viewer.unit_choices()), categories=categories)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from closeloop.notify.models import Delivery
+from closeloop.notify.outbox import retry_now
 from closeloop.web.lists import page_of
 from closeloop.web.permissions import admin_view
-from closeloop.web.services import do_retry_delivery
 from closeloop.web.views.common import back_to, page
 
 
@@ -31,7 +31,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 @admin_view
 def retry_delivery(request: HttpRequest, delivery_id: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery, pk=delivery_id)
-    if do_retry_delivery(delivery, timezone.now()):
+    if delivery.status == Delivery.Status.FAILED and retry_now([delivery], timezone.now()):
         messages.success(request, f"Delivery {delivery.pk} is queued again.")
     else:
         messages.info(request, f"Delivery {delivery.pk} had not failed, so it was left as it is.")
