@@ -85,3 +85,12 @@ def test_the_srn_filters_read_the_case_notes() -> None:
     assert ids("w") == {voicemail.pk, spoke.pk}
     assert ids("v") == {voicemail.pk}
     assert ids("s") == {spoke.pk}
+
+
+def test_a_quarantined_resubmission_takes_over_the_case_once_it_is_fixed() -> None:
+    first = ingest(ticket="T-502")
+    case = case_of(first)
+    second = ingest(ticket="T-502", unit="NOPE", at=NOW + timedelta(hours=1))
+    assert second.status == "invalid" and case_of(first).pk == case.pk
+    do_fix_response(second, {"unit": "SUP-EMEA"}, now=NOW + timedelta(hours=2))
+    assert Case.objects.count() == 1 and case_of(second).pk == case.pk
