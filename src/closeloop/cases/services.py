@@ -68,22 +68,28 @@ def open_cases_for_alerts(
             case = Case.objects.select_related("response", "unit").filter(response=old).first()
             if case is not None:
                 replaced[new_id] = case
-    having = set(Case.objects.filter(response_id__in=ids).values_list("response_id", flat=True))
-    responses = {r.pk: r for r in Response.objects.select_related("unit", "agent", "customer").filter(pk__in=ids)}
-    tree: OrgTree | None = None
+    recovery = {
+        response_id: [a for a in alerts if a.kind == "recovery"]
+        for response_id, alerts in alerts_by_response.items()
+        if response_id not in replaced and any(a.kind == "recovery" for a in alerts)
+    }
+    if not (replaced or recovery):
+        return []  # the common case of a batch without unhappy customers costs one query
+    having = set(Case.objects.filter(response_id__in=[*replaced, *recovery]).values_list("response_id", flat=True))
+    moving = {r.pk: r for r in Response.objects.select_related("unit", "agent").filter(pk__in=list(replaced))}
+    tree = load_tree()
     touched = []
     for response_id in ids:
-        response = responses.get(response_id)
-        if response is None or response_id in having or response.unit_id is None:
+        if response_id in having:
             continue
-        tree = tree or load_tree()
-        if response_id in replaced:
-            touched.append(_move_to_response(replaced[response_id], response, now=now, tree=tree))
-            continue
-        recovery = [a for a in alerts_by_response[response_id] if a.kind == "recovery"]
-        if recovery:
-            case = do_open_case(response, recovery, now=now, tree=tree)
-            if case is not None:
+        if response_id in moving:
+            touched.append(_move_to_response(replaced[response_id], moving[response_id], now=now, tree=tree))
+        elif response_id in recovery:
+            # The alerts carry the response detection just evaluated, with its unit and customer loaded.
+            response = recovery[response_id][0].response
+            if response.unit_id is not None and (
+                case := do_open_case(response, recovery[response_id], now=now, tree=tree)
+            ):
                 touched.append(case)
     return touched
 
