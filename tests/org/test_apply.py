@@ -361,9 +361,11 @@ def test_everything_is_written_in_one_transaction(monkeypatch: pytest.MonkeyPatc
     def fail(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Digest.objects, "update_or_create", fail)
+    # Webhooks are the last section written, so everything before them has been written already.
+    monkeypatch.setattr(WebhookEndpoint.objects, "bulk_create", fail)
+    hook = {"key": "crm", "url": "https://crm.example", "secret": SECRET}
     with pytest.raises(RuntimeError):
-        apply_config(changed(lambda d: (d["units"][0].update(name="Renamed"), d["digests"][0].update(at="10:00"))))
+        apply_config(changed(lambda d: (d["units"][0].update(name="Renamed"), d.update(webhooks=[hook]))))
     assert Unit.objects.get(code="HH").name == "Harbour Hotels"
     assert stored_counts() == before
 
@@ -376,3 +378,26 @@ def test_an_empty_organisation_can_be_applied_and_removes_everything_else() -> N
     assert counts["Organization"] == 1
     assert sum(counts.values()) == 1
     assert example()["organization"]["name"] == "Harbour Hotels"
+
+
+def test_removing_many_people_at_once_splits_them_by_history() -> None:
+    from closeloop.api.models import ApiToken
+
+    apply_example()
+    answer_from(unit="GALWAY", agent="rec-galway")
+    ApiToken.objects.create(name="bot", token_hash="0" * 64, hint="cl_0", person=Person.objects.get(key="duty-galway"))
+    gina_user = Person.objects.get(key="gm-galway").user
+
+    lines = apply_config(changed(lambda d: d.update(people=[]))).lines()
+
+    assert lines == [
+        "people: removed gm-galway",
+        "people: deactivated duty-galway (has history)",
+        "people: deactivated rec-galway (has history)",
+        "people: removed west-lead",
+        "2 removed, 2 deactivated",
+    ]
+    assert sorted(Person.objects.values_list("key", "active")) == [("duty-galway", False), ("rec-galway", False)]
+    assert not Role.objects.exists()
+    gina_user.refresh_from_db()
+    assert not gina_user.is_active

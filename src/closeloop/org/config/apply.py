@@ -8,10 +8,10 @@ surveys are deactivated, units are kept and reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
@@ -45,6 +45,7 @@ CONFIG_MODELS: tuple[type[models.Model], ...] = (
     WebhookEndpoint,
 )
 ORGANIZATION_KEY = "organization"
+T = TypeVar("T")
 
 Rows = dict[str, dict[str, Any]]
 
@@ -111,18 +112,33 @@ def apply_config(text: str, *, dry_run: bool = False) -> Plan:
         return plan
 
 
-def has_history(row: models.Model) -> str:
-    """What outside the configuration points at the row ("responses", "alerts", ...), or ""."""
+def rows_with_history(model: type[models.Model], pks: Collection[int]) -> dict[int, str]:
+    """For each of these rows that anything outside the configuration points at, what does
+    ("responses", "alerts", "deliveries", ...): those rows are history and must stay."""
+    found: dict[int, str] = {}
     # Hidden relations count too: Response.agent points at Person with related_name="+".
-    for relation in row._meta.get_fields(include_hidden=True):
+    for relation in model._meta.get_fields(include_hidden=True):
         if not isinstance(relation, models.ForeignObjectRel) or relation.many_to_many:
             continue
         related = relation.related_model
         if related in CONFIG_MODELS:
             continue
-        if related._default_manager.filter(**{relation.field.name: row}).exists():
-            return str(related._meta.verbose_name_plural)
-    return ""
+        field = relation.field.name
+        target = relation.field.target_field.attname
+        what = str(related._meta.verbose_name_plural)
+        for chunk in _chunks([pk for pk in pks if pk not in found]):
+            # A foreign key may point at another unique column than the primary key.
+            pk_of = dict(model._default_manager.filter(pk__in=chunk).values_list(target, "pk"))
+            referenced = related._default_manager.filter(**{f"{field}__in": list(pk_of)})
+            for value in referenced.values_list(field, flat=True).distinct():
+                found.setdefault(pk_of[value], what)
+    return found
+
+
+def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    """Slices small enough for one IN list on every database (SQLite limits how deep a query may nest)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @dataclass
@@ -132,19 +148,20 @@ class _Section:
     name: str
     desired: Rows
     read: Callable[[], Rows]
-    save: Callable[[str, dict[str, Any]], None]
-    remove: Callable[[str], Change | None]
-    delete: Callable[[str], None]
+    # Writes the rows of these keys (in file order); the set holds those that are new.
+    save: Callable[[list[str], set[str]], None]
+    # What happens to stored keys missing from the file: removed, deactivated, kept or nothing.
+    remove: Callable[[list[str]], list[Change]]
+    # Carries out the removals and deactivations.
+    delete: Callable[[list[Change]], None]
     finish: Callable[[list[Change]], None] = lambda changes: None
 
     def write(self, changes: list[Change]) -> None:
-        for change in changes:
-            if change.action in ("added", "changed"):
-                self.save(change.key, self.desired[change.key])
-        # Removed rows go last and deepest first (units), so nothing still points at them.
-        for change in reversed(changes):
-            if change.action in ("removed", "deactivated"):
-                self.delete(change.key)
+        keys = [change.key for change in changes if change.action in ("added", "changed")]
+        self.save(keys, {change.key for change in changes if change.action == "added"})
+        gone = [change for change in changes if change.action in ("removed", "deactivated")]
+        if gone:
+            self.delete(gone)
         self.finish(changes)
 
 
@@ -157,11 +174,9 @@ def _diff(section: _Section, desired: Rows, current: Rows) -> list[Change]:
         differing = tuple(name for name, value in values.items() if current[key].get(name) != value)
         if differing:
             changes.append(Change(section.name, key, "changed", differing))
-    for key in current:
-        if key not in desired:
-            removal = section.remove(key)
-            if removal is not None:
-                changes.append(removal)
+    missing = [key for key in current if key not in desired]
+    if missing:
+        changes += section.remove(missing)
     return changes
 
 
@@ -268,13 +283,20 @@ def _keyed(name: str, model: type[models.Model], desired: Rows, key_field: str =
     def read() -> Rows:
         return {row[key_field]: row for row in model._default_manager.order_by("pk").values(key_field, *fields)}
 
-    def save(key: str, values: dict[str, Any]) -> None:
-        model._default_manager.update_or_create(**{key_field: key}, defaults=values)
+    def save(keys: list[str], added: set[str]) -> None:
+        model._default_manager.bulk_create([model(**{key_field: key}, **desired[key]) for key in keys if key in added])
+        for key in keys:
+            if key not in added:
+                model._default_manager.filter(**{key_field: key}).update(**desired[key])
 
-    def delete(key: str) -> None:
-        model._default_manager.filter(**{key_field: key}).delete()
+    def remove(keys: list[str]) -> list[Change]:
+        return [Change(name, key, "removed") for key in keys]
 
-    return _Section(name, desired, read, save, lambda key: Change(name, key, "removed"), delete)
+    def delete(changes: list[Change]) -> None:
+        for chunk in _chunks([change.key for change in changes]):
+            model._default_manager.filter(**{f"{key_field}__in": chunk}).delete()
+
+    return _Section(name, desired, read, save, remove, delete)
 
 
 def _organization(config: Config) -> _Section:
@@ -297,11 +319,11 @@ def _organization(config: Config) -> _Section:
         row = Organization.objects.filter(pk=1).values(*fields).first()
         return {ORGANIZATION_KEY: row} if row else {}
 
-    def save(key: str, values: dict[str, Any]) -> None:
-        Organization.objects.update_or_create(pk=1, defaults=values)
+    def save(keys: list[str], added: set[str]) -> None:
+        Organization.objects.update_or_create(pk=1, defaults=desired[ORGANIZATION_KEY])
 
     # The organisation is always in the file, so there is never anything to remove.
-    return _Section("organization", desired, read, save, lambda key: None, lambda key: None)
+    return _Section("organization", desired, read, save, lambda keys: [], lambda changes: None)
 
 
 def _units(config: Config) -> _Section:
@@ -336,25 +358,47 @@ def _units(config: Config) -> _Section:
             for row in rows
         }
 
-    def remove(code: str) -> Change | None:
-        unit = Unit.objects.get(code=code)
-        history = has_history(unit) or _history_below(unit, set(desired))
-        if history:
-            kept[code] = history
-            return Change("units", code, "kept", reason=f"has {history}")
-        return Change("units", code, "removed")
+    def remove(codes: list[str]) -> list[Change]:
+        rows = {code: (pk, path) for code, pk, path in Unit.objects.values_list("code", "pk", "path") if code in codes}
+        history = rows_with_history(Unit, [pk for pk, _ in rows.values()])
+        for code, (pk, _) in rows.items():
+            if pk in history:
+                kept[code] = f"has {history[pk]}"
+        # A removed unit above a kept one stays too, or the kept one would lose its parent.
+        kept_paths = [rows[code][1] for code in kept]
+        for code, (_, path) in rows.items():
+            if code not in kept and any(below.startswith(path) for below in kept_paths):
+                kept[code] = "has history below it"
+        return [
+            Change("units", code, "kept", reason=kept[code]) if code in kept else Change("units", code, "removed")
+            for code in codes
+        ]
 
-    def save(code: str, values: dict[str, Any]) -> None:
-        # Parents come first in the file's order, so the parent row is already written.
-        parent = Unit.objects.get(code=values["parent"]) if values["parent"] else None
-        calendar = Calendar.objects.get(key=values["calendar"]) if values["calendar"] else None
-        Unit.objects.update_or_create(
-            code=code,
-            defaults={**values, "parent": parent, "calendar": calendar},
-        )
+    def save(codes: list[str], added: set[str]) -> None:
+        calendars = dict(Calendar.objects.values_list("key", "pk"))
 
-    def delete(code: str) -> None:
-        Unit.objects.filter(code=code).delete()
+        def row(code: str, pks: dict[str, int]) -> dict[str, Any]:
+            values = dict(desired[code])
+            parent, calendar = values.pop("parent"), values.pop("calendar")
+            return {**values, "parent_id": pks[parent] if parent else None, "calendar_id": calendars.get(calendar)}
+
+        # New units go in one insert per tree level, so every parent has its id before its children.
+        pks = dict(Unit.objects.values_list("code", "pk"))
+        for depth in sorted({desired[code]["depth"] for code in added}):
+            level = [code for code in codes if code in added and desired[code]["depth"] == depth]
+            Unit.objects.bulk_create([Unit(code=code, **row(code, pks)) for code in level])
+            pks = dict(Unit.objects.values_list("code", "pk"))
+        for code in codes:
+            if code not in added:
+                Unit.objects.filter(code=code).update(**row(code, pks))
+
+    def delete(changes: list[Change]) -> None:
+        depths = dict(Unit.objects.values_list("code", "depth"))
+        codes = [change.key for change in changes]
+        # Deepest first: a unit's parent is protected while the unit exists.
+        for depth in sorted({depths[code] for code in codes}, reverse=True):
+            for chunk in _chunks([code for code in codes if depths[code] == depth]):
+                Unit.objects.filter(code__in=chunk).delete()
 
     def finish(changes: list[Change]) -> None:
         # A kept unit stays under its parent; re-derive its path in case an ancestor moved.
@@ -366,14 +410,6 @@ def _units(config: Config) -> _Section:
                 Unit.objects.filter(pk=unit.pk).update(path=path, depth=depth)
 
     return _Section("units", desired, read, save, remove, delete, finish)
-
-
-def _history_below(unit: Unit, staying: set[str]) -> str:
-    """A removed unit with a kept unit below it must stay too, or the kept one would lose its parent."""
-    for child in Unit.objects.filter(parent=unit).exclude(code__in=staying):
-        if has_history(child) or _history_below(child, staying):
-            return "history below it"
-    return ""
 
 
 def _people(config: Config) -> _Section:
@@ -410,37 +446,61 @@ def _people(config: Config) -> _Section:
             }
         return rows
 
-    def remove(key: str) -> Change | None:
-        person = Person.objects.get(key=key)
-        if not person.active and not person.roles.exists():
-            return None
-        if has_history(person):
-            return Change("people", key, "deactivated", reason="has history")
-        return Change("people", key, "removed")
+    def remove(keys: list[str]) -> list[Change]:
+        wanted = set(keys)
+        rows = {
+            key: (pk, active) for key, pk, active in Person.objects.values_list("key", "pk", "active") if key in wanted
+        }
+        with_roles = set(Role.objects.values_list("person_id", flat=True).distinct())
+        history = rows_with_history(Person, [pk for pk, _ in rows.values()])
+        changes = []
+        for key in keys:
+            pk, active = rows[key]
+            if pk not in history:
+                changes.append(Change("people", key, "removed"))
+            elif active or pk in with_roles:
+                changes.append(Change("people", key, "deactivated", reason="has history"))
+            # Otherwise the person was deactivated by an earlier apply: nothing left to do.
+        return changes
 
-    def save(key: str, values: dict[str, Any]) -> None:
-        fields = {name: values[name] for name in ("name", "email", "phone", "chat_url", "login", "active")}
-        person, _ = Person.objects.update_or_create(key=key, defaults=fields)
-        units = {unit.code: unit for unit in Unit.objects.filter(code__in={unit for unit, _ in values["roles"]})}
-        wanted = {(units[unit].pk, role) for unit, role in values["roles"]}
-        existing = {(row.unit_id, row.role): row for row in person.roles.all()}
-        for pair, row in existing.items():
-            if pair not in wanted:
-                row.delete()
+    person_fields = ("name", "email", "phone", "chat_url", "login", "active")
+
+    def save(keys: list[str], added: set[str]) -> None:
+        fields = {key: {name: desired[key][name] for name in person_fields} for key in keys}
+        Person.objects.bulk_create([Person(key=key, **fields[key]) for key in keys if key in added])
+        for key in keys:
+            if key not in added:
+                Person.objects.filter(key=key).update(**fields[key])
+        people = dict(Person.objects.values_list("key", "pk"))
+        units = dict(Unit.objects.values_list("code", "pk"))
+        touched = {people[key] for key in keys}
+        wanted = {(people[key], units[unit], role) for key in keys for unit, role in desired[key]["roles"]}
+        existing: dict[tuple[int, int, str], int] = {}
+        for pk, person_id, unit_id, role in Role.objects.values_list("pk", "person_id", "unit_id", "role"):
+            if person_id in touched:
+                existing[(person_id, unit_id, role)] = pk
+        stale = [pk for triple, pk in existing.items() if triple not in wanted]
+        for start in range(0, len(stale), 500):
+            Role.objects.filter(pk__in=stale[start : start + 500]).delete()
         Role.objects.bulk_create(
-            [Role(person=person, unit_id=unit_id, role=role) for unit_id, role in sorted(wanted - set(existing))]
+            [Role(person_id=p, unit_id=u, role=r) for p, u, r in sorted(wanted - set(existing))], batch_size=500
         )
-        _sync_account(person, values["account"])
+        for key in keys:
+            # A new person without a login has no account to look after.
+            if desired[key]["account"] is not None or key not in added:
+                _sync_account(Person.objects.select_related("user").get(key=key), desired[key]["account"])
 
-    def delete(key: str) -> None:
-        person = Person.objects.get(key=key)
-        _sync_account(person, None)
-        if has_history(person):
-            person.roles.all().delete()
-            person.active = False
-            person.save(update_fields=["active"])
-        else:
-            person.delete()
+    def delete(changes: list[Change]) -> None:
+        pks = dict(Person.objects.values_list("key", "pk"))
+        for action in ("deactivated", "removed"):
+            for chunk in _chunks([pks[change.key] for change in changes if change.action == action]):
+                # No login any more: the account stays (it may be referenced) but cannot sign in.
+                get_user_model()._default_manager.filter(person__in=chunk, is_active=True).update(is_active=False)
+                if action == "deactivated":
+                    Role.objects.filter(person__in=chunk).delete()
+                    Person.objects.filter(pk__in=chunk).update(active=False)
+                else:
+                    Person.objects.filter(pk__in=chunk).delete()
 
     return _Section("people", desired, read, save, remove, delete)
 
@@ -513,30 +573,38 @@ def _surveys(config: Config) -> _Section:
             for survey in Survey.objects.order_by("pk")
         }
 
-    def remove(key: str) -> Change | None:
-        survey = Survey.objects.get(key=key)
-        if has_history(survey):
-            return Change("surveys", key, "deactivated", reason="has responses") if survey.active else None
-        return Change("surveys", key, "removed")
+    def remove(keys: list[str]) -> list[Change]:
+        rows = {key: (pk, active) for key, pk, active in Survey.objects.values_list("key", "pk", "active")}
+        history = rows_with_history(Survey, [rows[key][0] for key in keys])
+        changes = []
+        for key in keys:
+            pk, active = rows[key]
+            if pk not in history:
+                changes.append(Change("surveys", key, "removed"))
+            elif active:
+                changes.append(Change("surveys", key, "deactivated", reason=f"has {history[pk]}"))
+        return changes
 
-    def save(key: str, values: dict[str, Any]) -> None:
-        survey, _ = Survey.objects.update_or_create(
-            key=key, defaults={name: values[name] for name in ("name", "overall", "position", "active")}
-        )
-        wanted = [q["key"] for q in values["questions"]]
-        survey.questions.exclude(key__in=wanted).delete()
-        for position, question in enumerate(values["questions"]):
-            Question.objects.update_or_create(
-                survey=survey, key=question["key"], defaults={**question, "position": position}
+    def save(keys: list[str], added: set[str]) -> None:
+        # Surveys are few and small: one at a time, questions upserted by key.
+        for key in keys:
+            values = desired[key]
+            survey, _ = Survey.objects.update_or_create(
+                key=key, defaults={name: values[name] for name in ("name", "overall", "position", "active")}
             )
+            survey.questions.exclude(key__in=[q["key"] for q in values["questions"]]).delete()
+            for position, question in enumerate(values["questions"]):
+                Question.objects.update_or_create(
+                    survey=survey, key=question["key"], defaults={**question, "position": position}
+                )
 
-    def delete(key: str) -> None:
-        survey = Survey.objects.get(key=key)
-        if has_history(survey):
-            survey.active = False
-            survey.save(update_fields=["active"])
-        else:
-            survey.delete()
+    def delete(changes: list[Change]) -> None:
+        for change in changes:
+            surveys = Survey.objects.filter(key=change.key)
+            if change.action == "deactivated":
+                surveys.update(active=False)
+            else:
+                surveys.delete()
 
     return _Section("surveys", desired, read, save, remove, delete)
 
@@ -564,12 +632,18 @@ def _rules(config: Config) -> _Section:
             for row in Rule.objects.order_by("pk").values("key", "survey__key", *fields)
         }
 
-    def save(key: str, values: dict[str, Any]) -> None:
-        survey = Survey.objects.get(key=values["survey"]) if values["survey"] else None
-        Rule.objects.update_or_create(key=key, defaults={**values, "survey": survey})
+    def save(keys: list[str], added: set[str]) -> None:
+        surveys = dict(Survey.objects.values_list("key", "pk"))
+        for key in keys:
+            values = dict(desired[key])
+            survey = values.pop("survey")
+            Rule.objects.update_or_create(key=key, defaults={**values, "survey_id": surveys.get(survey)})
 
-    def delete(key: str) -> None:
+    def remove(keys: list[str]) -> list[Change]:
+        return [Change("rules", key, "removed") for key in keys]
+
+    def delete(changes: list[Change]) -> None:
         # Alerts keep the rule's key, so deleting the rule loses no history.
-        Rule.objects.filter(key=key).delete()
+        Rule.objects.filter(key__in=[change.key for change in changes]).delete()
 
-    return _Section("rules", desired, read, save, lambda key: Change("rules", key, "removed"), delete)
+    return _Section("rules", desired, read, save, remove, delete)

@@ -73,7 +73,7 @@ def _duration(value: timedelta | int) -> str:
 
 
 def _organization() -> dict[str, Any]:
-    org = Organization.current()
+    org = Organization.load()
     data: dict[str, Any] = {"name": org.name, "time_zone": org.time_zone}
     if org.ticket_url:
         data["ticket_url"] = org.ticket_url
@@ -223,7 +223,7 @@ def _digests() -> list[dict[str, Any]]:
 
 
 def _follow_up() -> dict[str, Any] | None:
-    org = Organization.current()
+    org = Organization.load()
     if not org.follow_up_survey or org.follow_up_after is None:
         return None
     return {"after_close": _duration(org.follow_up_after), "survey": org.follow_up_survey}
