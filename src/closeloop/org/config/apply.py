@@ -158,7 +158,8 @@ class _Section:
 
     def write(self, changes: list[Change]) -> None:
         keys = [change.key for change in changes if change.action in ("added", "changed")]
-        self.save(keys, {change.key for change in changes if change.action == "added"})
+        if keys:
+            self.save(keys, {change.key for change in changes if change.action == "added"})
         gone = [change for change in changes if change.action in ("removed", "deactivated")]
         if gone:
             self.delete(gone)
