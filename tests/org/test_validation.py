@@ -466,6 +466,7 @@ def test_every_problem_is_listed_at_once_in_file_order() -> None:
         data["people"][1]["roles"][0]["unit"] = "NOWHERE"
         data["surveys"][0]["questions"][0]["max"] = 0
         data["rules"].append(rule(survey="nope"))
+        data["case_templates"][0]["statuses"] = ["Open"]
         data["digests"][0]["at"] = "noon"
 
     assert problems_of(changed(break_many)) == [
@@ -473,6 +474,7 @@ def test_every_problem_is_listed_at_once_in_file_order() -> None:
         "people[1].roles[0].unit: unknown unit 'NOWHERE'",
         "surveys[0].questions[0].min: min (1) must be below max (0)",
         "rules[2].survey: unknown survey 'nope'",
+        "case_templates[0].statuses: needs at least 2 entries",
         "digests[0].at: 'noon' is not a time like \"09:00\" (HH:MM, in quotes)",
     ]
 

@@ -6,6 +6,7 @@ references between entries are checked. Problems read `path.to.key: message`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -225,9 +226,9 @@ class _Reader:
             if key not in SECTIONS:
                 self.add(str(key), f"unknown section; sections are {', '.join(SECTIONS)}")
         config = self.check(document)
-        if self.problems:
-            raise ConfigInvalid(self.problems)
-        assert config is not None  # every path that leaves config unset records a problem
+        if self.problems or config is None:
+            # References are checked after all entries are read; list problems in the file's section order.
+            raise ConfigInvalid(sorted(self.problems, key=_section_order))
         return config
 
     def check(self, raw: dict[str, Any]) -> Config | None:
@@ -467,6 +468,11 @@ _SINGULAR = {
     "webhooks": "webhook key",
     "question keys": "question key",
 }
+
+
+def _section_order(problem: str) -> int:
+    section = re.split(r"[.\[:]", problem, maxsplit=1)[0]
+    return SECTIONS.index(section) if section in SECTIONS else -1
 
 
 def _singular(what: str) -> str:
