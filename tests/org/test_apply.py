@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -401,3 +402,11 @@ def test_removing_many_people_at_once_splits_them_by_history() -> None:
     assert not Role.objects.exists()
     gina_user.refresh_from_db()
     assert not gina_user.is_active
+
+
+CONTRACT_EXAMPLE = Path("/work/shared/contract-check/example.yaml")
+
+
+@pytest.mark.skipif(not CONTRACT_EXAMPLE.exists(), reason="the contract checker's own copy is not on this machine")
+def test_the_contract_checkers_example_applies_too() -> None:
+    assert apply_config(CONTRACT_EXAMPLE.read_text()).count("added") >= 19
