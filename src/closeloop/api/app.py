@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError, ValidationErrorContext
 
+from closeloop.alerts.api import router as alerts_router
 from closeloop.api.errors import error_response, field_errors_detail, install_error_handlers
 from closeloop.api.openapi import add_documented_bodies
-from closeloop.alerts.api import router as alerts_router
 from closeloop.api.routers import responses
 from closeloop.cases.api import router as cases_router
 from closeloop.feedback.services import RejectedInput
