@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from closeloop.web.forms import OutboxPasswordResetForm
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
@@ -14,6 +17,9 @@ urlpatterns = [
             template_name="web/password_reset.html",
             email_template_name="web/password_reset_email.txt",
             subject_template_name="web/password_reset_subject.txt",
+            form_class=OutboxPasswordResetForm,
+            # Links in emails start with SITE_URL, like every other link the system sends.
+            extra_email_context={"site_url": settings.SITE_URL.rstrip("/")},
         ),
         name="password_reset",
     ),
