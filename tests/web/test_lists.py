@@ -124,3 +124,13 @@ def test_alerts_sort_by_severity_most_severe_first(admin_client_acme: Client) ->
     ingest({"ease": 8, "completed": False}, name="Failed")  # high
     page = admin_client_acme.get("/alerts/?sort=-severity").content.decode()
     assert re.findall(r"severity-(\w+)\">", page) == ["urgent", "high", "low"]
+
+
+def test_the_latest_note_shows_under_the_customers_words(admin_client_acme: Client) -> None:
+    case = Case.objects.get(response=ingest(name="Noted"))
+    now = timezone.now()
+    do_add_note(case, text="Left a voicemail.", now=now - timedelta(hours=1))
+    do_add_note(case, text="Spoke; reinstalling tonight.", spoke_to_customer=True, now=now)
+    page = admin_client_acme.get("/responses/").content.decode()
+    assert "Spoke; reinstalling tonight." in page and "(Spoke? Yes)" in page
+    assert "Left a voicemail." not in page

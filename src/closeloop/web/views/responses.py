@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from django.http import HttpRequest, HttpResponse
 
-from closeloop.cases.models import Case
+from closeloop.cases.models import Case, CaseEvent
 from closeloop.feedback.models import Question, Response
 from closeloop.feedback.queries import in_unit_subtree, responses_for_srn
 from closeloop.org.models import Organization
@@ -50,11 +50,25 @@ def response_list(request: HttpRequest) -> HttpResponse:
     listing = page_of(request, responses)
     cases = dict(Case.objects.filter(response__in=[r.pk for r in listing.rows]).values_list("response_id", "id"))
     text_keys = _text_questions()
+    notes = _latest_notes(list(cases.values()))
     rows = [
-        {"response": r, "comment": _comment(r, text_keys.get(r.survey_id, ())), "case_id": cases.get(r.pk)}
+        {
+            "response": r,
+            "comment": _comment(r, text_keys.get(r.survey_id, ())),
+            "case_id": cases.get(r.pk),
+            "note": notes.get(cases.get(r.pk)),
+        }
         for r in listing.rows
     ]
     return page(request, "web/responses.html", {"form": form, "page": listing, "rows": rows, "sort": sort})
+
+
+def _latest_notes(case_ids: list[int]) -> dict[int, CaseEvent]:
+    """The newest note of each case: shown under the customer's words, as the recovery notes report does."""
+    latest: dict[int, CaseEvent] = {}
+    for note in CaseEvent.objects.filter(case_id__in=case_ids, type=CaseEvent.Type.NOTE).order_by("case_id", "-at"):
+        latest.setdefault(note.case_id, note)
+    return latest
 
 
 def _text_questions() -> dict[int, list[str]]:
