@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Field, Router, Schema
 
 from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import ApiError, invalid_field
@@ -18,6 +18,35 @@ from closeloop.org.models import Organization, Unit
 from closeloop.reports.queries import loop_summary_for, summary_to_dict
 
 router = Router(tags=["reports"])
+
+
+class CategoryShareOut(Schema):
+    category: str
+    count: int
+    percent: float | None = Field(description="Share of all alerts, one decimal; null when there were none")
+
+
+class UnitSummaryOut(Schema):
+    unit: str | None = Field(description="Unit code; null for the whole selection")
+    responses: int = Field(description="Valid, current responses submitted in the period")
+    needing_recovery: int
+    alerts_by_category: list[CategoryShareOut]
+    cases: int
+    contacted_percent: float | None = Field(description="Cases with a note that spoke to the customer")
+    median_hours_to_contact: float | None
+    p90_hours_to_contact: float | None
+    closed_within_goal_percent: float | None = Field(
+        description="Closed by their due time, of the cases closed or already past it"
+    )
+    resolved_percent: float | None = Field(description="Closed as resolved, of the closed cases")
+    recovered_percent: float | None = Field(description="Customers who said so in the follow-up survey")
+
+
+class SummaryOut(UnitSummaryOut):
+    date_from: date = Field(alias="from")
+    date_to: date = Field(alias="to")
+    by_unit: list[UnitSummaryOut]
+
 
 DEFAULT_DAYS = 30
 
@@ -40,7 +69,8 @@ def default_range(today: date) -> tuple[date, date]:
 @router.get(
     "/summary",
     auth=TokenAuth("read"),
-    response={200: dict[str, Any], **{code: ErrorOut for code in (401, 403, 404, 422)}},
+    response={200: SummaryOut, **{code: ErrorOut for code in (401, 403, 404, 422)}},
+    by_alias=True,
     summary="Loop summary",
 )
 def summary(request: HttpRequest) -> dict[str, Any]:
