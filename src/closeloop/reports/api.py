@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import ApiError, invalid_field
@@ -51,14 +51,14 @@ class SummaryOut(UnitSummaryOut):
 DEFAULT_DAYS = 30
 
 
-def _day(request: HttpRequest, name: str) -> date | None:
-    raw = request.GET.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise invalid_field((name,), f"must be a date YYYY-MM-DD, not {raw!r}") from None
+class SummaryFilters(Schema):
+    """The query parameters of `GET /api/v1/reports/summary`."""
+
+    date_from: date | None = Field(
+        None, alias="from", description="YYYY-MM-DD, first day (organisation's time zone); default 29 days ago"
+    )
+    date_to: date | None = Field(None, alias="to", description="YYYY-MM-DD, last day, included; default today")
+    unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
 
 
 def default_range(today: date) -> tuple[date, date]:
@@ -73,19 +73,19 @@ def default_range(today: date) -> tuple[date, date]:
     by_alias=True,
     summary="Loop summary",
 )
-def summary(request: HttpRequest) -> dict[str, Any]:
+def summary(request: HttpRequest, filters: Query[SummaryFilters]) -> dict[str, Any]:
     """`?from=YYYY-MM-DD&to=YYYY-MM-DD&unit=CODE`: days in the organisation's time zone, both included
     (default: the last 30 days); the unit with its whole subtree (default: every unit the token sees).
     Percentages and hours are null when there was nothing to measure."""
     today = timezone.now().astimezone(ZoneInfo(Organization.current().time_zone)).date()
     default_from, default_to = default_range(today)
-    date_from = _day(request, "from") or default_from
-    date_to = _day(request, "to") or default_to
+    date_from = filters.date_from or default_from
+    date_to = filters.date_to or default_to
     if date_from > date_to:
         raise invalid_field(("to",), "must not be before `from`")
     units = visible_units(request.auth.person)
     unit = None
-    code = request.GET.get("unit")
+    code = filters.unit
     if code:
         unit = Unit.objects.filter(code=code).first()
         if unit is None:
