@@ -51,7 +51,8 @@ def sort_link(context: template.Context, key: str, label: str) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     query["sort"] = f"-{key}" if current == key else key
-    arrow, spoken = "", ""
+    # Unsorted sortable columns show a quiet two-way arrow, so they read as clickable.
+    arrow, spoken = "↕", ""
     if current.lstrip("-") == key:
         arrow, spoken = ("▲", "sorted ascending") if not current.startswith("-") else ("▼", "sorted descending")
     return format_html(
