@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from closeloop.alerts.models import KIND_CHOICES
 from closeloop.cases.models import Case
-from closeloop.feedback.models import Survey
+from closeloop.feedback.models import Response, Survey
 from closeloop.notify.outbox import enqueue
-from closeloop.org.models import Person, Unit
+from closeloop.org.models import Person, Segment, Unit
 
 SRN_CHOICES = [
     ("y", "All responses"),
@@ -55,6 +55,9 @@ class DateRangeForm(forms.Form):
 class ResponseFilterForm(DateRangeForm):
     survey = forms.ChoiceField(required=False)
     srn = forms.ChoiceField(required=False, choices=SRN_CHOICES, label="Service recovery")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Valid and invalid"), ("valid", "Valid"), ("invalid", "Invalid (quarantined)")]
+    )
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -139,3 +142,20 @@ class OutboxPasswordResetForm(PasswordResetForm):
             topic="password",
             person=Person.objects.filter(user=user).first() if user is not None else None,
         )
+
+
+class FixResponseForm(forms.Form):
+    """Route a quarantined response: the unit (and segment) it should have had."""
+
+    unit = forms.ChoiceField(label="Unit")
+    segment = forms.ChoiceField(required=False, label="Segment")
+
+    def __init__(self, *args: object, response: Response, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["unit"].choices = [("", "Choose a unit")] + [
+            (u.code, "\u2003" * u.depth + f"{u.name} ({u.code})") for u in Unit.objects.all()
+        ]
+        segments = list(Segment.objects.values_list("code", flat=True))
+        self.fields["segment"].choices = [("", "None")] + [(code, code) for code in segments]
+        self.fields["segment"].required = bool(segments)
+        self.initial = {"unit": response.unit.code if response.unit_id else "", "segment": response.segment}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("monitor/", home.monitor_fragment, name="monitor"),
     path("responses/", responses.response_list, name="responses"),
     path("responses/<int:response_id>", responses.response_detail, name="response"),
+    path("responses/<int:response_id>/fix", responses.fix_response, name="fix-response"),
     path("alerts/", alerts.alert_list, name="alerts"),
     path("cases/<int:case_id>", cases.case_detail, name="case"),
     path("cases/<int:case_id>/notes", cases.case_note, name="case-note"),

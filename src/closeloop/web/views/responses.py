@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.feedback.models import Question, Response
 from closeloop.feedback.queries import in_unit_subtree, responses_for_srn
+from closeloop.feedback.services import RejectedInput, do_fix_response
 from closeloop.org.models import Organization
-from closeloop.web.forms import ResponseFilterForm
+from closeloop.web.forms import FixResponseForm, ResponseFilterForm
 from closeloop.web.lists import in_date_range, page_of, sort_order
-from closeloop.web.permissions import Viewer, web_view
+from closeloop.web.permissions import Viewer, admin_view, web_view
 from closeloop.web.views.cases import case_panel_context, record_view
 from closeloop.web.views.common import page
 from closeloop.web.views.detail import response_context, visible_response
@@ -40,6 +45,8 @@ def response_list(request: HttpRequest) -> HttpResponse:
             responses = in_unit_subtree(responses, unit)
         if data["survey"]:
             responses = responses.filter(survey__key=data["survey"])
+        if data["status"]:
+            responses = responses.filter(status=data["status"])
         responses = in_date_range(
             responses, "submitted_at", data["date_from"], data["date_to"], Organization.current().time_zone
         )
@@ -85,10 +92,38 @@ def _comment(response: Response, text_keys: Sequence[str]) -> str:
 
 @web_view
 def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
-    response = visible_response(request, response_id)
+    return _detail(request, visible_response(request, response_id))
+
+
+def _detail(request: HttpRequest, response: Response, fix_form: FixResponseForm | None = None) -> HttpResponse:
     context = response_context(response) | {"alerts": list(response.alerts.all())}
     case = Case.objects.filter(response=response).select_related("unit", "owner").first()
     if case is not None:
         case = record_view(request, case)
         context |= case_panel_context(request, case)
-    return page(request, "web/response.html", context)
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    if response.status == Response.Status.INVALID and viewer.is_admin:
+        context["fix_form"] = fix_form or FixResponseForm(response=response)
+    return page(request, "web/response.html", context, status=422 if fix_form else 200)
+
+
+@require_POST
+@admin_view
+def fix_response(request: HttpRequest, response_id: int) -> HttpResponse:
+    """Give a quarantined response its unit and segment; once valid it raises its alerts and case."""
+    response = visible_response(request, response_id)
+    form = FixResponseForm(request.POST, response=response)
+    if form.is_valid():
+        changes = {"unit": form.cleaned_data["unit"]}
+        if form.cleaned_data["segment"] or form.fields["segment"].required:
+            changes["segment"] = form.cleaned_data["segment"]
+        viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+        try:
+            fixed = do_fix_response(response, changes, now=timezone.now(), actor=viewer.person)
+        except RejectedInput as exc:
+            for error in exc.errors:
+                form.add_error(str(error.loc[0]) if error.loc and error.loc[0] in form.fields else None, error.msg)
+        else:
+            messages.success(request, "The response is valid now." if fixed.status == "valid" else "Saved.")
+            return redirect(f"/responses/{fixed.pk}")
+    return _detail(request, response, fix_form=form)
