@@ -12,8 +12,8 @@ from datetime import datetime
 from closeloop.alerts.models import Alert
 from closeloop.core.routing import channels_for, resolve
 from closeloop.notify.messages import render_alert
-from closeloop.notify.models import WebhookEndpoint
-from closeloop.notify.outbox import enqueue, record_skipped
+from closeloop.notify.models import Delivery, WebhookEndpoint
+from closeloop.notify.outbox import enqueue_all, planned
 from closeloop.org.models import Person
 from closeloop.org.snapshot import current
 from closeloop.org.tree import load_tree, people_by_key
@@ -41,7 +41,8 @@ def _endpoint_wants(endpoint: WebhookEndpoint, alert: Alert) -> bool:
 
 
 def plan_alert_deliveries(alerts: Sequence[tuple[Alert, Mapping]], *, now: datetime) -> int:
-    """Create the deliveries of `alerts` (each with its rule's notify section); returns how many."""
+    """Create the deliveries of `alerts` (each with its rule's notify section) in one insert; returns how
+    many will be sent (skipped ones are stored too, with the reason)."""
     immediate = [(a, n) for a, n in alerts if a.mode == Alert.Mode.IMMEDIATE]
     if not immediate:
         return 0
@@ -57,60 +58,60 @@ def plan_alert_deliveries(alerts: Sequence[tuple[Alert, Mapping]], *, now: datet
     }
     people = people_by_key({r.person for recipients in chosen.values() for r in recipients})
     endpoints = current().endpoints
-    planned = 0
+    deliveries: list[Delivery] = []
     for alert, notify in immediate:
         for channel in channels_for(alert.severity, notify.get("channels")):
             if channel == "webhook":
                 continue  # endpoints subscribe themselves below, whatever the rule lists
             for recipient in chosen[alert.pk]:
-                person = people.get(recipient.person)
-                key = f"alert:{alert.pk}:{recipient.person}:{channel}"
-                if person is None:
-                    record_skipped(
-                        channel=channel,
-                        address="",
-                        idempotency_key=key,
-                        now=now,
-                        alert=alert,
-                        reason=f"unknown person {recipient.person!r}",
-                    )
-                    continue
-                address, missing = _address(person, channel)
-                if not address:
-                    record_skipped(
-                        channel=channel,
-                        address="",
-                        idempotency_key=key,
-                        now=now,
-                        alert=alert,
-                        person=person,
-                        reason=f"{missing} for {person.name}",
-                    )
-                    continue
-                message = render_alert(alert, person, channel)
-                enqueue(
-                    channel=channel,
-                    address=address,
-                    subject=message.subject,
-                    text=message.text,
-                    html=message.html,
-                    payload=message.payload,
-                    idempotency_key=key,
-                    now=now,
-                    alert=alert,
-                    person=person,
-                )
-                planned += 1
+                deliveries.append(_person_delivery(alert, recipient.person, people.get(recipient.person), channel, now))
         for endpoint in endpoints:
             if _endpoint_wants(endpoint, alert):
                 message = render_alert(alert, None, "webhook")
-                enqueue(
-                    channel="webhook",
-                    address=endpoint.key,
-                    payload=message.payload,
-                    idempotency_key=f"alert:{alert.pk}:webhook:{endpoint.key}",
-                    now=now,
-                    alert=alert,
+                deliveries.append(
+                    planned(
+                        channel="webhook",
+                        address=endpoint.key,
+                        payload=message.payload,
+                        idempotency_key=f"alert:{alert.pk}:webhook:{endpoint.key}",
+                        now=now,
+                        alert=alert,
+                    )
                 )
-                planned += 1
-    return planned
+    enqueue_all(deliveries)
+    return sum(d.status == Delivery.Status.PENDING for d in deliveries)
+
+
+def _person_delivery(alert: Alert, key: str, person: Person | None, channel: str, now: datetime) -> Delivery:
+    idempotency_key = f"alert:{alert.pk}:{key}:{channel}"
+    if person is None:
+        return planned(
+            channel=channel,
+            idempotency_key=idempotency_key,
+            now=now,
+            alert=alert,
+            skipped_because=f"unknown person {key!r}",
+        )
+    address, missing = _address(person, channel)
+    if not address:
+        return planned(
+            channel=channel,
+            idempotency_key=idempotency_key,
+            now=now,
+            alert=alert,
+            person=person,
+            skipped_because=f"{missing} for {person.name}",
+        )
+    message = render_alert(alert, person, channel)
+    return planned(
+        channel=channel,
+        address=address,
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+        payload=message.payload,
+        idempotency_key=idempotency_key,
+        now=now,
+        alert=alert,
+        person=person,
+    )

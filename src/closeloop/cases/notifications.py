@@ -12,7 +12,7 @@ from datetime import datetime
 from django.conf import settings
 
 from closeloop.cases.models import Case, CaseEvent
-from closeloop.notify.outbox import enqueue, record_skipped
+from closeloop.notify.outbox import enqueue_all, planned
 from closeloop.org.models import Person
 
 # What each event type looks like in a subject line.
@@ -75,16 +75,16 @@ def send_emails(
 
     `key` makes the delivery idempotent: the same key and person never produce a second message.
     """
-    reached = []
+    deliveries, reached = [], []
     for person in people:
-        idempotency_key = f"{key}:{person.key}:email"
-        common = {"channel": "email", "subject": subject, "text": text, "idempotency_key": idempotency_key}
+        common = {"channel": "email", "subject": subject, "text": text, "idempotency_key": f"{key}:{person.key}:email"}
         common |= {"now": now, "topic": topic, "ref": f"case:{case.pk}", "person": person}
-        if not person.email:
-            record_skipped(address="", reason=f"no email address for {person.name}", **common)
-            continue
-        enqueue(address=person.email, **common)
-        reached.append(person.key)
+        if person.email:
+            deliveries.append(planned(address=person.email, **common))
+            reached.append(person.key)
+        else:
+            deliveries.append(planned(skipped_because=f"no email address for {person.name}", **common))
+    enqueue_all(deliveries)
     return reached
 
 

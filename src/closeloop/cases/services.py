@@ -150,7 +150,7 @@ def do_open_case(
             return None
         raise
     tree = tree or load_tree()
-    managers, members = _set_team(case, tree)
+    managers, members = _set_team(case, tree, fresh=True)
     opened = CaseEvent.objects.create(
         case=case,
         at=now,
@@ -172,7 +172,7 @@ def do_open_case(
     return case
 
 
-def _set_team(case: Case, tree: OrgTree) -> tuple[list[str], list[str]]:
+def _set_team(case: Case, tree: OrgTree, *, fresh: bool = False) -> tuple[list[str], list[str]]:
     """Recompute managers and members from the copied selectors and the case's unit; returns their keys."""
     agent = case.response.agent.key if case.response.agent_id else None
     team = case.team or {}
@@ -183,8 +183,13 @@ def _set_team(case: Case, tree: OrgTree) -> tuple[list[str], list[str]]:
     people = people_by_key({key for keys in chosen.values() for key in keys})
     managers = [people[key] for key in chosen["managers"] if key in people]
     members = [people[key] for key in chosen["members"] if key in people and key not in chosen["managers"]]
-    case.managers.set(managers)
-    case.members.set(members)
+    if fresh:
+        # A case just inserted has no team rows yet: two inserts instead of set()'s read-compare-write.
+        Case.managers.through.objects.bulk_create([Case.managers.through(case=case, person=p) for p in managers])
+        Case.members.through.objects.bulk_create([Case.members.through(case=case, person=p) for p in members])
+    else:
+        case.managers.set(managers)
+        case.members.set(members)
     return [p.key for p in managers], [p.key for p in members]
 
 

@@ -146,6 +146,12 @@ def tokens(text: str) -> Clause:
     return tuple(normalised.split(" ")) if normalised else ()
 
 
+@functools.lru_cache(maxsize=2048)
+def keyword_tokens(keyword: str) -> Clause:
+    """A configured keyword's words; cached, as the same few keywords are looked for in every response."""
+    return tokens(keyword)
+
+
 def clauses(texts: Sequence[str]) -> tuple[Clause, ...]:
     """Every non-empty clause of every text, as normalised tokens."""
     found: list[Clause] = []
@@ -190,7 +196,7 @@ def _occurrences(clause: Clause, phrase: Clause) -> list[int]:
 
 def keyword_in_clauses(text_clauses: Sequence[Clause], keyword: str) -> bool:
     """Whether ``keyword`` occurs un-negated in any clause."""
-    phrase = tokens(keyword)
+    phrase = keyword_tokens(keyword)
     if not phrase:
         return False
     literal = is_negator(phrase[0])
@@ -204,9 +210,11 @@ def keyword_in_clauses(text_clauses: Sequence[Clause], keyword: str) -> bool:
 def find_keywords_in_clauses(text_clauses: Sequence[Clause], keywords: Sequence[str]) -> list[str]:
     """The keywords (as given, first spelling of each, in the given order) that occur un-negated."""
     hits: list[str] = []
+    if not text_clauses:
+        return hits
     seen: set[Clause] = set()
     for keyword in keywords:
-        phrase = tokens(keyword)
+        phrase = keyword_tokens(keyword)
         if phrase in seen:
             continue
         seen.add(phrase)

@@ -102,7 +102,8 @@ def answer_lines(response: Response) -> list[AnswerLine]:
 def overall_score(response: Response) -> str:
     if response.overall is None:
         return ""
-    question = response.survey.questions.filter(key=response.survey.overall).first()
+    # From the survey's (usually prefetched) questions: rendering runs once per message.
+    question = next((q for q in response.survey.questions.all() if q.key == response.survey.overall), None)
     return format_answer(question, response.overall)
 
 

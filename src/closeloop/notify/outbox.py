@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,54 +13,7 @@ from closeloop.notify.models import Delivery
 from closeloop.org.models import Person
 
 
-def _insert_if_absent(idempotency_key: str, fields: dict[str, Any]) -> Delivery:
-    # get_or_create retries the read when a concurrent insert wins the unique key, so a
-    # planner that runs twice (or on two workers) never produces a second message.
-    delivery, _ = Delivery.objects.get_or_create(idempotency_key=idempotency_key, defaults=fields)
-    return delivery
-
-
-def enqueue(
-    *,
-    channel: str,
-    address: str,
-    subject: str = "",
-    text: str = "",
-    html: str = "",
-    payload: dict[str, Any] | None = None,
-    idempotency_key: str,
-    now: datetime,
-    topic: str = "alert",
-    alert: Alert | None = None,
-    ref: str = "",
-    person: Person | None = None,
-) -> Delivery:
-    """A pending delivery due at `now`, or the existing one with the same idempotency key."""
-    delivery = _insert_if_absent(
-        idempotency_key,
-        {
-            "channel": channel,
-            "address": address,
-            "subject": subject[:500],
-            "text": text,
-            "html": html,
-            "payload": payload or {},
-            "topic": topic,
-            "alert": alert,
-            "ref": ref,
-            "person": person,
-            "status": Delivery.Status.PENDING,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
-    )
-    from closeloop.worker import wake_worker
-
-    transaction.on_commit(wake_worker)
-    return delivery
-
-
-def record_skipped(
+def planned(
     *,
     channel: str,
     address: str = "",
@@ -70,32 +23,70 @@ def record_skipped(
     payload: dict[str, Any] | None = None,
     idempotency_key: str,
     now: datetime,
-    reason: str,
     topic: str = "alert",
     alert: Alert | None = None,
     ref: str = "",
     person: Person | None = None,
+    skipped_because: str = "",
 ) -> Delivery:
-    """A delivery that will not be sent (e.g. "no phone number"), kept so the alert shows why."""
-    return _insert_if_absent(
-        idempotency_key,
-        {
-            "channel": channel,
-            "address": address,
-            "subject": subject[:500],
-            "text": text,
-            "html": html,
-            "payload": payload or {},
-            "topic": topic,
-            "alert": alert,
-            "ref": ref,
-            "person": person,
-            "status": Delivery.Status.SKIPPED,
-            "last_error": reason,
-            "next_attempt_at": None,
-            "created_at": now,
-        },
+    """An unsaved delivery: pending and due at `now`, or skipped with the reason (e.g. "no phone number")."""
+    return Delivery(
+        channel=channel,
+        address=address,
+        subject=subject[:500],
+        text=text,
+        html=html,
+        payload=payload or {},
+        topic=topic,
+        alert=alert,
+        ref=ref,
+        person=person,
+        idempotency_key=idempotency_key,
+        status=Delivery.Status.SKIPPED if skipped_because else Delivery.Status.PENDING,
+        last_error=skipped_because,
+        next_attempt_at=None if skipped_because else now,
+        created_at=now,
     )
+
+
+def _insert_if_absent(delivery: Delivery) -> Delivery:
+    # get_or_create retries the read when a concurrent insert wins the unique key, so a
+    # planner that runs twice (or on two workers) never produces a second message.
+    fields = {f.name: getattr(delivery, f.name) for f in Delivery._meta.concrete_fields if not f.primary_key}
+    del fields["idempotency_key"]
+    stored, _ = Delivery.objects.get_or_create(idempotency_key=delivery.idempotency_key, defaults=fields)
+    return stored
+
+
+def _wake_after_commit() -> None:
+    from closeloop.worker import wake_worker
+
+    transaction.on_commit(wake_worker)
+
+
+def enqueue(*, now: datetime, idempotency_key: str, **message: Any) -> Delivery:
+    """A pending delivery due at `now`, or the existing one with the same idempotency key.
+
+    Takes the keyword arguments of `planned`; call it inside the caller's transaction.
+    """
+    delivery = _insert_if_absent(planned(now=now, idempotency_key=idempotency_key, **message))
+    _wake_after_commit()
+    return delivery
+
+
+def record_skipped(*, reason: str, now: datetime, idempotency_key: str, **message: Any) -> Delivery:
+    """A delivery that will not be sent, kept so the alert shows why."""
+    return _insert_if_absent(planned(now=now, idempotency_key=idempotency_key, skipped_because=reason, **message))
+
+
+def enqueue_all(deliveries: Sequence[Delivery]) -> None:
+    """Insert many planned deliveries in one statement; any whose idempotency key exists already is left
+    as it is (a re-run planner never produces a second message)."""
+    if not deliveries:
+        return
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    if any(d.status == Delivery.Status.PENDING for d in deliveries):
+        _wake_after_commit()
 
 
 def retry_now(deliveries: Iterable[Delivery], now: datetime) -> int:
