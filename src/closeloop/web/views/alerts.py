@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case as When_
+from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 
@@ -15,7 +15,7 @@ from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.views.common import page
 
 # Severity sorts by how bad it is, not alphabetically.
-SEVERITY_RANK = When_(
+SEVERITY_RANK = SqlCase(
     When(severity="urgent", then=Value(4)),
     When(severity="high", then=Value(3)),
     When(severity="normal", then=Value(2)),

@@ -40,6 +40,12 @@ def record_view(request: HttpRequest, case: Case) -> Case:
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     # An operator account without a person is named by its user name, so its views are still told apart.
     actor_name = "" if viewer.person else request.user.get_username()
+    seen = CaseEvent.objects.filter(case=case, type=CaseEvent.Type.VIEWED, actor=viewer.person)
+    if viewer.person is None:
+        seen = seen.filter(actor_name=actor_name)
+    if seen.exists():
+        # Only a person's first view is recorded; skipping the service spares a write lock on every page view.
+        return case
     return do_view_case(case, actor=viewer.person, now=timezone.now(), actor_name=actor_name)
 
 
