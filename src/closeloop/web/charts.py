@@ -55,7 +55,7 @@ def _render(chart: pygal.graph.graph.Graph) -> str:
 
 
 def categories_chart(summary: LoopSummary) -> str:
-    chart = pygal.HorizontalBar(**_config(title="% of alerts by category", show_legend=False, range=(0, 100)))
+    chart = pygal.HorizontalBar(**_config(title="% of alerts by category", show_legend=False))
     shares = list(summary.alerts_by_category)[:12]
     chart.x_labels = [share.category for share in shares]
     chart.add("% of alerts", [share.percent or 0 for share in shares])
@@ -65,7 +65,14 @@ def categories_chart(summary: LoopSummary) -> str:
 
 def units_chart(summary: LoopSummary) -> str:
     chart = pygal.Bar(
-        **_config(title="Recovery performance by unit", legend_at_bottom=True, range=(0, 100), x_label_rotation=20)
+        # Three bars per unit leave no room for printed values: the table under the chart has the figures.
+        **_config(
+            title="Recovery performance by unit (%)",
+            legend_at_bottom=True,
+            range=(0, 100),
+            x_label_rotation=20,
+            print_values=False,
+        )
     )
     units = list(summary.by_unit)
     chart.x_labels = [unit.unit or "" for unit in units]
