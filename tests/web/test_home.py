@@ -64,8 +64,25 @@ def test_the_fragment_is_the_monitor_without_the_page(erin: Client, overdue_case
     assert b"<html" not in fragment.content
     assert _case_rows(fragment.content) == [("overdue", str(overdue_case.pk))]
     page = erin.get("/").content.decode()
-    assert 'data-refresh="/monitor/?scope=mine" data-refresh-seconds="30"' in page
+    assert 'data-refresh="/monitor/?scope=mine&amp;sort=due" data-refresh-seconds="30"' in page
 
 
 def test_an_empty_monitor_says_so(erin: Client) -> None:
     assert b"No open cases." in erin.get("/").content
+
+
+def test_the_monitor_sorts_by_status_and_opening_too(erin: Client, acme: None) -> None:
+    now = timezone.now()
+    first = Case.objects.get(response=ingest(tier="Bronze", at=now - timedelta(hours=5)))
+    second = Case.objects.get(response=ingest(tier="Gold", at=now - timedelta(hours=1)))
+    do_change_status(first, status="Pending", actor=None, now=now)
+
+    def order(query: str) -> list[str]:
+        return [pk for _, pk in _case_rows(erin.get(f"/{query}").content)]
+
+    assert order("") == [str(second.pk), str(first.pk)]
+    assert order("?sort=status") == [str(second.pk), str(first.pk)]  # Open before Pending
+    assert order("?sort=-status") == [str(first.pk), str(second.pk)]
+    assert order("?sort=opened") == [str(first.pk), str(second.pk)]
+    page = erin.get("/?sort=-status").content.decode()
+    assert 'data-refresh="/monitor/?scope=mine&amp;sort=-status"' in page

@@ -12,12 +12,20 @@ from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case
 from closeloop.feedback.queries import local_day_bounds
 from closeloop.org.models import Organization
+from closeloop.web.lists import sort_order
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.status import DUE_SOON
 from closeloop.web.views.common import org_today, page
 
 MONITOR_ROWS = 100
 REFRESH_SECONDS = 30
+# Ascending due time (the default) puts the overdue first, oldest deadline on top, then the ones due soon.
+MONITOR_ORDERS = {
+    "due": ("due_at", "id"),
+    "status": ("status", "due_at", "id"),
+    "opened": ("opened_at", "id"),
+    "unit": ("unit__code", "due_at", "id"),
+}
 
 
 def monitor_context(request: HttpRequest) -> dict[str, Any]:
@@ -31,15 +39,13 @@ def monitor_context(request: HttpRequest) -> dict[str, Any]:
     if scope == "mine":
         cases = viewer.team_cases(cases)
     open_cases = cases.filter(state=Case.State.OPEN)
-    # Ascending due time puts the overdue first (oldest deadline on top), then the ones due soon.
-    rows = list(
-        open_cases.select_related("unit", "owner", "response", "response__customer").order_by("due_at", "id")[
-            :MONITOR_ROWS
-        ]
-    )
+    sort, fields = sort_order(request.GET.get("sort", ""), MONITOR_ORDERS, "due")
+    related = open_cases.select_related("unit", "owner", "response", "response__customer")
+    rows = list(related.order_by(*fields)[:MONITOR_ROWS])
     start_of_day = local_day_bounds(org_today(now), Organization.current().time_zone)[0]
     return {
         "scope": scope,
+        "sort": sort,
         "cases": rows,
         "refresh_seconds": REFRESH_SECONDS,
         "counters": {
