@@ -8,13 +8,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
-from importlib import import_module
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from closeloop.cases.models import Case
@@ -36,25 +34,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NEW_YORK = ZoneInfo("America/New_York")
 # Pages short enough to show whole; the long lists are shown as the first screenful.
 FULL_PAGE = {"response", "case", "recovery-notes", "reports"}
-
-
-@pytest.fixture(autouse=True)
-def empty_timeline_before_flush(transactional_db: None) -> Iterator[None]:
-    """Let the end-of-test flush empty the tables on SQLite.
-
-    Case events are append-only down to database triggers, and SQLite's flush is a DELETE that the triggers
-    refuse; so the events are removed here, with the triggers lifted for that one statement only.
-    """
-    yield
-    if connection.vendor != "sqlite":
-        return  # PostgreSQL's flush is a TRUNCATE, which row triggers do not see.
-    triggers = import_module("closeloop.cases.migrations.0003_caseevent_append_only")
-    with connection.cursor() as cursor:
-        for statement in triggers.SQLITE_BACKWARD:
-            cursor.execute(statement)
-        cursor.execute(f"DELETE FROM {triggers.TABLE}")
-        for statement in triggers.SQLITE_FORWARD:
-            cursor.execute(statement)
 
 
 @pytest.fixture
