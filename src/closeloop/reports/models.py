@@ -22,3 +22,64 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DigestSchedule(models.Model):
+    """When a digest next runs for one of its units. The worker reads only due rows (`next_run_at` is indexed)
+    and claims one by moving `next_run_at` on in the transaction that runs the digest, so two workers never
+    run the same instant twice.
+
+    `at` and `time_zone` are the values `next_run_at` was computed from: when the configuration changes
+    either, the schedule is recomputed."""
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="schedules")
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    at = models.TimeField()
+    time_zone = models.CharField(max_length=64)
+    next_run_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["digest", "unit"], name="digest_schedule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.digest.key} for {self.unit.code} at {self.next_run_at:%Y-%m-%d %H:%M}Z"
+
+
+class DigestRun(models.Model):
+    """One digest of one unit at one scheduled instant, with the window of submissions it covered."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped (nothing to report)"
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="runs")
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    run_at = models.DateTimeField(help_text="The scheduled instant (UTC), not when a worker got to it")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    responses = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-run_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["digest", "unit", "run_at"], name="digest_run_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.digest.key} for {self.unit.code} at {self.run_at:%Y-%m-%d %H:%M}Z"
+
+
+class DigestItem(models.Model):
+    """A response reported by a digest run. The digest and unit are repeated here so the database itself
+    guarantees that a response is in at most one digest of a unit."""
+
+    run = models.ForeignKey(DigestRun, on_delete=models.CASCADE, related_name="items")
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    response = models.ForeignKey("feedback.Response", on_delete=models.CASCADE, related_name="digest_items")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["digest", "unit", "response"], name="digest_item_once_per_unit")]
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} in run {self.run_id}"

@@ -1,0 +1,191 @@
+"""The Service Recovery Report: the unhappy customers of a unit over a span, as HTML and as a PDF.
+
+The same report is attached to the daily digest email and served at `/reports/service-recovery.pdf`.
+It is rendered by WeasyPrint from a Django template; the template carries its icons as inline SVG, and the
+URL fetcher below refuses everything but `data:` URLs, so rendering never reaches out to the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from closeloop.cases.models import CaseEvent
+from closeloop.feedback.models import Response
+from closeloop.org.models import Organization, Unit
+from closeloop.org.snapshot import current
+
+
+@dataclass(frozen=True)
+class ReportNote:
+    at: str
+    author: str
+    text: str
+    spoke: bool
+
+
+@dataclass(frozen=True)
+class ReportEntry:
+    received: str
+    customer: str
+    segment: str
+    agent: str
+    unit: str
+    ticket: str
+    ticket_url: str
+    factors: list[str]
+    overall: str
+    verbatims: list[tuple[str, str]]
+    notes_url: str
+    notes: list[ReportNote]
+
+
+@dataclass(frozen=True)
+class ServiceRecoveryReport:
+    unit: Unit
+    period: str
+    recipient: str
+    notes_url: str
+    entries: list[ReportEntry]
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+
+def notes_url(unit: Unit, *, day: date | None = None, ticket: str = "") -> str:
+    """The Service Recovery Notes dialog for one ticket, or for every response of the unit on `day`."""
+    params = {"unit": unit.code}
+    if ticket:
+        params["ticket"] = ticket
+    elif day is not None:
+        params["date"] = day.isoformat()
+    return f"{settings.SITE_URL}/recovery-notes?{urlencode(params)}"
+
+
+def report_url(unit: Unit, day: date) -> str:
+    """The report as a PDF for the digest run of `day`."""
+    return f"{settings.SITE_URL}/reports/service-recovery.pdf?{urlencode({'unit': unit.code, 'date': day})}"
+
+
+def _when(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%a %d %b %Y %H:%M")
+
+
+def period_label(start: datetime, end: datetime, time_zone: str) -> str:
+    zone = ZoneInfo(time_zone)
+    return f"{_when(start, zone)} to {_when(end, zone)} ({time_zone})"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _overall(response: Response, questions: dict) -> str:
+    if response.overall is None:
+        return "not given"
+    spec = questions.get(response.survey.overall)
+    if spec is not None and spec.max is not None:
+        return f"{_number(response.overall)} / {_number(spec.max)}"
+    return _number(response.overall)
+
+
+def _answers_of(response: Response, questions: dict, kind: str) -> list[tuple[str, object]]:
+    """Answers to the questions of one type, in the survey's order (the specs keep the configured order)."""
+    return [
+        (spec.label or key, response.answers[key])
+        for key, spec in questions.items()
+        if spec.type == kind and response.answers.get(key) not in (None, "", [])
+    ]
+
+
+def _notes_by_response(responses: Sequence[Response], zone: ZoneInfo) -> dict[int, list[ReportNote]]:
+    """The notes written so far, oldest first; a case follows its response, so notes come through the case."""
+    events = (
+        CaseEvent.objects.filter(case__response__in=[r.pk for r in responses], type=CaseEvent.Type.NOTE)
+        .select_related("case")
+        .order_by("at", "id")
+    )
+    notes: dict[int, list[ReportNote]] = {}
+    for event in events:
+        data = event.data or {}
+        notes.setdefault(event.case.response_id, []).append(
+            ReportNote(
+                at=_when(event.at, zone),
+                author=str(data.get("author") or event.actor_name or ""),
+                text=str(data.get("text") or ""),
+                spoke=bool(data.get("spoke_to_customer")),
+            )
+        )
+    return notes
+
+
+def build_report(
+    unit: Unit,
+    responses: Sequence[Response],
+    *,
+    window: tuple[datetime, datetime],
+    time_zone: str,
+    recipient: str,
+    notes_day: date,
+) -> ServiceRecoveryReport:
+    """The report for `responses` (oldest first); `notes_day` is the day the title's pencil link opens."""
+    zone = ZoneInfo(time_zone)
+    organization = Organization.current()
+    surveys = current().surveys
+    notes = _notes_by_response(responses, zone)
+    entries = []
+    for response in responses:
+        info = surveys.get(response.survey.key)
+        questions = info.questions if info else {}
+        factors = [str(choice) for _, chosen in _answers_of(response, questions, "multi_choice") for choice in chosen]
+        verbatims = [(label, str(text)) for label, text in _answers_of(response, questions, "text")]
+        day = response.submitted_at.astimezone(ZoneInfo(organization.time_zone)).date()
+        entries.append(
+            ReportEntry(
+                received=_when(response.submitted_at, zone),
+                customer=(response.customer.name or response.customer.external_id) if response.customer else "",
+                segment=response.segment,
+                agent=response.agent.name if response.agent else response.agent_code,
+                unit=f"{response.unit.name} ({response.unit.code})" if response.unit else response.unit_code,
+                ticket=response.ticket,
+                ticket_url=organization.ticket_link(response.ticket),
+                factors=factors,
+                overall=_overall(response, questions),
+                verbatims=verbatims,
+                # The notes dialog finds a response by ticket; without one, by the day it was received.
+                notes_url=notes_url(unit, ticket=response.ticket) if response.ticket else notes_url(unit, day=day),
+                notes=notes.get(response.pk, []),
+            )
+        )
+    return ServiceRecoveryReport(
+        unit=unit,
+        period=period_label(*window, time_zone),
+        recipient=recipient,
+        notes_url=notes_url(unit, day=notes_day),
+        entries=entries,
+    )
+
+
+def report_html(report: ServiceRecoveryReport) -> str:
+    return render_to_string("reports/service_recovery.html", {"report": report})
+
+
+def _local_resources_only(url: str, *args: object, **kwargs: object) -> dict:
+    from weasyprint import default_url_fetcher
+
+    if url.startswith("data:"):
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"the report may not load {url!r}: only inline resources are allowed")
+
+
+def render_pdf(report: ServiceRecoveryReport) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=report_html(report), url_fetcher=_local_resources_only).write_pdf()

@@ -1,0 +1,103 @@
+"""Digest tests: the Acme organisation, responses posted as a survey tool would, a real SMTP sink and a real
+HTTP listener standing in for the SMS provider (Apprise `json://`)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from closeloop.feedback.models import Response
+from closeloop.feedback.services import do_ingest_response
+from closeloop.reports.digests import forget_sync
+from closeloop.worker import run_due_work
+from tests.notify.conftest import HttpSink, SmtpSink, http_sink, smtp, smtp_sink  # noqa: F401
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_digest_sync() -> Iterator[None]:
+    forget_sync()
+    yield
+    forget_sync()
+
+
+@pytest.fixture
+def sms(settings, http_sink: HttpSink) -> HttpSink:  # noqa: F811
+    settings.SMS_URL = f"json://127.0.0.1:{http_sink.port}/sms/{{phone}}"
+    return http_sink
+
+
+def unhappy(
+    at: datetime,
+    *,
+    ease: int = 3,
+    unit: str = "SUP-EMEA",
+    comment: str | None = None,
+    ticket: str | None = None,
+    factors: list[str] | None = None,
+    **extra: Any,
+) -> Response:
+    """A response submitted (and received) at `at`; an ease of 6 or less needs recovery."""
+    n = next(_numbers)
+    answers: dict[str, Any] = {"ease": ease, "completed": True, "comment": comment or f"Verbatim number {n}."}
+    if factors is not None:
+        answers["factors"] = factors
+    item = {
+        "survey": "upgrade-install",
+        "external_id": f"dg-{n}",
+        "submitted_at": at.isoformat(),
+        "unit": unit,
+        "segment": "SMB",
+        "agent": "dave",
+        "ticket": ticket or f"T-{9000 + n}",
+        "customer": {"id": f"C-{n}", "name": f"Customer {n}", "tier": "Gold", "contact_ok": True},
+        "answers": answers,
+        **extra,
+    }
+    return do_ingest_response(item, source="test", now=at).response
+
+
+def tick(at: datetime) -> dict[str, int]:
+    """`closeloop tick --at`: everything due at that instant."""
+    return run_due_work(at)
+
+
+def digest_emails(sink: SmtpSink) -> list[EmailMessage]:
+    return [m for m in sink.messages if str(m["Subject"]).startswith("Service Recovery Report")]
+
+
+def digest_sms(sink: HttpSink) -> list[tuple[str, str]]:
+    """(path, text) of each SMS the provider received about a digest."""
+    found = []
+    for request in sink.requests:
+        text = request.json().get("message", "")
+        if "unhappy customer" in text:
+            found.append((request.path, text))
+    return found
+
+
+def pdf_of(message: EmailMessage) -> bytes:
+    [attachment] = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+    return attachment.get_content()
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def pdf_links(pdf: bytes) -> list[str]:
+    links = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            if action and "/URI" in action:
+                links.append(str(action["/URI"]))
+    return links

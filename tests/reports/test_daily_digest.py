@@ -1,0 +1,110 @@
+"""The daily digest: at the unit's alert time, one SMS with the count and one email with the PDF report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from closeloop.notify.models import Delivery
+from closeloop.reports.models import DigestItem, DigestRun, DigestSchedule
+from tests.reports.conftest import digest_emails, digest_sms, pdf_links, pdf_of, pdf_text, tick, unhappy
+
+pytestmark = pytest.mark.django_db
+
+# SUP-EMEA is in London; in November London is on UTC, so 09:00 local is 09:00Z. 23 Nov 2026 is a Monday.
+MON_0900 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+TUE_0900 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+WED_0900 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def running(acme: None) -> None:
+    """A worker that has been running since Monday morning: Monday's (empty) digest is behind it."""
+    tick(at(23, 9, 30))
+
+
+def test_the_digest_at_nine_lists_yesterdays_unhappy_customers(running, smtp, sms):
+    first = unhappy(at(23, 10), comment="The installer crashed twice.", factors=["Speed", "Courtesy"])
+    second = unhappy(at(24, 8, 59), comment="Nobody called me back.")
+    unhappy(at(23, 11), ease=9)  # happy: no recovery needed
+    unhappy(at(23, 12), unit="SUP-UK")  # another unit
+    after = unhappy(at(24, 9, 0))  # belongs to tomorrow's digest
+
+    tick(at(24, 8, 59))
+    assert digest_emails(smtp) == []
+
+    tick(TUE_0900)
+
+    run = DigestRun.objects.get(run_at=TUE_0900)
+    assert (run.window_start, run.window_end, run.status, run.responses) == (MON_0900, TUE_0900, "sent", 2)
+    assert set(DigestItem.objects.filter(run=run).values_list("response_id", flat=True)) == {first.pk, second.pk}
+    assert not DigestItem.objects.filter(response=after).exists()
+
+    emails = digest_emails(smtp)
+    assert sorted(str(m["To"]) for m in emails) == ["erin@acme.example", "sam@acme.example"]
+    assert {str(m["Subject"]) for m in emails} == {
+        "Service Recovery Report: 2 unhappy customers yesterday at Support EMEA"
+    }
+    erin = next(m for m in emails if str(m["To"]) == "erin@acme.example")
+    text = pdf_text(pdf_of(erin))
+    assert "Service Recovery Report: Support EMEA" in text
+    assert "Erin Diaz" in text  # the recipient
+    for ticket in (first.ticket, second.ticket):
+        assert ticket in text
+    assert "The installer crashed twice." in text and "Nobody called me back." in text
+    assert "Speed, Courtesy" in text
+    assert "3 / 10" in text
+    assert "Customer" in text and "SMB" in text and "Dave Agent" in text
+
+    links = pdf_links(pdf_of(erin))
+    assert f"https://support.acme.example/tickets/{first.ticket}" in links
+    assert f"http://127.0.0.1:8000/recovery-notes?unit=SUP-EMEA&ticket={first.ticket}" in links
+    assert "http://127.0.0.1:8000/recovery-notes?unit=SUP-EMEA&date=2026-11-23" in links
+
+    # Erin has a phone; Sam has none, so his SMS is kept as skipped with the reason.
+    assert digest_sms(sms) == [
+        (
+            "/sms/+15555550101",
+            "2 unhappy customers yesterday at Support EMEA: "
+            "http://127.0.0.1:8000/reports/service-recovery.pdf?unit=SUP-EMEA&date=2026-11-24",
+        )
+    ]
+    skipped = Delivery.objects.get(topic="digest", channel="sms", person__key="sam")
+    assert (skipped.status, skipped.last_error) == ("skipped", "no phone number")
+    assert DigestSchedule.objects.get().next_run_at == WED_0900
+
+
+def test_a_response_is_in_at_most_one_digest_of_its_unit(running, smtp, sms):
+    response = unhappy(at(23, 10))
+    tick(TUE_0900)
+    tick(WED_0900)
+    assert list(DigestItem.objects.filter(response=response).values_list("run__run_at", flat=True)) == [TUE_0900]
+    # Wednesday's digest was empty: with `when_empty: skip` it is recorded but sends nothing.
+    wednesday = DigestRun.objects.get(run_at=WED_0900)
+    assert (wednesday.status, wednesday.responses) == ("skipped", 0)
+    assert len(digest_emails(smtp)) == 2
+
+
+def test_ticking_twice_never_sends_a_digest_twice(running, smtp, sms):
+    unhappy(at(23, 10))
+    tick(TUE_0900)
+    tick(TUE_0900)
+    tick(at(24, 9, 30))
+    assert DigestRun.objects.filter(run_at=TUE_0900).count() == 1
+    assert len(digest_emails(smtp)) == 2
+    assert len(digest_sms(sms)) == 1
+
+
+def test_a_worker_that_was_down_catches_up_one_digest_per_day(running, smtp, sms):
+    monday = unhappy(at(23, 10))
+    tuesday = unhappy(at(24, 10))
+    tick(at(25, 12))
+    runs = {run.run_at: run for run in DigestRun.objects.exclude(run_at=MON_0900)}
+    assert sorted(runs) == [TUE_0900, WED_0900]
+    assert list(runs[TUE_0900].items.values_list("response", flat=True)) == [monday.pk]
+    assert list(runs[WED_0900].items.values_list("response", flat=True)) == [tuesday.pk]
