@@ -26,7 +26,7 @@ from django.db import close_old_connections, connection, connections, transactio
 from django.db.models import F, Q
 from django.utils import timezone
 
-from closeloop.notify.channels import DeliveryError, PermanentError, SendResult, get_channel
+from closeloop.notify.channels import Channel, DeliveryError, PermanentError, SendResult, get_channel
 from closeloop.notify.models import Delivery
 from closeloop.notify.retry import max_attempts, retry_delay
 
@@ -79,13 +79,10 @@ def claim_due(now: datetime, limit: int = CLAIM_BATCH, lease: timedelta = DEFAUL
             ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
             Delivery.objects.filter(id__in=ids).update(**claimed)
         else:
-            # SQLite: the transaction is IMMEDIATE (one writer at a time) and each update
-            # re-checks that the row is still due, so no row is claimed twice.
-            ids = [
-                pk
-                for pk in due.values_list("id", flat=True)[:limit]
-                if Delivery.objects.filter(_due(now), id=pk).update(**claimed)
-            ]
+            # SQLite: the transaction is IMMEDIATE, so this connection holds the write lock from
+            # its first statement: nobody can claim the selected rows between the read and the update.
+            ids = list(due.values_list("id", flat=True)[:limit])
+            Delivery.objects.filter(id__in=ids).update(**claimed)
     return list(Delivery.objects.filter(id__in=ids).select_related("person").order_by("next_attempt_at", "id"))
 
 
@@ -123,10 +120,16 @@ def release(delivery: Delivery) -> None:
     _still_ours(delivery).update(status=Delivery.Status.PENDING, lease_until=None, attempts=F("attempts") - 1)
 
 
-def send_one(delivery: Delivery, now: datetime) -> str:
-    """Send a claimed delivery and record the outcome; returns the resulting status."""
+def send_one(delivery: Delivery, now: datetime, channels: dict[str, Channel] | None = None) -> str:
+    """Send a claimed delivery and record the outcome; returns the resulting status.
+
+    `channels` holds the channel instances of the current batch, which may keep connections open.
+    """
+    channels = {} if channels is None else channels
     try:
-        result = get_channel(delivery.channel).send(delivery)
+        if delivery.channel not in channels:
+            channels[delivery.channel] = get_channel(delivery.channel)
+        result = channels[delivery.channel].send(delivery)
     except DeliveryError as error:
         status = record_failure(delivery, error, now)
         logger.warning(
@@ -149,12 +152,17 @@ def deliver_due(now: datetime) -> int:
     """The deliveries step: claim one batch of due deliveries and send them."""
     batch = claim_due(now)
     stop = _stop_requested.get()
-    for index, delivery in enumerate(batch):
-        if stop is not None and stop.is_set():
-            for unsent in batch[index:]:
-                release(unsent)
-            return index
-        send_one(delivery, now)
+    channels: dict[str, Channel] = {}
+    try:
+        for index, delivery in enumerate(batch):
+            if stop is not None and stop.is_set():
+                for unsent in batch[index:]:
+                    release(unsent)
+                return index
+            send_one(delivery, now, channels)
+    finally:
+        for channel in channels.values():
+            channel.close()
     return len(batch)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -29,13 +30,21 @@ class PermanentError(DeliveryError):
     """Trying again cannot help: unknown recipient, rejected request, missing endpoint."""
 
 
-class Channel:
-    """One way of reaching a person; subclasses set `slug` and implement `send`."""
+class Channel(ABC):
+    """One way of reaching a person; subclasses set `slug` and implement `send`.
+
+    The worker uses one instance per claimed batch and calls `close` after it, so a channel may
+    keep a connection open across the batch.
+    """
 
     slug: ClassVar[str]
 
+    @abstractmethod
     def send(self, delivery: Delivery) -> SendResult:
-        raise NotImplementedError
+        """Send one delivery; raise TemporaryError or PermanentError when it cannot be sent."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook: most channels keep nothing open
+        """Release what was kept open across a batch (nothing by default)."""
 
 
 _REGISTRY: dict[str, type[Channel]] = {}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import smtplib
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 
 from closeloop.notify.channels.base import (
     STORED_IN_OUTBOX,
@@ -83,18 +85,32 @@ def classify_smtp_error(exc: Exception) -> TemporaryError | PermanentError:
 class EmailChannel(Channel):
     slug = "email"
 
+    def __init__(self) -> None:
+        # One SMTP conversation for a whole claimed batch: connecting costs more than a message.
+        self._connection: BaseEmailBackend | None = None
+
     def send(self, delivery: Delivery) -> SendResult:
         if getattr(settings, "EMAIL_SERVER", None) is None:
             # No EMAIL_URL: the message stays in the outbox, readable in the admin.
             return SendResult(STORED_IN_OUTBOX)
         if not delivery.address:
             raise PermanentError("no email address")
-        connection = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or SMTP_TIMEOUT_SECONDS)
-        message = build_message(delivery, connection)
         try:
+            if self._connection is None:
+                self._connection = get_connection(
+                    timeout=getattr(settings, "EMAIL_TIMEOUT", None) or SMTP_TIMEOUT_SECONDS
+                )
+                self._connection.open()
+            message = build_message(delivery, self._connection)
             message.send()
         except (smtplib.SMTPException, OSError) as exc:
+            # After a failure the conversation is in an unknown state: the next message starts afresh.
+            self.close()
             raise classify_smtp_error(exc) from exc
-        finally:
-            connection.close()
         return SendResult(message.extra_headers["Message-ID"])
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._connection.close()
+            self._connection = None
