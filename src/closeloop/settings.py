@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "closeloop.notify",
     "closeloop.cases",
     "closeloop.reports",
+    "closeloop.loop",
     "closeloop.api",
     "closeloop.web",
     "closeloop.demo",

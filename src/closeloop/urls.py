@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("closeloop.api.urls")),
     path("reports/service-recovery.pdf", service_recovery_pdf, name="service-recovery-pdf"),
+    path("", include("closeloop.loop.urls")),
     path("", include("closeloop.web.urls")),
 ]

@@ -14,6 +14,7 @@ from closeloop.api.openapi import add_documented_bodies
 from closeloop.api.routers import responses
 from closeloop.cases.api import router as cases_router
 from closeloop.feedback.services import RejectedInput
+from closeloop.loop.api import router as loop_router
 from closeloop.reports.api import router as reports_router
 
 DESCRIPTION = """Closed-loop customer feedback: post survey responses, read alerts and cases, act on them.
@@ -56,3 +57,4 @@ api.add_router("/responses", responses.router)
 api.add_router("/alerts", alerts_router)
 api.add_router("/cases", cases_router)
 api.add_router("/reports", reports_router)
+api.add_router("/", loop_router)

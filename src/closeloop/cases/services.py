@@ -385,6 +385,10 @@ def do_change_status(
         notify_team(case, event, actor=actor, now=now)
         if closing and resolution == Case.Resolution.UNRESOLVED:
             escalate_case(case, now)
+        if closing:
+            from closeloop.loop.services import schedule_follow_up  # the loop app builds on this one
+
+            schedule_follow_up(case, now)
     return case
 
 

@@ -21,6 +21,7 @@ from closeloop.cases.models import Case
 from closeloop.core.metrics import CaseFacts, LoopSummary, UnitActivity, loop_summary
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import in_unit_subtree, local_day_bounds
+from closeloop.loop.services import follow_up_answers
 from closeloop.org.models import Organization, Unit
 
 
@@ -94,7 +95,8 @@ def _follow_up_answers(cases: list[Case]) -> dict[int, bool | None]:
 
 def _case_facts(responses: QuerySet[Response]) -> list[CaseFacts]:
     cases = list(Case.objects.filter(response__in=responses).select_related("unit", "response"))
-    answers = _follow_up_answers(cases)
+    # Follow-ups this system sent know their case exactly; a sent one counts as asked even while unanswered.
+    answers = _follow_up_answers(cases) | follow_up_answers([case.pk for case in cases])
     return [
         CaseFacts(
             unit=case.unit.code,

@@ -1,0 +1,265 @@
+"""The follow-up survey: scheduled when a case closes, emailed by the worker, answered from a one-click link.
+
+The links carry a signed token (django.core.signing) naming the follow-up and its nonce; the answer
+(`yes`/`no`) is in the path. Answering is a POST from a confirm page, so mail scanners that fetch every
+link in a message never answer for the customer. A follow-up is answered once; its links expire.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+
+from closeloop.cases.models import Case
+from closeloop.cases.notifications import send_emails, team_of
+from closeloop.cases.services import CaseInputError, do_reopen
+from closeloop.feedback.models import Customer
+from closeloop.feedback.services import do_ingest_response
+from closeloop.loop.models import FollowUp
+from closeloop.notify.outbox import enqueue
+from closeloop.org.models import Organization
+
+SALT = "closeloop.follow-up"
+SEND_BATCH = 50
+ANSWERS = {"yes": True, "no": False}
+
+
+def link_lifetime() -> timedelta:
+    return timedelta(days=getattr(settings, "CLOSELOOP_FOLLOW_UP_LINK_DAYS", 14))
+
+
+def _can_ask(customer: Customer | None) -> bool:
+    return customer is not None and customer.contact_ok and bool(customer.email)
+
+
+def schedule_follow_up(case: Case, now: datetime) -> FollowUp | None:
+    """Plan the follow-up survey of a case that has just closed, `follow_up.after_close` later.
+
+    Only for a customer who agreed to be contacted and gave an email address, and only once per case:
+    a case closed again after a reopening moves a follow-up that has not gone out yet, and leaves one
+    that was sent alone. Call inside the closing transaction.
+    """
+    organization = Organization.current()
+    if organization.follow_up_after is None or not organization.follow_up_survey or case.closed_at is None:
+        return None
+    if not _can_ask(case.response.customer):
+        return None
+    due_at = case.closed_at + organization.follow_up_after
+    follow_up = FollowUp.objects.filter(case=case).first()
+    if follow_up is None:
+        return FollowUp.objects.create(case=case, due_at=due_at, nonce=secrets.token_urlsafe(16), created_at=now)
+    if follow_up.sent_at is None:
+        follow_up.due_at = due_at
+        follow_up.save(update_fields=["due_at"])
+    return follow_up
+
+
+# --- links ----------------------------------------------------------------------------------------------
+
+
+def make_token(follow_up: FollowUp) -> str:
+    return signing.TimestampSigner(salt=SALT).sign(f"{follow_up.pk}.{follow_up.nonce}")
+
+
+def answer_link(follow_up: FollowUp, answer: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/follow-up/{make_token(follow_up)}/{answer}"
+
+
+class LinkProblem(Exception):
+    """Why a follow-up link cannot be used; `reason` is one of: invalid, expired, used."""
+
+    def __init__(self, reason: str, follow_up: FollowUp | None = None) -> None:
+        self.reason = reason
+        self.follow_up = follow_up
+        super().__init__(reason)
+
+
+def follow_up_from_token(token: str, now: datetime) -> FollowUp:
+    """The follow-up a link is for, or LinkProblem when it was altered, has expired or was already used."""
+    try:
+        value = signing.TimestampSigner(salt=SALT).unsign(token, max_age=link_lifetime())
+    except signing.SignatureExpired:
+        raise LinkProblem("expired") from None
+    except signing.BadSignature:
+        raise LinkProblem("invalid") from None
+    pk, _, nonce = value.partition(".")
+    follow_up = (
+        FollowUp.objects.select_related("case__unit", "case__response__customer").filter(pk=pk, nonce=nonce).first()
+        if pk.isdigit()
+        else None
+    )
+    if follow_up is None or follow_up.sent_at is None:
+        raise LinkProblem("invalid")
+    if follow_up.answered_at is not None:
+        raise LinkProblem("used", follow_up)
+    if follow_up.expires_at is not None and now >= follow_up.expires_at:
+        raise LinkProblem("expired", follow_up)
+    return follow_up
+
+
+# --- sending --------------------------------------------------------------------------------------------
+
+
+def _email(follow_up: FollowUp) -> tuple[str, str]:
+    organization = Organization.current()
+    customer = follow_up.case.response.customer
+    greeting = f"Dear {customer.name}," if customer and customer.name else "Hello,"
+    text = "\n".join(
+        [
+            greeting,
+            "",
+            f"You recently told {organization.name} about a problem, and we tried to put it right.",
+            "Did we resolve your issue? One click is enough:",
+            "",
+            f"Yes, it is resolved: {answer_link(follow_up, 'yes')}",
+            f"No, it is not resolved: {answer_link(follow_up, 'no')}",
+            "",
+            f"The links work once and for {link_lifetime().days} days.",
+            "",
+        ]
+    )
+    return f"{organization.name}: did we resolve your issue?", text
+
+
+def _due(now: datetime) -> list[int]:
+    # No lock here: `_send_one` locks each row and checks again that it is unsent, so two workers never
+    # both send one follow-up.
+    due = FollowUp.objects.filter(sent_at__isnull=True, due_at__lte=now).order_by("due_at", "id")
+    return list(due.values_list("id", flat=True)[:SEND_BATCH])
+
+
+def _send_one(pk: int, now: datetime) -> bool:
+    with transaction.atomic():
+        follow_up = (
+            FollowUp.objects.select_for_update(of=("self",))
+            .select_related("case__response__customer")
+            .filter(pk=pk, sent_at__isnull=True, due_at__lte=now)
+            .first()
+        )
+        if follow_up is None:
+            return False  # another worker sent it in the meantime
+        case = follow_up.case
+        customer = case.response.customer
+        if case.state != Case.State.CLOSED or not _can_ask(customer):
+            # Reopened since, or consent withdrawn: nothing to send until the case closes again.
+            follow_up.due_at = None
+            follow_up.save(update_fields=["due_at"])
+            return True
+        follow_up.sent_at = now
+        follow_up.expires_at = now + link_lifetime()
+        follow_up.save(update_fields=["sent_at", "expires_at"])
+        subject, text = _email(follow_up)
+        enqueue(
+            now=now,
+            idempotency_key=f"follow-up:{follow_up.pk}:email",
+            channel="email",
+            address=customer.email,  # type: ignore[union-attr]
+            subject=subject,
+            text=text,
+            topic="follow-up",
+            ref=f"case:{case.pk}",
+        )
+    return True
+
+
+def send_due_follow_ups(now: datetime) -> int:
+    """The `follow-ups` worker step: email the follow-up surveys that are due; returns how many were handled."""
+    return sum(_send_one(pk, now) for pk in _due(now))
+
+
+# --- answering ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answered:
+    follow_up: FollowUp
+    reopened: bool
+
+
+def do_answer_follow_up(token: str, answer: str, *, now: datetime) -> Answered:
+    """Record the customer's answer as a response to the follow-up survey, tied to the case's unit and customer.
+
+    "No" reopens the case and tells its team. Raises LinkProblem for a bad, expired or used link.
+    """
+    if answer not in ANSWERS:
+        raise LinkProblem("invalid")
+    resolved = ANSWERS[answer]
+    with transaction.atomic():
+        found = follow_up_from_token(token, now)
+        follow_up = FollowUp.objects.select_for_update(of=("self",)).get(pk=found.pk)
+        if follow_up.answered_at is not None:
+            raise LinkProblem("used", follow_up)  # a second click that raced the first one
+        case = found.case
+        original = case.response
+        customer = original.customer
+        item = {
+            "survey": Organization.current().follow_up_survey,
+            "external_id": f"follow-up-{follow_up.pk}",
+            "submitted_at": now.isoformat(),
+            "unit": case.unit.code,
+            "segment": original.segment or None,
+            "agent": original.agent_code or None,
+            # Every field the customer gave, so this response does not erase anything (consent included).
+            "customer": {
+                "id": customer.external_id,
+                "name": customer.name,
+                "email": customer.email,
+                "phone": customer.phone,
+                "tier": customer.tier,
+                "contact_ok": customer.contact_ok,
+            },
+            "answers": {"resolved": resolved},
+        }
+        response = do_ingest_response(item, source="follow-up", now=now).response
+        follow_up.answered_at, follow_up.answer, follow_up.response = now, resolved, response
+        follow_up.save(update_fields=["answered_at", "answer", "response"])
+        reopened = False
+        if not resolved:
+            reopened = _reopen(case, now)
+            _tell_team(case, follow_up, reopened, now)
+    return Answered(follow_up, reopened)
+
+
+def _reopen(case: Case, now: datetime) -> bool:
+    try:
+        do_reopen(case, now=now)
+    except CaseInputError:
+        return False  # someone reopened it already
+    return True
+
+
+def _tell_team(case: Case, follow_up: FollowUp, reopened: bool, now: datetime) -> None:
+    case = Case.objects.select_related("unit", "owner").get(pk=case.pk)
+    state = "The case is open again." if reopened else "The case was already open."
+    text = "\n".join(
+        [
+            "The customer answered the follow-up survey: the issue is NOT resolved.",
+            state,
+            "",
+            f"Case #{case.pk}: {case.category}",
+            f"Unit: {case.unit.name} ({case.unit.code})",
+            "",
+            f"Open the case: {settings.SITE_URL.rstrip('/')}/cases/{case.pk}",
+            "",
+        ]
+    )
+    send_emails(
+        case,
+        team_of(case),
+        subject=f"Not resolved, says the customer #{case.pk}: {case.category}",
+        text=text,
+        key=f"follow-up-no:{follow_up.pk}",
+        now=now,
+        topic="follow-up",
+    )
+
+
+def follow_up_answers(case_ids: list[int]) -> dict[int, bool | None]:
+    """For each case whose follow-up survey was sent: the customer's answer, None while unanswered."""
+    rows = FollowUp.objects.filter(case_id__in=case_ids, sent_at__isnull=False).values_list("case_id", "answer")
+    return dict(rows)
