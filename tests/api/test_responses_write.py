@@ -148,3 +148,15 @@ def test_a_new_response_for_the_same_ticket_replaces_the_earlier_one_in_the_list
     assert reader.get(f"{LIST}/{earlier['id']}").json()["superseded_by"] == later["id"]
     everything = reader.get(LIST, ticket="T-7", include_superseded="true").json()
     assert {item["id"] for item in everything["items"]} == {earlier["id"], later["id"]}
+
+
+def test_only_an_admin_or_a_service_token_moves_a_valid_response_to_another_unit(org, api_as):
+    created = api_as("ingest").post(LIST, response_body(unit="SUP-UK")).json()
+    erin = api_as("write", person=org["people"]["erin"])  # leads SUP-EMEA, which holds SUP-UK
+    body = assert_error(erin.patch(f"{LIST}/{created['id']}", {"unit": "SUP-EMEA"}), 403)
+    assert "admin" in body["detail"]
+    assert erin.patch(f"{LIST}/{created['id']}", {"segment": "ENT"}).status_code == 200
+    amy = api_as("write", person=org["people"]["amy"])  # an admin
+    moved = amy.patch(f"{LIST}/{created['id']}", {"unit": "SUP-AMER"})
+    assert moved.status_code == 200 and moved.json()["unit"] == "SUP-AMER"
+    assert api_as("write").patch(f"{LIST}/{created['id']}", {"unit": "SUP-UK"}).json()["unit"] == "SUP-UK"

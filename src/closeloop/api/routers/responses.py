@@ -22,6 +22,7 @@ from closeloop.feedback.queries import (
     responses_for_srn,
     restrict_to_visible,
     submitted_on,
+    visible_units,
 )
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
 from closeloop.feedback.services import do_fix_response, do_ingest_response
@@ -103,5 +104,9 @@ def fix_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
     """Set the unit and/or segment; once valid, the response is evaluated as if it had just arrived."""
     response = _visible_response(request, response_id)
     changes = parse_json_object(request)
+    moving = response.status == Response.Status.VALID and changes.get("unit", response.unit_code) != response.unit_code
+    if moving and visible_units(request.auth.person) is not None:
+        # Reassigning a valid response moves its case and team: an organisation-wide decision.
+        raise ApiError(403, "Only an admin (or a service token) may move a valid response to another unit.")
     fixed = do_fix_response(response, changes, now=timezone.now(), actor=request.auth.person)
     return _reloaded(fixed)
