@@ -110,6 +110,12 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
     form = note_form(request, case, request.POST)
     if not form.is_valid():
         return _redisplay(request, case, note_form=form)
+    save_note(request, case, form)
+    return back_to(request, f"/cases/{case.pk}")
+
+
+def save_note(request: HttpRequest, case: Case, form: NoteForm) -> None:
+    """Append the valid note `form` holds, written by the signed-in person, and say so."""
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     do_add_note(
         case,
@@ -120,7 +126,6 @@ def case_note(request: HttpRequest, case_id: int) -> HttpResponse:
         now=timezone.now(),
     )
     messages.success(request, "Note saved.")
-    return back_to(request, f"/cases/{case.pk}")
 
 
 @require_POST

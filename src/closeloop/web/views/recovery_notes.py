@@ -9,18 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
-from django.utils import timezone
 
 from closeloop.cases.models import Case, CaseEvent
-from closeloop.cases.services import do_add_note
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import in_unit_subtree, responses_for_srn, submitted_on
 from closeloop.org.models import Organization, Unit
 from closeloop.web.forms import NoteForm
 from closeloop.web.permissions import Viewer, web_view
-from closeloop.web.views.cases import note_form, record_view
+from closeloop.web.views.cases import note_form, record_view, save_note
 from closeloop.web.views.common import page
 from closeloop.web.views.detail import response_context, visible_response
 
@@ -146,14 +143,5 @@ def _save_note(
         return HttpResponseRedirect(target_url)
     if not form.is_valid():
         return None
-    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
-    do_add_note(
-        case,
-        text=form.cleaned_data["text"],
-        spoke_to_customer=form.cleaned_data["spoke_to_customer"],
-        author_name=form.cleaned_data["author"],
-        actor=viewer.person,
-        now=timezone.now(),
-    )
-    messages.success(request, "Note saved.")
+    save_note(request, case, form)
     return HttpResponseRedirect(target_url)
