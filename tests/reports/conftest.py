@@ -43,11 +43,12 @@ def unhappy(
     comment: str | None = None,
     ticket: str | None = None,
     factors: list[str] | None = None,
+    completed: bool = True,
     **extra: Any,
 ) -> Response:
     """A response submitted (and received) at `at`; an ease of 6 or less needs recovery."""
     n = next(_numbers)
-    answers: dict[str, Any] = {"ease": ease, "completed": True, "comment": comment or f"Verbatim number {n}."}
+    answers: dict[str, Any] = {"ease": ease, "completed": completed, "comment": comment or f"Verbatim number {n}."}
     if factors is not None:
         answers["factors"] = factors
     item = {
