@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
 from closeloop.api.auth import TokenAuth
@@ -66,7 +66,7 @@ def _items(request: HttpRequest) -> tuple[list[Any], bool]:
     openapi_extra=json_body(ActivityIn, "One activity, or a JSON array of them; all are stored or none."),
     summary="Record customer activity",
 )
-def post_activity(request: HttpRequest) -> tuple[int, dict[str, int]]:
+def post_activity(request: HttpRequest) -> Status:
     """201 when anything new was stored, 200 when every item was a replay; 422 naming each bad field."""
     items, is_list = _items(request)
     rows: list[ActivityRow] = []
@@ -79,7 +79,7 @@ def post_activity(request: HttpRequest) -> tuple[int, dict[str, int]]:
     if errors:
         raise RejectedInput(errors)
     stored = store_rows(rows, now=timezone.now())
-    return (201 if stored.created else 200), {"created": stored.created, "replayed": stored.replayed}
+    return Status(201 if stored.created else 200, {"created": stored.created, "replayed": stored.replayed})
 
 
 class RetentionFilters(Schema):
