@@ -1,0 +1,67 @@
+"""Several workers never produce the same digest twice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from closeloop.notify.models import Delivery
+from closeloop.reports.digests import run_due_digests, run_schedule
+from closeloop.reports.models import DigestItem, DigestRun, DigestSchedule
+from tests.reports.conftest import unhappy
+
+MONDAY = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+TUESDAY = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_a_worker_that_lost_the_claim_runs_nothing(acme):
+    run_due_digests(MONDAY)
+    unhappy(datetime(2026, 11, 23, 10, tzinfo=UTC))
+    schedule = DigestSchedule.objects.get()
+    assert run_schedule(schedule.pk, TUESDAY) is not None
+    # A second worker that read the same due row a moment ago finds it moved on.
+    assert run_schedule(schedule.pk, TUESDAY) is None
+    assert DigestRun.objects.filter(run_at=TUESDAY).count() == 1
+    assert Delivery.objects.filter(topic="digest").count() == 4  # erin and sam: an SMS and an email each
+
+
+def race(work: list[Callable[[], Any]]) -> list[BaseException]:
+    barrier = threading.Barrier(len(work))
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            fn()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(3))
+def test_four_workers_at_the_alert_time_produce_one_digest(acme, attempt):
+    run_due_digests(MONDAY)
+    for hour in (10, 11, 12):
+        unhappy(datetime(2026, 11, 23, hour, tzinfo=UTC))
+    errors = race([lambda: run_due_digests(TUESDAY) for _ in range(4)])
+    assert errors == []
+    assert DigestRun.objects.filter(run_at=TUESDAY).count() == 1
+    assert DigestItem.objects.count() == 3
+    assert Delivery.objects.filter(topic="digest").count() == 4
+    assert DigestSchedule.objects.get().next_run_at == datetime(2026, 11, 25, 9, tzinfo=UTC)
