@@ -1,9 +1,14 @@
 """Settings for the test suite: closeloop's own, on SQLite or the PostgreSQL named by the run."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("CLOSELOOP_HOME", tempfile.mkdtemp(prefix="closeloop-test-"))
+if "CLOSELOOP_HOME" not in os.environ:
+    _home = tempfile.mkdtemp(prefix="closeloop-test-")
+    os.environ["CLOSELOOP_HOME"] = _home
+    atexit.register(shutil.rmtree, _home, ignore_errors=True)
 for name in ("DATABASE_URL", "EMAIL_URL", "SMS_URL"):
     # The suite configures these per test; a developer's shell must not leak in.
     os.environ.pop(name, None)
