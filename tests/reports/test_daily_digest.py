@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
+from django.core.management import call_command
+from django.db import transaction
 
 from closeloop.notify.models import Delivery
-from closeloop.reports.models import DigestItem, DigestRun, DigestSchedule
+from closeloop.org.snapshot import stamp
+from closeloop.reports.models import Digest, DigestItem, DigestRun, DigestSchedule
 from tests.reports.conftest import digest_emails, digest_sms, pdf_links, pdf_of, pdf_text, tick, unhappy
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +111,37 @@ def test_a_worker_that_was_down_catches_up_one_digest_per_day(running, smtp, sms
     assert sorted(runs) == [TUE_0900, WED_0900]
     assert list(runs[TUE_0900].items.values_list("response", flat=True)) == [monday.pk]
     assert list(runs[WED_0900].items.values_list("response", flat=True)) == [tuesday.pk]
+
+
+def test_closeloop_tick_runs_the_digest(running, smtp, sms, capsys):
+    unhappy(at(23, 10))
+    call_command("tick", at="2026-11-24T09:00:00Z")
+    assert "digests: 1" in capsys.readouterr().out
+    assert len(digest_emails(smtp)) == 2
+
+
+def test_a_changed_alert_time_reschedules_the_digest(running, smtp, sms):
+    with transaction.atomic():
+        Digest.objects.update(at=time(7, 30))
+        stamp()
+    tick(at(23, 12))
+    assert DigestSchedule.objects.get().next_run_at == at(24, 7, 30)
+    unhappy(at(23, 13))
+    tick(at(24, 7, 30))
+    run = DigestRun.objects.get(run_at=at(24, 7, 30))
+    # The window is the 24 h before the new time: it reaches back to Monday 07:30.
+    assert (run.window_start, run.responses) == (at(23, 7, 30), 1)
+
+
+def test_a_new_digest_runs_at_its_next_time_or_reports_the_day_that_just_closed(acme):
+    tick(at(23, 8))
+    assert DigestSchedule.objects.get().next_run_at == MON_0900
+    assert not DigestRun.objects.exists()
+
+
+def test_a_worker_started_after_the_alert_time_still_sends_that_mornings_digest(acme, smtp, sms):
+    unhappy(at(23, 8))
+    tick(at(23, 9, 30))
+    assert DigestRun.objects.get().run_at == MON_0900
+    assert len(digest_emails(smtp)) == 2
+    assert DigestSchedule.objects.get().next_run_at == TUE_0900

@@ -1,8 +1,38 @@
 from django.contrib import admin
 
-from closeloop.reports.models import Digest
+from closeloop.reports.models import Digest, DigestRun, DigestSchedule
 
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
     list_display = ["key", "at", "window", "sms", "email_pdf", "weekend_sms", "when_empty"]
+
+
+@admin.register(DigestSchedule)
+class DigestScheduleAdmin(admin.ModelAdmin):
+    """Read-only: the worker keeps these in step with the configuration."""
+
+    list_display = ["digest", "unit", "at", "time_zone", "next_run_at"]
+    list_select_related = ["digest", "unit"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(admin.ModelAdmin):
+    """Read-only history of what each digest reported; its messages are in the outbox (topic `digest`)."""
+
+    list_display = ["digest", "unit", "run_at", "window_start", "window_end", "status", "responses"]
+    list_filter = ["status", "digest"]
+    list_select_related = ["digest", "unit"]
+    date_hierarchy = "run_at"
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -32,6 +32,8 @@ from closeloop.reports.service_report import build_report, render_pdf, report_ur
 
 logger = logging.getLogger("closeloop.digests")
 
+ONE_DAY = timedelta(days=1)
+
 # The configuration token the schedules were last synced for, so an idle worker does not re-read the
 # digests every poll; any configuration change (digest, unit, time zone) writes a new token.
 _synced_for: str | None = None
@@ -47,8 +49,9 @@ def sync_schedules(now: datetime) -> None:
     """One schedule row per configured (digest, unit); rows of removed digests or units are deleted.
 
     A new row first runs at the latest `at` within the past window when there is one, so a digest
-    configured (or a tick run) just after its time still reports the day that has just closed; otherwise
-    at the next `at`. A row whose time or time zone changed is rescheduled the same way.
+    configured (or a first tick run) just after its time still reports the day that has just closed;
+    otherwise at the next `at`. A row whose time or time zone changed moves to the next new `at`: its
+    recent days were reported at the old time already.
     """
     units = current().units
     wanted: dict[tuple[int, int], tuple[Digest, Unit, str]] = {}
@@ -63,13 +66,14 @@ def sync_schedules(now: datetime) -> None:
         DigestSchedule.objects.filter(pk__in=stale).delete()
     new = []
     for key, (digest, unit, zone) in wanted.items():
-        first = next_run_at(digest.at, zone, now - digest.window)
         schedule = existing.get(key)
         if schedule is None:
+            # At most one day back: the last run that would have happened, never a backlog of days.
+            first = next_run_at(digest.at, zone, now - min(digest.window, ONE_DAY))
             new.append(DigestSchedule(digest=digest, unit=unit, at=digest.at, time_zone=zone, next_run_at=first))
         elif (schedule.at, schedule.time_zone) != (digest.at, zone):
             DigestSchedule.objects.filter(pk=schedule.pk, at=schedule.at, time_zone=schedule.time_zone).update(
-                at=digest.at, time_zone=zone, next_run_at=first
+                at=digest.at, time_zone=zone, next_run_at=next_run_at(digest.at, zone, now)
             )
     # Another worker may be creating the same rows right now: the unique key keeps one of each.
     DigestSchedule.objects.bulk_create(new, ignore_conflicts=True)

@@ -21,6 +21,8 @@ from closeloop.feedback.models import Response
 from closeloop.org.models import Organization, Unit
 from closeloop.org.snapshot import current
 
+NPS_MAX = 10
+
 
 @dataclass(frozen=True)
 class ReportNote:
@@ -91,8 +93,9 @@ def _overall(response: Response, questions: dict) -> str:
     if response.overall is None:
         return "not given"
     spec = questions.get(response.survey.overall)
-    if spec is not None and spec.max is not None:
-        return f"{_number(response.overall)} / {_number(spec.max)}"
+    top = NPS_MAX if spec is not None and spec.type == "nps" else (spec.max if spec is not None else None)
+    if top is not None:
+        return f"{_number(response.overall)} / {_number(top)}"
     return _number(response.overall)
 
 
