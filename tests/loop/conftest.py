@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,9 @@ from django.utils import timezone
 
 from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note, do_change_status
+from closeloop.loop.models import FollowUp
+from closeloop.notify.models import Delivery
+from closeloop.worker import run_due_work
 from tests.notify.conftest import smtp, smtp_sink  # noqa: F401  (fixtures shared with the channel tests)
 from tests.web.conftest import ingest
 
@@ -28,3 +32,16 @@ def closed_case(*, closed_at: datetime, resolution: str = "resolved", contacted:
 def recent_close(acme: None) -> Case:
     """Closed three days ago, so its follow-up (2 days after closing) went due yesterday."""
     return closed_case(closed_at=timezone.now() - timedelta(days=3))
+
+
+LINK = re.compile(r"https?://\S+/follow-up/(\S+)/(yes|no)")
+
+
+def send(case: Case) -> tuple[FollowUp, dict[str, str]]:
+    """Run the worker when the follow-up is due; returns it and its links by answer (path only)."""
+    follow_up = FollowUp.objects.get(case=case)
+    run_due_work(follow_up.due_at)
+    follow_up.refresh_from_db()
+    delivery = Delivery.objects.get(idempotency_key=f"follow-up:{follow_up.pk}:email")
+    links = {answer: f"/follow-up/{token}/{answer}" for token, answer in LINK.findall(delivery.text)}
+    return follow_up, links

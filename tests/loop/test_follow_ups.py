@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -17,19 +16,7 @@ from closeloop.loop.services import make_token
 from closeloop.notify.models import Delivery
 from closeloop.reports.queries import loop_summary_for
 from closeloop.worker import run_due_work
-from tests.loop.conftest import closed_case
-
-LINK = re.compile(r"https?://\S+/follow-up/(\S+)/(yes|no)")
-
-
-def send(case: Case) -> tuple[FollowUp, dict[str, str]]:
-    """Run the worker when the follow-up is due; returns it and its links by answer (path only)."""
-    follow_up = FollowUp.objects.get(case=case)
-    run_due_work(follow_up.due_at)
-    follow_up.refresh_from_db()
-    delivery = Delivery.objects.get(idempotency_key=f"follow-up:{follow_up.pk}:email")
-    links = {answer: f"/follow-up/{token}/{answer}" for token, answer in LINK.findall(delivery.text)}
-    return follow_up, links
+from tests.loop.conftest import LINK, closed_case, send
 
 
 def test_closing_schedules_a_follow_up_after_the_configured_delay(recent_close: Case) -> None:
