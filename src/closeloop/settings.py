@@ -92,6 +92,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CLOSELOOP_HOME / "static"
+# WhiteNoise serves from the apps' folders (below) and warns about a missing STATIC_ROOT.
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = CLOSELOOP_HOME / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import ApiError, invalid_field, parse_json_object
@@ -53,11 +53,11 @@ def _reloaded(response: Response) -> dict[str, Any]:
     openapi_extra=json_body(ResponseIn, "One survey response; `survey`, `external_id` and `answers` are required."),
     summary="Submit a survey response",
 )
-def create_response(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def create_response(request: HttpRequest) -> Status[dict[str, Any]]:
     """201 with the stored response; 200 with the earlier one when the same survey + external_id was sent before."""
     item = parse_json_object(request)
     result = do_ingest_response(item, source="api", now=timezone.now())
-    return (201 if result.created else 200), _reloaded(result.response)
+    return Status(201 if result.created else 200, _reloaded(result.response))
 
 
 @router.get("", auth=TokenAuth("read"), response={200: ResponsePageOut, **ERRORS}, summary="List responses")
