@@ -65,3 +65,28 @@ def test_four_workers_at_the_alert_time_produce_one_digest(acme, attempt):
     assert DigestItem.objects.count() == 3
     assert Delivery.objects.filter(topic="digest").count() == 4
     assert DigestSchedule.objects.get().next_run_at == datetime(2026, 11, 25, 9, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_a_response_fixed_while_the_report_was_being_made_is_in_the_digest(acme, monkeypatch):
+    from closeloop.feedback.services import do_fix_response
+    from closeloop.reports import digests
+
+    run_due_digests(MONDAY)
+    quarantined = unhappy(datetime(2026, 11, 23, 10, tzinfo=UTC), unit="NOPE")
+    prepare = digests._prepare
+    calls = []
+
+    def prepare_then_fix(context, now):
+        prepared = prepare(context, now)
+        if not calls:
+            # Another process fixes the response after the PDFs were made, before this worker claims the run.
+            do_fix_response(quarantined, {"unit": "SUP-EMEA"}, now=datetime(2026, 11, 24, 8, tzinfo=UTC))
+        calls.append(prepared)
+        return prepared
+
+    monkeypatch.setattr(digests, "_prepare", prepare_then_fix)
+    run_due_digests(TUESDAY)
+    assert [len(p.responses) for p in calls] == [0, 1]
+    assert list(DigestItem.objects.values_list("response", flat=True)) == [quarantined.pk]
+    assert DigestRun.objects.get(run_at=TUESDAY).status == "sent"

@@ -205,31 +205,53 @@ def _planned_email(
     )
 
 
-def _claim(schedule_id: int, now: datetime) -> DigestSchedule | None:
-    """Lock the due schedule row for this transaction, or None when another worker has it or ran it."""
-    due = DigestSchedule.objects.select_related("digest", "unit").filter(pk=schedule_id, next_run_at__lte=now)
+def _claim(schedule_id: int, run_at: datetime) -> DigestSchedule | None:
+    """Lock the schedule row for this transaction if it still waits for `run_at`; None when another worker
+    has it or has run it."""
+    due = DigestSchedule.objects.select_related("digest", "unit").filter(pk=schedule_id, next_run_at=run_at)
     if connection.vendor == "postgresql":
         return due.select_for_update(skip_locked=True, of=("self",)).first()
     return due.first()
 
 
+@dataclass
+class _Prepared:
+    responses: list[Response]
+    silent: bool  # nothing to report and `when_empty: skip`
+    deliveries: list[Delivery]
+
+
+def _prepare(context: RunContext, now: datetime) -> _Prepared:
+    responses = list(responses_for_run(context.digest, context.unit, context.window))
+    silent = not responses and context.digest.when_empty == Digest.WhenEmpty.SKIP
+    return _Prepared(responses, silent, [] if silent else _plan_messages(context, responses, now))
+
+
 def run_schedule(schedule_id: int, now: datetime) -> DigestRun | None:
     """Run the digest of one due schedule row at its scheduled instant and move the row to the next one."""
+    schedule = DigestSchedule.objects.select_related("digest", "unit").filter(pk=schedule_id, next_run_at__lte=now)
+    schedule = schedule.first()
+    if schedule is None:
+        return None
+    digest, unit, run_at = schedule.digest, schedule.unit, schedule.next_run_at
+    context = RunContext(
+        digest, unit, schedule.time_zone, run_at, digest_window(run_at, digest.window, schedule.time_zone)
+    )
+    # The PDFs take a fraction of a second each: they are made before the transaction, because on SQLite a
+    # transaction holds the database's only write lock and ingest must not wait for them.
+    prepared = _prepare(context, now)
     with transaction.atomic():
-        schedule = _claim(schedule_id, now)
-        if schedule is None:
+        if _claim(schedule.pk, run_at) is None:
             return None
-        digest, unit = schedule.digest, schedule.unit
-        run_at = schedule.next_run_at
         following = next_run_at(schedule.at, schedule.time_zone, run_at)
-        # The claim: only the worker that still sees the instant it read moves it on (SQLite has no row locks).
+        # The claim proper: only the worker that still sees the instant it read moves it on.
         if not DigestSchedule.objects.filter(pk=schedule.pk, next_run_at=run_at).update(next_run_at=following):
             return None
-        context = RunContext(
-            digest, unit, schedule.time_zone, run_at, digest_window(run_at, digest.window, schedule.time_zone)
-        )
-        responses = list(responses_for_run(digest, unit, context.window))
-        silent = not responses and digest.when_empty == Digest.WhenEmpty.SKIP
+        ids = list(responses_for_run(digest, unit, context.window).values_list("id", flat=True))
+        if ids != [response.pk for response in prepared.responses]:
+            # A response was fixed, replaced or reported meanwhile: prepare again, now under the claim.
+            prepared = _prepare(context, now)
+        responses = prepared.responses
         run, created = DigestRun.objects.get_or_create(
             digest=digest,
             unit=unit,
@@ -237,7 +259,7 @@ def run_schedule(schedule_id: int, now: datetime) -> DigestRun | None:
             defaults={
                 "window_start": context.window[0],
                 "window_end": context.window[1],
-                "status": DigestRun.Status.SKIPPED if silent else DigestRun.Status.SENT,
+                "status": DigestRun.Status.SKIPPED if prepared.silent else DigestRun.Status.SENT,
                 "responses": len(responses),
                 "created_at": now,
             },
@@ -247,8 +269,7 @@ def run_schedule(schedule_id: int, now: datetime) -> DigestRun | None:
         DigestItem.objects.bulk_create(
             [DigestItem(run=run, digest=digest, unit=unit, response=response) for response in responses]
         )
-        if not silent:
-            enqueue_all(_plan_messages(context, responses, now))
+        enqueue_all(prepared.deliveries)
     logger.info("digest %s for %s at %s: %d responses", digest.key, unit.code, run_at.isoformat(), len(responses))
     return run
 
