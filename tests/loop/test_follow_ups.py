@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.services import do_reopen
-from closeloop.feedback.models import Response
+from closeloop.feedback.models import Response, Survey
 from closeloop.loop.models import FollowUp
 from closeloop.loop.services import make_token
 from closeloop.notify.models import Delivery
+from closeloop.org.snapshot import stamp
 from closeloop.reports.queries import loop_summary_for
 from closeloop.worker import run_due_work
 from tests.loop.conftest import LINK, closed_case, send
@@ -146,5 +147,16 @@ def test_a_tampered_link_says_so(recent_close: Case) -> None:
         for page in (Client().get(path), Client().post(path)):
             assert page.status_code == 400
             assert b"does not work" in page.content
+    follow_up.refresh_from_db()
+    assert follow_up.answered_at is None
+
+
+def test_a_follow_up_survey_removed_from_the_configuration_closes_the_link(recent_close: Case) -> None:
+    follow_up, links = send(recent_close)
+    Survey.objects.filter(key="recovery-check").update(active=False)
+    stamp()
+    page = Client().post(links["yes"])
+    assert page.status_code == 410
+    assert b"survey is closed" in page.content
     follow_up.refresh_from_db()
     assert follow_up.answered_at is None

@@ -19,7 +19,7 @@ from closeloop.cases.models import Case
 from closeloop.cases.notifications import send_emails, team_of
 from closeloop.cases.services import CaseInputError, do_reopen
 from closeloop.feedback.models import Customer
-from closeloop.feedback.services import do_ingest_response
+from closeloop.feedback.services import RejectedInput, do_ingest_response
 from closeloop.loop.models import FollowUp
 from closeloop.notify.outbox import enqueue
 from closeloop.org.models import Organization
@@ -71,7 +71,8 @@ def answer_link(follow_up: FollowUp, answer: str) -> str:
 
 
 class LinkProblem(Exception):
-    """Why a follow-up link cannot be used; `reason` is one of: invalid, expired, used."""
+    """Why a follow-up link cannot be used; `reason` is one of: invalid, expired, used, unavailable (the
+    follow-up survey is no longer configured)."""
 
     def __init__(self, reason: str, follow_up: FollowUp | None = None) -> None:
         self.reason = reason
@@ -215,7 +216,11 @@ def do_answer_follow_up(token: str, answer: str, *, now: datetime) -> Answered:
             },
             "answers": {"resolved": resolved},
         }
-        response = do_ingest_response(item, source="follow-up", now=now).response
+        try:
+            response = do_ingest_response(item, source="follow-up", now=now).response
+        except RejectedInput as exc:
+            # The follow-up survey was removed or changed in the configuration since the email went out.
+            raise LinkProblem("unavailable", follow_up) from exc
         follow_up.answered_at, follow_up.answer, follow_up.response = now, resolved, response
         follow_up.save(update_fields=["answered_at", "answer", "response"])
         reopened = False

@@ -19,7 +19,7 @@ from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.views.common import org_today, page
 
 # A bad link is the customer's problem to read about, not a server error.
-PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 200}
+PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 200, "unavailable": 410}
 GROUP_LABELS = {
     RECOVERED: "Recovered",
     NOT_RECOVERED: "Not recovered",
