@@ -88,16 +88,20 @@ def send_emails(
     return reached
 
 
-def notify_team(case: Case, event: CaseEvent, *, actor: Person | None, now: datetime) -> CaseEvent | None:
+def notify_team(
+    case: Case, event: CaseEvent, *, actor: Person | None, now: datetime, team: Sequence[Person] | None = None
+) -> CaseEvent | None:
     """Email the team about `event` when the template asks for it; the actor does not hear about their own act.
 
+    `team` saves reading the team back when the caller has just chosen it (a case being opened).
     Returns the `notified` event naming the recipients, or None when nobody was to be told.
     """
     # Reopening is a change of status, so `status` in notify_on covers it too.
     wanted = {event.type, "status"} if event.type == CaseEvent.Type.REOPENED else {event.type}
     if not wanted & set(case.notify_on or ()):
         return None
-    people = [person for person in team_of(case) if actor is None or person.pk != actor.pk]
+    members = team_of(case) if team is None else sorted(team, key=lambda p: p.key)
+    people = [person for person in members if actor is None or person.pk != actor.pk]
     if not people:
         return None
     headline = HEADLINES.get(event.type, event.type.capitalize())

@@ -168,7 +168,8 @@ def do_open_case(
             "members": members,
         },
     )
-    notify_team(case, opened, actor=None, now=now)
+    # A new case has no owner yet: its team is exactly the managers and members just chosen.
+    notify_team(case, opened, actor=None, now=now, team=list(people_by_key({*managers, *members}).values()))
     return case
 
 
