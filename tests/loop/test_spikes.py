@@ -85,3 +85,25 @@ def test_a_few_complaints_are_below_the_minimum(acme: None) -> None:
     complaints(SPIKE_DAY, 4)
     run_due_work(at(SPIKE_DAY + timedelta(days=1), hour=12))
     assert not SpikeAlert.objects.exists()
+
+
+def test_the_api_lists_spikes_for_the_units_a_person_sees(usual_mondays: None, api_as) -> None:
+    from closeloop.org.models import Person
+
+    complaints(SPIKE_DAY, 6)
+    run_due_work(at(SPIKE_DAY + timedelta(days=1), hour=12))
+    body = api_as("read").get("/api/v1/spikes", open="true").json()
+    assert body["count"] == 1
+    (item,) = body["items"]
+    assert (item["unit"], item["category"], item["day"], item["count"], item["open"]) == (
+        "SUP-EMEA",
+        "Installation issues",
+        "2026-11-16",
+        6,
+        True,
+    )
+    assert len(item["examples"]) == 5
+    assert api_as("read").get("/api/v1/spikes", open="false").json()["count"] == 0
+    ursula = api_as("read", person=Person.objects.get(key="ursula"))
+    assert ursula.get("/api/v1/spikes").json()["count"] == 0
+    assert api_as("ingest").get("/api/v1/spikes").status_code == 403

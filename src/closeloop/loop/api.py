@@ -17,10 +17,12 @@ from pydantic import BaseModel
 from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import ApiError, invalid_field, malformed_json_detail
 from closeloop.api.openapi import json_body
+from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
 from closeloop.feedback.queries import visible_units
 from closeloop.feedback.services import FieldError, RejectedInput
 from closeloop.loop.activity import ActivityRow, check_rows, store_rows
+from closeloop.loop.models import SpikeAlert
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
 from closeloop.org.models import Organization, Unit
 from closeloop.reports.api import default_range
@@ -138,3 +140,56 @@ def retention(request: HttpRequest, filters: Query[RetentionFilters]) -> dict[st
     data = asdict(report)
     data["from"], data["to"] = data.pop("date_from"), data.pop("date_to")
     return data
+
+
+class SpikeExampleOut(Schema):
+    response: int
+    text: str = Field(description="The customer's comment (and interviewer notes), shortened")
+    link: str
+
+
+class SpikeOut(Schema):
+    id: int
+    unit: str
+    category: str
+    day: date = Field(description="The day the alerts were counted (organisation's time zone)")
+    count: int
+    baseline: float = Field(description="The usual count: mean of the same weekday in the baseline weeks")
+    open: bool = Field(description="True while later days keep spiking")
+    cleared_on: date | None
+    created_at: str
+    examples: list[SpikeExampleOut]
+
+
+class SpikePageOut(Schema):
+    items: list[SpikeOut]
+    count: int
+    next: str | None
+
+
+def spike_to_dict(spike: SpikeAlert) -> dict[str, Any]:
+    return {
+        "id": spike.pk,
+        "unit": spike.unit.code,
+        "category": spike.category,
+        "day": spike.day,
+        "count": spike.count,
+        "baseline": spike.baseline,
+        "open": spike.cleared_on is None,
+        "cleared_on": spike.cleared_on,
+        "created_at": spike.created_at.isoformat(),
+        "examples": spike.examples,
+    }
+
+
+@router.get("/spikes", auth=TokenAuth("read"), response={200: SpikePageOut, **ERRORS}, summary="List spike alerts")
+def list_spikes(request: HttpRequest, open: bool | None = None) -> dict[str, Any]:
+    """Sudden rises of one category of recovery alerts at one unit, newest first; `?open=true` for the ones
+    still going on. Only the units the token's person may see."""
+    spikes = SpikeAlert.objects.select_related("unit")
+    units = visible_units(request.auth.person)
+    if units is not None:
+        spikes = spikes.filter(unit__in=units)
+    if open is not None:
+        spikes = spikes.filter(cleared_on__isnull=open)
+    return paginate(request, spikes.order_by("-day", "-id"), spike_to_dict)
