@@ -145,3 +145,17 @@ def test_a_worker_started_after_the_alert_time_still_sends_that_mornings_digest(
     assert DigestRun.objects.get().run_at == MON_0900
     assert len(digest_emails(smtp)) == 2
     assert DigestSchedule.objects.get().next_run_at == TUE_0900
+
+
+def test_the_email_summarises_the_report_and_links_each_customers_notes(running, smtp, sms):
+    response = unhappy(at(23, 10))
+    tick(TUE_0900)
+    email = next(m for m in digest_emails(smtp) if str(m["To"]) == "sam@acme.example")
+    html = email.get_body(preferencelist=("html",)).get_content()
+    plain = email.get_body(preferencelist=("plain",)).get_content()
+    assert "Hello Sam Shift," in plain and "Hello Sam Shift," in html
+    assert f"recovery-notes?unit=SUP-EMEA&amp;ticket={response.ticket}" in html
+    assert f"https://support.acme.example/tickets/{response.ticket}" in html
+    assert "Sam Shift" in pdf_text(pdf_of(email))  # each recipient's report carries their own name
+    [attachment] = list(email.iter_attachments())
+    assert attachment.get_filename() == "service-recovery-SUP-EMEA-2026-11-24.pdf"
