@@ -107,3 +107,10 @@ def test_the_api_lists_spikes_for_the_units_a_person_sees(usual_mondays: None, a
     ursula = api_as("read", person=Person.objects.get(key="ursula"))
     assert ursula.get("/api/v1/spikes").json()["count"] == 0
     assert api_as("ingest").get("/api/v1/spikes").status_code == 403
+
+
+def test_settings_change_what_counts_as_a_spike(acme: None, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CLOSELOOP_SPIKE_MIN_COUNT = 3
+    complaints(SPIKE_DAY, 4)
+    run_due_work(at(SPIKE_DAY + timedelta(days=1), hour=12))
+    assert SpikeAlert.objects.get().count == 4

@@ -11,6 +11,7 @@ checked day that is back to normal.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,17 +33,23 @@ EXAMPLE_LENGTH = 300
 Key = tuple[int, str]  # (unit id, category)
 
 
-def _setting(name: str, default: float) -> float:
-    return getattr(settings, name, default)
+@dataclass(frozen=True)
+class SpikeSettings:
+    """What counts as a spike; Django settings CLOSELOOP_SPIKE_* override these defaults."""
 
+    window_days: int = 1
+    baseline_weeks: int = 4
+    factor: float = 3
+    min_count: int = 5
 
-def _parameters() -> dict[str, float]:
-    return {
-        "window_days": int(_setting("CLOSELOOP_SPIKE_WINDOW_DAYS", 1)),
-        "baseline_weeks": int(_setting("CLOSELOOP_SPIKE_BASELINE_WEEKS", 4)),
-        "factor": float(_setting("CLOSELOOP_SPIKE_FACTOR", 3)),
-        "min_count": int(_setting("CLOSELOOP_SPIKE_MIN_COUNT", 5)),
-    }
+    @classmethod
+    def load(cls) -> SpikeSettings:
+        return cls(
+            window_days=int(getattr(settings, "CLOSELOOP_SPIKE_WINDOW_DAYS", cls.window_days)),
+            baseline_weeks=int(getattr(settings, "CLOSELOOP_SPIKE_BASELINE_WEEKS", cls.baseline_weeks)),
+            factor=float(getattr(settings, "CLOSELOOP_SPIKE_FACTOR", cls.factor)),
+            min_count=int(getattr(settings, "CLOSELOOP_SPIKE_MIN_COUNT", cls.min_count)),
+        )
 
 
 def _window(day: date, window_days: int, zone: str) -> tuple[datetime, datetime]:
@@ -174,21 +181,20 @@ def check_spikes(now: datetime) -> int:
     day = now.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
     if SpikeCheck.objects.filter(day=day).exists():
         return 0
-    parameters = _parameters()
-    window_days, baseline_weeks = int(parameters["window_days"]), int(parameters["baseline_weeks"])
+    rules = SpikeSettings.load()
     try:
         with transaction.atomic():
             # The unique day makes concurrent workers agree on who checks it.
             check = SpikeCheck.objects.create(day=day, ran_at=now)
             found = detect_spikes(
-                daily_counts(day, window_days, baseline_weeks, zone),
+                daily_counts(day, rules.window_days, rules.baseline_weeks, zone),
                 day,
-                window_days,
-                baseline_weeks,
-                parameters["factor"],
-                int(parameters["min_count"]),
+                rules.window_days,
+                rules.baseline_weeks,
+                rules.factor,
+                rules.min_count,
             )
-            check.spikes = _record(day, found, now, window_days, zone)
+            check.spikes = _record(day, found, now, rules.window_days, zone)
             check.save(update_fields=["spikes"])
     except IntegrityError:
         return 0
