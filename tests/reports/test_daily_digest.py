@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from closeloop.notify.models import Delivery
+from closeloop.org.models import Person
 from closeloop.org.snapshot import stamp
 from closeloop.reports.models import Digest, DigestItem, DigestRun, DigestSchedule
 from tests.reports.conftest import digest_emails, digest_sms, pdf_links, pdf_of, pdf_text, tick, unhappy
@@ -159,3 +160,14 @@ def test_the_email_summarises_the_report_and_links_each_customers_notes(running,
     assert "Sam Shift" in pdf_text(pdf_of(email))  # each recipient's report carries their own name
     [attachment] = list(email.iter_attachments())
     assert attachment.get_filename() == "service-recovery-SUP-EMEA-2026-11-24.pdf"
+
+
+def test_a_recipient_without_an_email_address_gets_a_skipped_email(running, smtp, sms):
+    with transaction.atomic():
+        Person.objects.filter(key="sam").update(email="")
+        stamp()
+    unhappy(at(23, 10))
+    tick(TUE_0900)
+    skipped = Delivery.objects.get(topic="digest", channel="email", person__key="sam")
+    assert (skipped.status, skipped.last_error, skipped.payload) == ("skipped", "no email address", {})
+    assert [str(m["To"]) for m in digest_emails(smtp)] == ["erin@acme.example"]

@@ -10,6 +10,7 @@ writers and the conditional update re-checks the claim). DigestRun's unique key 
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -33,6 +34,7 @@ from closeloop.reports.service_report import build_report, render_pdf, report_ur
 logger = logging.getLogger("closeloop.digests")
 
 ONE_DAY = timedelta(days=1)
+IDEMPOTENCY_KEY_MAX = Delivery._meta.get_field("idempotency_key").max_length
 
 # The configuration token the schedules were last synced for, so an idle worker does not re-read the
 # digests every poll; any configuration change (digest, unit, time zone) writes a new token.
@@ -132,7 +134,9 @@ class RunContext:
         return f"digest:{self.digest.key}:{self.unit.code}:{self.run_at:%Y%m%dT%H%M%SZ}"
 
     def key(self, channel: str, person: Person) -> str:
-        return f"{self.ref}:{channel}:{person.key}"
+        key = f"{self.ref}:{channel}:{person.key}"
+        # Long digest keys and unit codes could overflow the column; a digest of the key is as unique.
+        return key if len(key) <= IDEMPOTENCY_KEY_MAX else f"digest:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _plan_messages(context: RunContext, responses: list[Response], now: datetime) -> list[Delivery]:
@@ -170,6 +174,15 @@ def _planned_email(
     context: RunContext, responses: list[Response], person: Person, title: str, now: datetime, common: dict
 ) -> Delivery:
     """The report for one recipient: their name is on it, so each gets their own PDF."""
+    if not person.email:
+        return planned(
+            channel="email",
+            subject=f"Service Recovery Report: {title}",
+            idempotency_key=context.key("email", person),
+            now=now,
+            skipped_because="no email address",
+            **common,
+        )
     report = build_report(
         context.unit,
         responses,
@@ -200,7 +213,6 @@ def _planned_email(
         payload={"attachments": [attachment]},
         idempotency_key=context.key("email", person),
         now=now,
-        skipped_because="" if person.email else "no email address",
         **common,
     )
 
