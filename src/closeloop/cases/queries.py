@@ -69,5 +69,9 @@ def response_notes(response: Response) -> list[dict[str, Any]]:
     case = case_of_response(response)
     if case is None:
         return []
-    notes = CaseEvent.objects.filter(case=case, type=CaseEvent.Type.NOTE).select_related("actor").order_by("at", "id")
+    notes = getattr(case, "note_events", None)  # prefetched by closeloop.feedback.queries.responses_for_api
+    if notes is None:
+        notes = (
+            CaseEvent.objects.filter(case=case, type=CaseEvent.Type.NOTE).select_related("actor").order_by("at", "id")
+        )
     return [note_to_dict(note) for note in notes]

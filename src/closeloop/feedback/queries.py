@@ -12,7 +12,7 @@ from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from closeloop.feedback.models import Response
 from closeloop.org.models import Person, Role, Unit
@@ -45,9 +45,12 @@ def restrict_to_visible(queryset: QuerySet[Response], person: Person | None) -> 
 
 def responses_for_api() -> QuerySet[Response]:
     """Responses with what their serialisation reads, newest first."""
+    from closeloop.cases.models import CaseEvent
+
+    notes = CaseEvent.objects.filter(type=CaseEvent.Type.NOTE).select_related("actor").order_by("at", "id")
     return (
         Response.objects.select_related("survey", "unit", "agent", "customer")
-        .prefetch_related("alerts")
+        .prefetch_related("alerts", "cases", Prefetch("cases__events", queryset=notes, to_attr="note_events"))
         .order_by("-submitted_at", "-id")
     )
 
