@@ -34,7 +34,7 @@ logger = logging.getLogger("closeloop.worker")
 
 # Longer than any channel's network timeout, so a live worker never loses its claim mid-send.
 DEFAULT_LEASE = timedelta(minutes=2)
-CLAIM_BATCH = 20
+CLAIM_BATCH = 50
 POLL_SECONDS = 0.25
 # A guard against a step that always reports work: after this many rounds the caller comes back later.
 MAX_ROUNDS = 1000
@@ -120,27 +120,32 @@ def release(delivery: Delivery) -> None:
     _still_ours(delivery).update(status=Delivery.Status.PENDING, lease_until=None, attempts=F("attempts") - 1)
 
 
-def send_one(delivery: Delivery, now: datetime, channels: dict[str, Channel] | None = None) -> str:
-    """Send a claimed delivery and record the outcome; returns the resulting status.
+Outcome = SendResult | DeliveryError
 
-    `channels` holds the channel instances of the current batch, which may keep connections open.
-    """
-    channels = {} if channels is None else channels
+
+def attempt(delivery: Delivery, channels: dict[str, Channel]) -> Outcome:
+    """Send a claimed delivery through its channel (kept in `channels` for the batch); never raises."""
     try:
         if delivery.channel not in channels:
             channels[delivery.channel] = get_channel(delivery.channel)
-        result = channels[delivery.channel].send(delivery)
+        return channels[delivery.channel].send(delivery)
     except DeliveryError as error:
-        status = record_failure(delivery, error, now)
-        logger.warning(
-            "delivery %s (%s) attempt %d: %s -> %s", delivery.id, delivery.channel, delivery.attempts, error, status
-        )
-        return status
+        return error
     except Exception as error:
         # A bug in a channel must not stop the worker; the attempt budget bounds the retries.
         logger.exception("delivery %s (%s) attempt %d crashed", delivery.id, delivery.channel, delivery.attempts)
-        return record_failure(delivery, DeliveryError(f"internal error ({type(error).__name__})"), now)
-    if record_sent(delivery, result, now):
+        return DeliveryError(f"internal error ({type(error).__name__})")
+
+
+def record(delivery: Delivery, outcome: Outcome, now: datetime) -> str:
+    """Write the outcome of an attempt; returns the resulting status ("lost" when the claim had expired)."""
+    if isinstance(outcome, DeliveryError):
+        status = record_failure(delivery, outcome, now)
+        logger.warning(
+            "delivery %s (%s) attempt %d: %s -> %s", delivery.id, delivery.channel, delivery.attempts, outcome, status
+        )
+        return status
+    if record_sent(delivery, outcome, now):
         logger.info("delivery %s (%s) sent on attempt %d", delivery.id, delivery.channel, delivery.attempts)
         return Delivery.Status.SENT
     # Our lease expired and another worker took the row over; it will record its own outcome.
@@ -148,22 +153,38 @@ def send_one(delivery: Delivery, now: datetime, channels: dict[str, Channel] | N
     return "lost"
 
 
+def send_one(delivery: Delivery, now: datetime, channels: dict[str, Channel] | None = None) -> str:
+    """Send a claimed delivery and record the outcome; returns the resulting status."""
+    return record(delivery, attempt(delivery, {} if channels is None else channels), now)
+
+
 def deliver_due(now: datetime) -> int:
-    """The deliveries step: claim one batch of due deliveries and send them."""
+    """The deliveries step: claim one batch of due deliveries, send them, record every outcome.
+
+    The outcomes are written in one transaction after the sends: on SQLite every write
+    transaction queues for the database's single write lock, which the web requests also need.
+    """
     batch = claim_due(now)
     stop = _stop_requested.get()
+    claimed_at = time.monotonic()
     channels: dict[str, Channel] = {}
+    outcomes: list[tuple[Delivery, Outcome]] = []
     try:
         for index, delivery in enumerate(batch):
-            if stop is not None and stop.is_set():
+            stopping = stop is not None and stop.is_set()
+            # Slow servers must not outlast the lease: another worker would then send the rest again.
+            if stopping or time.monotonic() - claimed_at > DEFAULT_LEASE.total_seconds() / 2:
                 for unsent in batch[index:]:
                     release(unsent)
-                return index
-            send_one(delivery, now, channels)
+                break
+            outcomes.append((delivery, attempt(delivery, channels)))
     finally:
         for channel in channels.values():
             channel.close()
-    return len(batch)
+        with transaction.atomic():
+            for delivery, outcome in outcomes:
+                record(delivery, outcome, now)
+    return len(outcomes)
 
 
 register_step("deliveries", deliver_due)
