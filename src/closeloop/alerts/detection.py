@@ -73,7 +73,9 @@ def _recent_recovery(responses: Sequence[Response], window, exclude: set[int]) -
     return found
 
 
-def evaluate_responses(responses: Sequence[Response], *, now: datetime, superseded: Mapping[int, Response]) -> None:
+def evaluate_responses(
+    responses: Sequence[Response], *, now: datetime, superseded: Mapping[int, Response], fresh: bool = False
+) -> None:
     """Raise the alerts of valid, current responses that have none yet; plan their deliveries.
 
     `superseded` maps a new response's id to the earlier response of the same ticket it
@@ -88,7 +90,12 @@ def evaluate_responses(responses: Sequence[Response], *, now: datetime, supersed
     question_types = {
         info.survey.pk: {key: spec.type for key, spec in info.questions.items()} for info in snapshot.surveys.values()
     }
-    already = set(Alert.objects.filter(response__in=[r.pk for r in responses]).values_list("response_id", "rule_key"))
+    # Responses inserted by this very transaction (`fresh`) cannot have alerts or cases yet.
+    already = (
+        set()
+        if fresh
+        else set(Alert.objects.filter(response__in=[r.pk for r in responses]).values_list("response_id", "rule_key"))
+    )
     exclude = {r.pk for r in responses} | {old.pk for old in superseded.values()}
     earlier = _recent_recovery(responses, org.repeat_window, exclude)
 
@@ -133,4 +140,4 @@ def evaluate_responses(responses: Sequence[Response], *, now: datetime, supersed
     if new_alerts:
         Alert.objects.bulk_create(new_alerts)
         plan_alert_deliveries(list(zip(new_alerts, notify_specs, strict=True)), now=now)
-    open_cases_for_alerts(alerts_by_response(responses, new_alerts), now=now, superseded=superseded)
+    open_cases_for_alerts(alerts_by_response(responses, new_alerts), now=now, superseded=superseded, fresh=fresh)

@@ -47,22 +47,31 @@ def alerts_by_response(responses: Sequence[Response], alerts: Iterable[Alert]) -
 
 
 def open_cases_for_alerts(
-    alerts_by_response: Mapping[int, Sequence[Alert]], *, now: datetime, superseded: Mapping[int, Response]
+    alerts_by_response: Mapping[int, Sequence[Alert]],
+    *,
+    now: datetime,
+    superseded: Mapping[int, Response],
+    fresh: bool = False,
 ) -> list[Case]:
     """Open the cases of new recovery alerts, or move the case of a response that was replaced.
 
     Called by detection inside the ingest (or fix) transaction. `superseded` maps a new response's id to
     the earlier response of the same ticket; an earlier response with a case hands it over instead of a
-    second case being opened. Returns the cases opened or moved.
+    second case being opened. `fresh` says the responses were inserted by this transaction: nothing can
+    refer to them yet, which saves the look-ups below. Returns the cases opened or moved.
     """
     if not alerts_by_response:
         return []
     ids = list(alerts_by_response)
     # Responses replaced by these ones, also when the replacement was invalid at first and has just been fixed.
-    replaced = {
-        case.response.superseded_by_id: case
-        for case in Case.objects.select_related("response", "unit").filter(response__superseded_by_id__in=ids)
-    }
+    replaced = (
+        {}
+        if fresh
+        else {
+            case.response.superseded_by_id: case
+            for case in Case.objects.select_related("response", "unit").filter(response__superseded_by_id__in=ids)
+        }
+    )
     for new_id, old in superseded.items():
         if new_id in alerts_by_response and new_id not in replaced:
             case = Case.objects.select_related("response", "unit").filter(response=old).first()
@@ -75,8 +84,16 @@ def open_cases_for_alerts(
     }
     if not (replaced or recovery):
         return []  # the common case of a batch without unhappy customers costs one query
-    having = set(Case.objects.filter(response_id__in=[*replaced, *recovery]).values_list("response_id", flat=True))
-    moving = {r.pk: r for r in Response.objects.select_related("unit", "agent").filter(pk__in=list(replaced))}
+    having = (
+        set()
+        if fresh
+        else set(Case.objects.filter(response_id__in=[*replaced, *recovery]).values_list("response_id", flat=True))
+    )
+    moving = (
+        {r.pk: r for r in Response.objects.select_related("unit", "agent").filter(pk__in=list(replaced))}
+        if replaced
+        else {}
+    )
     tree = load_tree()
     touched = []
     for response_id in ids:
@@ -88,7 +105,7 @@ def open_cases_for_alerts(
             # The alerts carry the response detection just evaluated, with its unit and customer loaded.
             response = recovery[response_id][0].response
             if response.unit_id is not None and (
-                case := do_open_case(response, recovery[response_id], now=now, tree=tree)
+                case := do_open_case(response, recovery[response_id], now=now, tree=tree, fresh=fresh)
             ):
                 touched.append(case)
     return touched
@@ -103,7 +120,7 @@ def _template_alert(recovery: Sequence[Alert]) -> tuple[Alert, str | None]:
 
 
 def do_open_case(
-    response: Response, recovery: Sequence[Alert], *, now: datetime, tree: OrgTree | None = None
+    response: Response, recovery: Sequence[Alert], *, now: datetime, tree: OrgTree | None = None, fresh: bool = False
 ) -> Case | None:
     """Open the case of a response from its recovery alerts; None when the response already has one.
 
@@ -142,13 +159,17 @@ def do_open_case(
         fired_steps=[],
     )
     refresh_next_escalation(case)
-    try:
-        with transaction.atomic():
-            case.save(force_insert=True)
-    except IntegrityError:
-        if Case.objects.filter(response=response).exists():
-            return None
-        raise
+    if fresh:
+        # The response was inserted by this transaction: no other writer can have opened its case.
+        case.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+        except IntegrityError:
+            if Case.objects.filter(response=response).exists():
+                return None
+            raise
     tree = tree or load_tree()
     managers, members = _set_team(case, tree, fresh=True)
     opened = CaseEvent.objects.create(

@@ -12,7 +12,7 @@ from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from closeloop.feedback.models import Response
 from closeloop.org.models import Person, Role, Unit
@@ -43,16 +43,26 @@ def restrict_to_visible(queryset: QuerySet[Response], person: Person | None) -> 
     return queryset.filter(unit__in=units)
 
 
-def responses_for_api() -> QuerySet[Response]:
-    """Responses with what their serialisation reads, newest first."""
+def _related_rows() -> list[str | Prefetch]:
     from closeloop.cases.models import CaseEvent
 
     notes = CaseEvent.objects.filter(type=CaseEvent.Type.NOTE).select_related("actor").order_by("at", "id")
+    return ["alerts", "cases", Prefetch("cases__events", queryset=notes, to_attr="note_events")]
+
+
+def responses_for_api() -> QuerySet[Response]:
+    """Responses with what their serialisation reads, newest first."""
     return (
         Response.objects.select_related("survey", "unit", "agent", "customer")
-        .prefetch_related("alerts", "cases", Prefetch("cases__events", queryset=notes, to_attr="note_events"))
+        .prefetch_related(*_related_rows())
         .order_by("-submitted_at", "-id")
     )
+
+
+def with_related_rows(response: Response) -> Response:
+    """A response just stored, with its alerts, case and notes loaded for serialisation (three queries)."""
+    prefetch_related_objects([response], *_related_rows())
+    return response
 
 
 def responses_for_srn(queryset: QuerySet[Response], srn: str) -> QuerySet[Response]:

@@ -237,6 +237,7 @@ def _store_batch(items: Sequence[Mapping[str, Any]], source: str, now: datetime)
         [r for r in new_responses if r.status == Response.Status.VALID and r.superseded_by_id is None],
         now=now,
         superseded=superseded,
+        fresh=True,
     )
     return outcomes  # type: ignore[return-value]
 

@@ -23,6 +23,7 @@ from closeloop.feedback.queries import (
     restrict_to_visible,
     submitted_on,
     visible_units,
+    with_related_rows,
 )
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
 from closeloop.feedback.services import do_fix_response, do_ingest_response
@@ -57,7 +58,10 @@ def create_response(request: HttpRequest) -> Status[dict[str, Any]]:
     """201 with the stored response; 200 with the earlier one when the same survey + external_id was sent before."""
     item = parse_json_object(request)
     result = do_ingest_response(item, source="api", now=timezone.now())
-    return Status(201 if result.created else 200, _reloaded(result.response))
+    if result.created:
+        # The stored object already holds its survey, unit, agent and customer: load only what was added.
+        return Status(201, response_to_dict(with_related_rows(result.response)))
+    return Status(200, _reloaded(result.response))
 
 
 @router.get("", auth=TokenAuth("read"), response={200: ResponsePageOut, **ERRORS}, summary="List responses")
