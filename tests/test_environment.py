@@ -98,3 +98,10 @@ def test_the_cli_stops_at_start_naming_the_bad_variable(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "EMAIL_URL: unsupported scheme 'pop3'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_connections_are_kept_between_requests_on_both_databases(tmp_path: Path) -> None:
+    sqlite = load({"CLOSELOOP_HOME": str(tmp_path)}, tmp_path).database
+    postgres = load({"CLOSELOOP_HOME": str(tmp_path), "DATABASE_URL": "postgres://u@db/cl"}, tmp_path).database
+    assert sqlite["CONN_MAX_AGE"] == postgres["CONN_MAX_AGE"] == 600
+    assert sqlite["CONN_HEALTH_CHECKS"] and postgres["CONN_HEALTH_CHECKS"]
