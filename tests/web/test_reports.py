@@ -130,3 +130,18 @@ def test_the_csv_has_a_total_row_and_one_per_unit(admin_client_acme: Client, loo
     assert rows[1][:4] == ["All", "3", "2", "2"]
     assert [row[0] for row in rows[2:]] == ["SUP-EMEA", "SUP-UK", "SUP-US"]
     assert rows[3][rows[0].index("Resolved %")] == ""
+
+
+def test_the_api_measures_the_time_between_two_statuses(loop: dict[str, Case]) -> None:
+    api = ApiClient(create_token(["read"]))
+    query = {"from": "2026-11-20", "to": "2026-11-20", "from_status": "Open", "to_status": "Closed"}
+    body = api.get("/api/v1/reports/summary", **query).json()
+    # Only the EMEA case went from Open to Closed: opened at arrival, closed three hours later.
+    assert body["between_statuses"] == {"from_status": "Open", "to_status": "Closed", "median_hours": 3.0}
+    never = api.get("/api/v1/reports/summary", **{**query, "to_status": "Pending"}).json()
+    assert never["between_statuses"]["median_hours"] is None
+    half = api.get("/api/v1/reports/summary", **{"from_status": "Open"})
+    assert half.status_code == 422 and half.json()["errors"][0]["loc"] == ["to_status"]
+    assert "between_statuses" not in api.get("/api/v1/reports/summary").json() or (
+        api.get("/api/v1/reports/summary").json()["between_statuses"] is None
+    )

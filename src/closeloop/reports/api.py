@@ -15,7 +15,7 @@ from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.schemas import ErrorOut
 from closeloop.feedback.queries import visible_units
 from closeloop.org.models import Organization, Unit
-from closeloop.reports.queries import loop_summary_for, summary_to_dict
+from closeloop.reports.queries import hours_between_statuses_for, loop_summary_for, summary_to_dict
 
 router = Router(tags=["reports"])
 
@@ -42,10 +42,17 @@ class UnitSummaryOut(Schema):
     recovered_percent: float | None = Field(description="Customers who said so in the follow-up survey")
 
 
+class StatusSpanOut(Schema):
+    from_status: str
+    to_status: str
+    median_hours: float | None = Field(description="Over the cases that entered both, in that order")
+
+
 class SummaryOut(UnitSummaryOut):
     date_from: date = Field(alias="from")
     date_to: date = Field(alias="to")
     by_unit: list[UnitSummaryOut]
+    between_statuses: StatusSpanOut | None = Field(None, description="When `from_status` and `to_status` are given")
 
 
 DEFAULT_DAYS = 30
@@ -59,6 +66,10 @@ class SummaryFilters(Schema):
     )
     date_to: date | None = Field(None, alias="to", description="YYYY-MM-DD, last day, included; default today")
     unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
+    from_status: str | None = Field(
+        None, description="With `to_status`: also report the median hours between entering the two statuses"
+    )
+    to_status: str | None = Field(None, description="See `from_status`")
 
 
 def default_range(today: date) -> tuple[date, date]:
@@ -93,4 +104,15 @@ def summary(request: HttpRequest, filters: Query[SummaryFilters]) -> dict[str, A
         if units is not None and not units.filter(pk=unit.pk).exists():
             raise ApiError(404, f"No unit {code!r}.")
     result = summary_to_dict(loop_summary_for(date_from, date_to, unit, units=units))
+    if bool(filters.from_status) != bool(filters.to_status):
+        missing = "to_status" if filters.from_status else "from_status"
+        raise invalid_field((missing,), "give both from_status and to_status")
+    if filters.from_status and filters.to_status:
+        result["between_statuses"] = {
+            "from_status": filters.from_status,
+            "to_status": filters.to_status,
+            "median_hours": hours_between_statuses_for(
+                date_from, date_to, filters.from_status, filters.to_status, unit, units=units
+            ),
+        }
     return {"from": date_from.isoformat(), "to": date_to.isoformat(), **result}

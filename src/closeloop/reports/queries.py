@@ -17,8 +17,8 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from closeloop.alerts.models import Alert
-from closeloop.cases.models import Case
-from closeloop.core.metrics import CaseFacts, LoopSummary, UnitActivity, loop_summary
+from closeloop.cases.models import Case, CaseEvent
+from closeloop.core.metrics import CaseFacts, LoopSummary, UnitActivity, hours_between_statuses, loop_summary
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import in_unit_subtree, local_day_bounds
 from closeloop.loop.services import follow_up_answers
@@ -93,10 +93,28 @@ def _follow_up_answers(cases: list[Case]) -> dict[int, bool | None]:
     return found
 
 
+def _status_times(cases: list[Case]) -> dict[int, dict[str, datetime]]:
+    """When each case first entered each of its statuses: the first at opening, the others from its events."""
+    times = {case.pk: ({case.statuses[0]: case.opened_at} if case.statuses else {}) for case in cases}
+    changes = (
+        CaseEvent.objects.filter(
+            case__in=[case.pk for case in cases],
+            type__in=[CaseEvent.Type.STATUS, CaseEvent.Type.CLOSED, CaseEvent.Type.REOPENED],
+        )
+        .order_by("at", "id")
+        .values_list("case_id", "at", "data")
+    )
+    for case_id, at, data in changes:
+        if isinstance(data, dict) and data.get("to"):
+            times[case_id].setdefault(str(data["to"]), at)
+    return times
+
+
 def _case_facts(responses: QuerySet[Response]) -> list[CaseFacts]:
     cases = list(Case.objects.filter(response__in=responses).select_related("unit", "response"))
     # Follow-ups this system sent know their case exactly; a sent one counts as asked even while unanswered.
     answers = _follow_up_answers(cases) | follow_up_answers([case.pk for case in cases])
+    status_times = _status_times(cases)
     return [
         CaseFacts(
             unit=case.unit.code,
@@ -108,6 +126,7 @@ def _case_facts(responses: QuerySet[Response]) -> list[CaseFacts]:
             resolution=case.resolution,
             followup_answer=answers.get(case.pk),
             followup_asked=case.pk in answers,
+            status_times=status_times[case.pk],
         )
         for case in cases
     ]
@@ -125,6 +144,20 @@ def loop_summary_for(
     responses = selected_responses(date_from, date_to, unit, units=units)
     summary = loop_summary(_activity(responses), _case_facts(responses), now or timezone.now())
     return replace(summary, unit=unit.code) if unit is not None else summary
+
+
+def hours_between_statuses_for(
+    date_from: date,
+    date_to: date,
+    from_status: str,
+    to_status: str,
+    unit: Unit | None = None,
+    *,
+    units: QuerySet[Unit] | None = None,
+) -> float | None:
+    """Median hours from entering `from_status` to entering `to_status`, over the selection's cases."""
+    facts = _case_facts(selected_responses(date_from, date_to, unit, units=units))
+    return hours_between_statuses(facts, from_status, to_status)
 
 
 def needing_recovery_by_week(

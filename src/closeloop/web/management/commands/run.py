@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from typing import Any
@@ -55,6 +56,9 @@ class Command(BaseCommand):
         if login:
             self.stdout.write(f"Admin login: {login[0]} / {login[1]}  (kept in {settings.CLOSELOOP_HOME})")
         self.stdout.write("Press Ctrl+C to stop.")
+        # Everything loaded so far lives as long as the process: keep it out of the collector's
+        # scans, which otherwise walk all of Django on every full collection under load.
+        gc.freeze()
         try:
             server.run()
         except OSError:
