@@ -30,3 +30,36 @@ def test_help_lists_closeloops_commands(tmp_path: Path) -> None:
     listed = run(tmp_path, "help").stdout
     for command in ("run", "serve", "worker", "demo", "config", "token", "ingest", "tick"):
         assert f"    {command}\n" in listed, command
+
+
+def test_run_serves_the_web_app_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SITE_URL")}
+    env["CLOSELOOP_HOME"] = str(tmp_path)
+    server = subprocess.Popen(
+        [str(CLI), "run", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        status = None
+        for _ in range(300):  # bounded: start-up migrates a fresh database first
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as reply:
+                    status = reply.status
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    # Without SITE_URL, links point at where the server listens.
+    assert f"closeloop is serving http://127.0.0.1:{port}" in output
+    assert "closeloop stopped." in output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import threading
 from typing import Any
@@ -25,6 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, threads: int, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        if "SITE_URL" not in os.environ:
+            # Without SITE_URL, links in messages point at where this server listens.
+            settings.SITE_URL = f"http://{host}:{port}"
         from closeloop.demo.generate import demo_login
         from closeloop.wsgi import application
 
