@@ -1,10 +1,13 @@
-"""Helpers shared by the test folders: API tokens and a client that sends them."""
+"""Helpers shared by the test folders: API tokens, a client that sends them, and a thread race."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
+from django.db import connection
 from django.test import Client
 
 from closeloop.api.models import ApiToken, hash_token
@@ -45,3 +48,25 @@ class ApiClient:
 
     def patch(self, path: str, body: Any = None, raw: bytes | None = None) -> Any:
         return self.send("PATCH", path, body, raw)
+
+
+def race(work: list[Callable[[], Any]]) -> list[BaseException]:
+    """Run the callables in threads released at the same instant; returns the errors they raised."""
+    barrier = threading.Barrier(len(work))
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            fn()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from closeloop.cases.escalation import escalate_due
 from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
 from closeloop.feedback.services import do_ingest_response
+from tests.helpers import race
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -31,28 +29,6 @@ def item(external_id: str, ticket: str = "T-77") -> dict[str, Any]:
         "customer": {"id": "C-77", "name": "Pat Lee", "tier": "Gold"},
         "answers": {"ease": 2, "completed": False},
     }
-
-
-def race(work: list[Callable[[], Any]]) -> list[BaseException]:
-    """Run the callables in threads released at the same instant; returns the errors they raised."""
-    barrier = threading.Barrier(len(work))
-    errors: list[BaseException] = []
-
-    def run(fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            fn()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 @pytest.mark.parametrize("attempt", range(3))

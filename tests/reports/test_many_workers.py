@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from closeloop.notify.models import Delivery
 from closeloop.reports.digests import run_due_digests, run_schedule
 from closeloop.reports.models import DigestItem, DigestRun, DigestSchedule
+from tests.helpers import race
 from tests.reports.conftest import unhappy
 
 MONDAY = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -29,27 +26,6 @@ def test_a_worker_that_lost_the_claim_runs_nothing(acme):
     assert run_schedule(schedule.pk, TUESDAY) is None
     assert DigestRun.objects.filter(run_at=TUESDAY).count() == 1
     assert Delivery.objects.filter(topic="digest").count() == 4  # erin and sam: an SMS and an email each
-
-
-def race(work: list[Callable[[], Any]]) -> list[BaseException]:
-    barrier = threading.Barrier(len(work))
-    errors: list[BaseException] = []
-
-    def run(fn: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            fn()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 @pytest.mark.postgres
