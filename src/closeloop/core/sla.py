@@ -76,11 +76,17 @@ def _wall_clock(instant: datetime) -> datetime:
 def holiday_dates(country: str, year: int) -> frozenset[date]:
     """Public holidays of `country` ("US", or with a subdivision "US-CA") in `year`, cached per pair."""
     code, _, subdivision = country.partition("-")
-    try:
-        calendar = holidays.country_holidays(code, subdiv=subdivision or None, years=year)
-    except NotImplementedError as error:
-        raise ValueError(f"no public holidays are known for {country!r}") from error
+    supported = _supported_countries()
+    if code not in supported or (subdivision and subdivision not in supported[code]):
+        raise ValueError(f"no public holidays are known for {country!r}")
+    calendar = holidays.country_holidays(code, subdiv=subdivision or None, years=year)
     return frozenset(calendar.keys())
+
+
+@functools.cache
+def _supported_countries() -> dict[str, list[str]]:
+    """Country codes the holidays package knows, with their subdivisions."""
+    return holidays.list_supported_countries()
 
 
 @dataclass(frozen=True)
