@@ -230,3 +230,9 @@ def test_working_time_until_the_deadline_equals_the_goal(start, goal):
 def test_a_longer_goal_never_ends_earlier(start, goal, extra):
     calendar = office(holidays="US")
     assert add_working_time(start, goal + extra, calendar) >= add_working_time(start, goal, calendar)
+
+
+@pytest.mark.parametrize("country", ["XX", "US-ZZ"])
+def test_unknown_holiday_countries_and_subdivisions_are_refused(country: str) -> None:
+    with pytest.raises(ValueError, match=f"no public holidays are known for '{country}'"):
+        holiday_dates(country, 2026)
