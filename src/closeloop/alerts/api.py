@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from ninja import Router
 
 from closeloop.alerts.models import KIND_CHOICES, Alert
+from closeloop.alerts.serialize import alert_fields
 from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import invalid_field
 from closeloop.api.pagination import paginate
@@ -26,16 +27,9 @@ KINDS = [value for value, _ in KIND_CHOICES]
 
 def alert_to_dict(alert: Alert) -> dict[str, Any]:
     return {
-        "id": alert.pk,
+        **alert_fields(alert),
         "response": alert.response_id,
-        "rule": alert.rule_key,
-        "kind": alert.kind,
-        "severity": alert.severity,
-        "category": alert.category,
-        "unit": alert.unit.code if alert.unit else None,
-        "repeat": alert.repeat,
         "mode": alert.mode,
-        "created_at": alert.created_at.isoformat(),
         "recipients": [
             {
                 "person": d.person.key if d.person else None,

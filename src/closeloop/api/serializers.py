@@ -5,19 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from closeloop.cases import queries as cases
-from closeloop.feedback.models import Customer, Response
+from closeloop.feedback.models import Response
+from closeloop.feedback.schemas import customer_body
 from closeloop.org.models import Organization
-
-
-def customer_to_dict(customer: Customer) -> dict[str, Any]:
-    return {
-        "id": customer.external_id,
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "tier": customer.tier,
-        "contact_ok": customer.contact_ok,
-    }
 
 
 def response_alerts(response: Response) -> list[dict[str, Any]]:
@@ -54,7 +44,8 @@ def response_to_dict(response: Response, *, organization: Organization | None = 
         "agent": response.agent.key if response.agent_id else (response.agent_code or None),
         "ticket": response.ticket or None,
         "ticket_url": organization.ticket_link(response.ticket) or None,
-        "customer": customer_to_dict(response.customer) if response.customer_id else None,
+        # A customer is shown exactly as a response body sends one.
+        "customer": customer_body(response.customer) if response.customer_id else None,
         "answers": response.answers,
         "interviewer_notes": response.interviewer_notes,
         "interviewer_flag": response.interviewer_flag,

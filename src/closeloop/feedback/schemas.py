@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
+from closeloop.feedback.models import Customer
+
 Code = Annotated[StrictStr, Field(max_length=100)]
 
 
@@ -78,3 +80,15 @@ class ResponseFixIn(BaseModel):
 
     unit: Code | None = None
     segment: Code | None = None
+
+
+def customer_body(customer: Customer) -> dict[str, Any]:
+    """A stored customer in the shape of the `customer` object of a response body."""
+    return {
+        "id": customer.external_id,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "tier": customer.tier,
+        "contact_ok": customer.contact_ok,
+    }

@@ -19,6 +19,7 @@ from closeloop.cases.models import Case
 from closeloop.cases.notifications import send_emails, team_of
 from closeloop.cases.services import CaseInputError, do_reopen
 from closeloop.feedback.models import Customer
+from closeloop.feedback.schemas import customer_body
 from closeloop.feedback.services import RejectedInput, do_ingest_response
 from closeloop.loop.models import FollowUp
 from closeloop.notify.outbox import enqueue
@@ -206,14 +207,7 @@ def do_answer_follow_up(token: str, answer: str, *, now: datetime) -> Answered:
             "segment": original.segment or None,
             "agent": original.agent_code or None,
             # Every field the customer gave, so this response does not erase anything (consent included).
-            "customer": {
-                "id": customer.external_id,
-                "name": customer.name,
-                "email": customer.email,
-                "phone": customer.phone,
-                "tier": customer.tier,
-                "contact_ok": customer.contact_ok,
-            },
+            "customer": customer_body(customer),
             "answers": {"resolved": resolved},
         }
         try:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from closeloop.alerts.models import Alert
+from closeloop.alerts.serialize import alert_fields
 from closeloop.feedback.models import Question, Response
 from closeloop.notify.channels.sms import SMS_MAX_CHARS, fit_sms
 from closeloop.org.models import Organization, Person
@@ -215,17 +216,7 @@ def render_webhook(context: dict[str, Any]) -> Rendered:
             customer.update(name=contact.name, email=contact.email, phone=contact.phone)
     payload = {
         "type": "alert.created",
-        "alert": {
-            "id": alert.id,
-            "rule": alert.rule_key,
-            "kind": alert.kind,
-            "severity": alert.severity,
-            "category": alert.category,
-            "unit": alert.unit.code if alert.unit else None,
-            "repeat": alert.repeat,
-            "created_at": alert.created_at.isoformat(),
-            "subject": context["subject"],
-        },
+        "alert": {**alert_fields(alert), "subject": context["subject"]},
         "response": {
             "id": response.id,
             "survey": response.survey.key,
