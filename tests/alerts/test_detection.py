@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 
 from closeloop.alerts.models import Alert
+from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
 from closeloop.feedback.services import do_fix_response, do_ingest_response, do_ingest_responses
 from closeloop.notify.models import Delivery, WebhookEndpoint
+from closeloop.org.config.apply import apply_config
 from closeloop.org.models import Organization
+from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 pytestmark = pytest.mark.usefixtures("acme")
@@ -71,6 +74,44 @@ def test_a_low_score_without_a_matching_rule_gets_the_builtin_threshold_alert() 
 def test_the_threshold_rule_stays_quiet_when_a_configured_recovery_rule_matched() -> None:
     response = post({"ease": 2, "completed": False})
     assert list(Alert.objects.filter(response=response).values_list("rule_key", flat=True)) == ["install-failed"]
+
+
+WATCH_HARD_INSTALLS = """
+  - key: hard-install
+    name: Finished, but found it hard
+    kind: watch
+    survey: upgrade-install
+    when: {all: [{question: completed, equals: true}, {overall: {lte: 5}}]}
+    category: Product feedback
+    severity: low
+    notify: {to: [unit_leads], mode: immediate}
+"""
+
+
+def _acme_with_watch_rule(threshold_unless: str | None = None) -> None:
+    text = (
+        (FIXTURES / "acme.yaml").read_text().replace("\nrules:\n", "\nrules:\n" + WATCH_HARD_INSTALLS.lstrip("\n"), 1)
+    )
+    if threshold_unless:
+        text = text.replace("organization:\n", f"organization:\n  threshold_unless: {threshold_unless}\n", 1)
+    apply_config(text)
+
+
+def test_a_matching_watch_rule_keeps_the_builtin_threshold_rule_quiet() -> None:
+    _acme_with_watch_rule()
+    response = post({"ease": 4, "completed": True})
+    alerts = Alert.objects.filter(response=response)
+    assert [(a.rule_key, a.kind) for a in alerts] == [("hard-install", "watch")]
+    assert not response.needs_recovery
+    assert not Case.objects.exists()
+
+
+def test_threshold_unless_recovery_rule_raises_the_threshold_alert_beside_the_watch_rule() -> None:
+    _acme_with_watch_rule("recovery_rule")
+    response = post({"ease": 4, "completed": True})
+    alerts = Alert.objects.filter(response=response).order_by("pk")
+    assert [(a.rule_key, a.kind) for a in alerts] == [("hard-install", "watch"), ("threshold", "recovery")]
+    assert response.needs_recovery
 
 
 def test_a_happy_customer_needs_no_recovery() -> None:

@@ -65,6 +65,23 @@ def test_an_unknown_unit_is_stored_as_invalid_with_its_problems(org, api_as):
     assert body["alerts"] == [] and body["case"] is None
 
 
+def test_a_response_without_a_segment_is_valid_when_segments_are_configured(org, api_as):
+    body = response_body()
+    del body["segment"]
+    response = api_as("ingest").post(LIST, body)
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["status"] == "valid" and created["problems"] == []
+    assert [a["rule"] for a in created["alerts"]] == ["threshold"]
+
+
+def test_an_unknown_segment_is_stored_as_invalid(org, api_as):
+    created = api_as("ingest").post(LIST, response_body(segment="GOV")).json()
+    assert created["status"] == "invalid"
+    assert created["problems"] == ["segment: unknown segment 'GOV'"]
+    assert created["alerts"] == [] and created["case"] is None
+
+
 @pytest.mark.parametrize("field", ["survey", "external_id", "answers"])
 def test_a_missing_required_field_gets_422_naming_it(org, api_as, field):
     body = response_body()

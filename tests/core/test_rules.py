@@ -364,10 +364,10 @@ def test_detect_skips_rules_limited_to_another_survey() -> None:
         rule("mine", {"overall": {"lte": 10}}, survey="upgrade-install", kind="watch"),
     ]
     found = detect(configured, "upgrade-install", facts(), recovery_threshold=6)
-    assert [match.rule_key for match in found] == ["mine", "threshold"]
+    assert [match.rule_key for match in found] == ["mine"]
 
 
-def test_threshold_rule_fires_when_no_configured_recovery_rule_did() -> None:
+def test_threshold_rule_fires_when_no_configured_rule_matched() -> None:
     found = detect([rule("praise", {"nps": "promoter"}, kind="praise")], "s", facts(), recovery_threshold=6)
     (builtin,) = found
     assert builtin.rule_key == "threshold"
@@ -384,9 +384,23 @@ def test_threshold_rule_stays_quiet_when_a_configured_recovery_rule_fired() -> N
     assert [match.rule_key for match in found] == ["install-failed"]
 
 
-def test_watch_and_praise_rules_do_not_silence_the_threshold_rule() -> None:
-    configured = [rule("flagged", {"interviewer_flag": True}, kind="watch")]
-    assert [match.rule_key for match in detect(configured, "s", facts(), 6)] == ["flagged", "threshold"]
+@pytest.mark.parametrize("kind", ["watch", "praise"])
+def test_a_matching_watch_or_praise_rule_silences_the_threshold_rule(kind: str) -> None:
+    configured = [rule("flagged", {"interviewer_flag": True}, kind=kind)]
+    assert [match.rule_key for match in detect(configured, "s", facts(), 6)] == ["flagged"]
+
+
+@pytest.mark.parametrize("kind", ["watch", "praise"])
+def test_threshold_unless_recovery_rule_fires_beside_watch_and_praise_rules(kind: str) -> None:
+    configured = [rule("flagged", {"interviewer_flag": True}, kind=kind)]
+    found = detect(configured, "s", facts(), 6, threshold_unless="recovery_rule")
+    assert [match.rule_key for match in found] == ["flagged", "threshold"]
+
+
+def test_threshold_unless_recovery_rule_still_stands_aside_for_a_recovery_rule() -> None:
+    configured = [rule("install-failed", {"question": "completed", "equals": False})]
+    found = detect(configured, "s", facts(), 6, threshold_unless="recovery_rule")
+    assert [match.rule_key for match in found] == ["install-failed"]
 
 
 @pytest.mark.parametrize(("overall", "fires"), [(6, True), (6.0, True), (5.5, True), (6.01, False), (None, False)])

@@ -175,10 +175,21 @@ rule_specs = st.builds(
 
 
 @given(st.lists(rule_specs, max_size=5, unique_by=lambda spec: spec.key), facts_strategy, st.integers(0, 10))
-def test_the_threshold_rule_never_fires_alongside_a_configured_recovery_rule(
+def test_the_threshold_rule_fires_exactly_when_no_configured_rule_matched(
     specs: list[RuleSpec], facts: ResponseFacts, threshold: int
 ) -> None:
     matches = detect(specs, "mine", facts, recovery_threshold=threshold)
+    keys = [match.rule_key for match in matches]
+    configured = [match for match in matches if match.rule_key != "threshold"]
+    assert ("threshold" in keys) == (not configured and facts.overall is not None and facts.overall <= threshold)
+    assert keys.count("threshold") <= 1
+
+
+@given(st.lists(rule_specs, max_size=5, unique_by=lambda spec: spec.key), facts_strategy, st.integers(0, 10))
+def test_threshold_unless_recovery_rule_never_fires_alongside_a_configured_recovery_rule(
+    specs: list[RuleSpec], facts: ResponseFacts, threshold: int
+) -> None:
+    matches = detect(specs, "mine", facts, recovery_threshold=threshold, threshold_unless="recovery_rule")
     keys = [match.rule_key for match in matches]
     configured_recovery = [match for match in matches if match.kind == "recovery" and match.rule_key != "threshold"]
     assert ("threshold" in keys) == (

@@ -15,6 +15,8 @@ from closeloop.feedback.services import (
     do_ingest_response,
     do_ingest_responses,
 )
+from closeloop.org.models import Organization
+from closeloop.org.snapshot import stamp
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 pytestmark = pytest.mark.usefixtures("acme")
@@ -162,7 +164,6 @@ def test_not_a_json_object_is_rejected() -> None:
         ({"unit": "ATLANTIS"}, "unit: unknown unit 'ATLANTIS'"),
         ({"unit": None}, "unit: missing"),
         ({"segment": "GOV"}, "segment: unknown segment 'GOV'"),
-        ({"segment": None}, "segment: missing"),
     ],
 )
 def test_unknown_unit_or_segment_quarantines_the_response_without_alerts(changes: dict[str, Any], problem: str) -> None:
@@ -173,6 +174,32 @@ def test_unknown_unit_or_segment_quarantines_the_response_without_alerts(changes
     assert any(p.startswith(problem) for p in response.problems), response.problems
     assert not Alert.objects.exists()
     assert not response.needs_recovery
+
+
+@pytest.mark.parametrize("segment", [None, ""])
+def test_a_response_without_a_segment_is_valid_and_alerts_when_segments_are_configured(segment: str | None) -> None:
+    result = do_ingest_response(body(answers={"ease": 1, "completed": False}, segment=segment), source="api", now=NOW)
+    response = result.response
+    assert response.status == "valid" and response.problems == []
+    assert response.segment == ""
+    assert [a.rule_key for a in Alert.objects.filter(response=response)] == ["install-failed"]
+    assert response.needs_recovery
+
+
+def test_segment_required_quarantines_a_response_without_a_segment() -> None:
+    Organization.objects.filter(pk=1).update(segment_required=True)
+    stamp()
+    response = do_ingest_response(body(answers={"ease": 1, "completed": False}, segment=None), source="api", now=NOW)
+    assert response.response.status == "invalid"
+    assert response.response.problems == ["segment: missing; one of ENT, SMB is required"]
+    assert not Alert.objects.exists()
+
+
+def test_segment_required_still_accepts_a_known_segment() -> None:
+    Organization.objects.filter(pk=1).update(segment_required=True)
+    stamp()
+    response = do_ingest_response(body(segment="ENT"), source="api", now=NOW).response
+    assert response.status == "valid"
 
 
 def test_fixing_a_quarantined_response_evaluates_it_as_if_it_had_just_arrived() -> None:

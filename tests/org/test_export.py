@@ -22,6 +22,8 @@ def everything_optional(data: dict[str, Any]) -> None:
     """The example with every optional key the contract and docs allow."""
     data["organization"]["repeat_window"] = "30d"
     data["organization"]["recovery_threshold"] = 6.5
+    data["organization"]["segment_required"] = True
+    data["organization"]["threshold_unless"] = "recovery_rule"
     data["units"][0]["time_zone"] = "Europe/London"
     data["units"][0]["children"][0]["calendar"] = "frontdesk"
     data["units"].append({"code": "HQ", "name": "Head office"})

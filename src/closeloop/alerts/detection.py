@@ -104,7 +104,9 @@ def evaluate_responses(
     flagged: list[Response] = []
     for response in sorted(responses, key=lambda r: (r.submitted_at, r.pk)):
         facts = response_facts(response, question_types.get(response.survey_id, {}))
-        matches: list[Match] = detect(rules, response.survey.key, facts, org.recovery_threshold)
+        matches: list[Match] = detect(
+            rules, response.survey.key, facts, org.recovery_threshold, threshold_unless=org.threshold_unless
+        )
         previous = earlier.get(response.customer_id or -1, [])
         repeat = any(response.submitted_at - org.repeat_window <= at < response.submitted_at for at in previous)
         recovery = False

@@ -506,11 +506,21 @@ def _match(rule: RuleSpec, reasons: Sequence[str]) -> Match:
     )
 
 
-def detect(rules: Sequence[RuleSpec], survey_key: str, facts: ResponseFacts, recovery_threshold: float) -> list[Match]:
+def detect(
+    rules: Sequence[RuleSpec],
+    survey_key: str,
+    facts: ResponseFacts,
+    recovery_threshold: float,
+    *,
+    threshold_unless: str = "any_rule",
+) -> list[Match]:
     """Every rule that fires for a response of ``survey_key``, in rule order, then the built-in threshold rule.
 
-    The built-in rule fires only when no configured recovery rule did: one unhappy customer
-    gets one recovery alert. A configured rule keyed ``threshold`` replaces the built-in.
+    The built-in rule fires only for a response that matched no configured rule (the contract):
+    a watch rule for the product team already says what is wrong with it. With
+    ``threshold_unless="recovery_rule"`` it stands aside only for a configured recovery rule, so a
+    low score gets a recovery alert beside any watch or praise alert. Either way one unhappy customer
+    gets at most one recovery alert from it. A configured rule keyed ``threshold`` replaces the built-in.
     """
     matches: list[Match] = []
     for rule in rules:
@@ -520,8 +530,11 @@ def detect(rules: Sequence[RuleSpec], survey_key: str, facts: ResponseFacts, rec
         if reasons is not None:
             matches.append(_match(rule, _unique(reasons)))
     overridden = any(rule.key == THRESHOLD_RULE_KEY for rule in rules)
-    recovered = any(match.kind == "recovery" for match in matches)
-    if not overridden and not recovered and needs_recovery(facts.overall, recovery_threshold):
+    if threshold_unless == "recovery_rule":
+        stands_aside = any(match.kind == "recovery" for match in matches)
+    else:
+        stands_aside = bool(matches)
+    if not overridden and not stands_aside and needs_recovery(facts.overall, recovery_threshold):
         builtin = threshold_rule(recovery_threshold)
         matches.append(_match(builtin, explain(builtin.when, facts)))
     return matches

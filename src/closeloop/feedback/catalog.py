@@ -44,8 +44,11 @@ class Catalog:
         elif unit not in self.units:
             problems.append(f"unit: unknown unit {unit!r}")
         if self.segments:
+            # The contract makes only an unknown segment invalid; a missing one is fine unless
+            # the organisation asked for it (organization.segment_required).
             if not segment:
-                problems.append("segment: missing; one of " + ", ".join(sorted(self.segments)) + " is required")
+                if self.organization.segment_required:
+                    problems.append("segment: missing; one of " + ", ".join(sorted(self.segments)) + " is required")
             elif segment not in self.segments:
                 problems.append(f"segment: unknown segment {segment!r}")
         return problems

@@ -21,6 +21,12 @@ class Organization(models.Model):
     recovery_threshold = models.FloatField(default=6)
     # How far back an earlier recovery alert makes a new one a repeat failure.
     repeat_window = models.DurationField(default=timedelta(days=90))
+    # Quarantine responses that come without a segment (when segments are configured). Off by
+    # default: the contract makes only an unknown segment invalid.
+    segment_required = models.BooleanField(default=False)
+    # When the built-in threshold rule stands aside: when any configured rule matched (the
+    # contract), or only when a configured recovery rule did.
+    threshold_unless = models.CharField(max_length=20, default="any_rule")
     follow_up_after = models.DurationField(null=True, blank=True)
     follow_up_survey = models.CharField(max_length=100, blank=True)
 

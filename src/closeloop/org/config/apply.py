@@ -310,6 +310,8 @@ def _organization(config: Config) -> _Section:
             "ticket_url": spec.ticket_url,
             "recovery_threshold": spec.recovery_threshold,
             "repeat_window": parse_duration(spec.repeat_window),
+            "segment_required": spec.segment_required,
+            "threshold_unless": spec.threshold_unless,
             "follow_up_after": parse_duration(follow_up.after_close) if follow_up else None,
             "follow_up_survey": follow_up.survey if follow_up else "",
         }

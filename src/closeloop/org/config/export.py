@@ -79,6 +79,10 @@ def _organization() -> dict[str, Any]:
         data["ticket_url"] = org.ticket_url
     data["recovery_threshold"] = _number(org.recovery_threshold)
     data["repeat_window"] = _duration(org.repeat_window)
+    if org.segment_required:
+        data["segment_required"] = True
+    if org.threshold_unless != "any_rule":
+        data["threshold_unless"] = org.threshold_unless
     calendars = {}
     for calendar in Calendar.objects.order_by("pk"):
         entry: dict[str, Any] = {

@@ -147,6 +147,8 @@ class OrganizationSpec(Entry):
     ticket_url: Annotated[str, Field(max_length=500)] = ""
     recovery_threshold: float = 6
     repeat_window: Duration = "90d"
+    segment_required: bool = False
+    threshold_unless: Literal["any_rule", "recovery_rule"] = "any_rule"
     calendars: dict[Key, CalendarSpec] = {}
 
     @model_validator(mode="after")
