@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "closeloop.api",
     "closeloop.web",
     "closeloop.demo",
+    "closeloop.cli",
 ]
 
 MIDDLEWARE = [

@@ -8,14 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError, ValidationErrorContext
 
-from closeloop.alerts.api import router as alerts_router
 from closeloop.api.errors import error_response, field_errors_detail, install_error_handlers
 from closeloop.api.openapi import add_documented_bodies
-from closeloop.api.routers import responses
-from closeloop.cases.api import router as cases_router
+from closeloop.api.routers import alerts, cases, loop, reports, responses
 from closeloop.feedback.services import RejectedInput
-from closeloop.loop.api import router as loop_router
-from closeloop.reports.api import router as reports_router
 
 DESCRIPTION = """Closed-loop customer feedback: post survey responses, read alerts and cases, act on them.
 
@@ -54,7 +50,7 @@ install_error_handlers(api)
 api.add_exception_handler(RejectedInput, _rejected_input)
 
 api.add_router("/responses", responses.router)
-api.add_router("/alerts", alerts_router)
-api.add_router("/cases", cases_router)
-api.add_router("/reports", reports_router)
-api.add_router("/", loop_router)
+api.add_router("/alerts", alerts.router)
+api.add_router("/cases", cases.router)
+api.add_router("/reports", reports.router)
+api.add_router("/", loop.router)

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from closeloop.web.views import account, alerts, cases, home, outbox, praise, recovery_notes, reports, responses
+from closeloop.web.views import (
+    account,
+    alerts,
+    cases,
+    home,
+    loop,
+    outbox,
+    praise,
+    recovery_notes,
+    reports,
+    responses,
+    service_report,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -22,6 +34,9 @@ urlpatterns = [
     path("praise/<int:alert_id>/share", praise.share_praise, name="share-praise"),
     path("reports/", reports.reports, name="reports"),
     path("reports/summary.csv", reports.reports_csv, name="reports-csv"),
+    path("reports/retention/", loop.retention_page, name="retention"),
+    path("reports/service-recovery.pdf", service_report.service_recovery_pdf, name="service-recovery-pdf"),
+    path("follow-up/<str:token>/<str:answer>", loop.follow_up_answer, name="follow-up"),
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:delivery_id>/retry", outbox.retry_delivery, name="retry-delivery"),
     path("", include(account.urlpatterns)),

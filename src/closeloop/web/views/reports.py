@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from closeloop.core.metrics import LoopSummary
-from closeloop.reports.api import default_range
+from closeloop.core.periods import default_range
 from closeloop.reports.queries import loop_summary_for, needing_recovery_by_week
 from closeloop.web import charts
 from closeloop.web.forms import ReportFilterForm

@@ -11,13 +11,13 @@ def main() -> None:
 
     try:
         command = sys.argv[1] if len(sys.argv) > 1 else ""
-        from closeloop.migrate_on_start import COMMANDS_NEEDING_SCHEMA
+        from closeloop.cli.migrate_on_start import COMMANDS_NEEDING_SCHEMA
 
         if command in COMMANDS_NEEDING_SCHEMA:
             import django
 
             django.setup()
-            from closeloop.migrate_on_start import migrate_if_needed
+            from closeloop.cli.migrate_on_start import migrate_if_needed
 
             migrate_if_needed()
         execute_from_command_line(sys.argv)

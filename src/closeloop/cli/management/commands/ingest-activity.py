@@ -1,5 +1,5 @@
 """`closeloop ingest-activity FILE`: Django names commands after their files; the code is in ingest_activity.py."""
 
-from closeloop.loop.management.commands.ingest_activity import Command
+from closeloop.cli.management.commands.ingest_activity import Command
 
 __all__ = ["Command"]

@@ -28,7 +28,7 @@ from closeloop.cases.queries import (
     overdue_filter,
     restrict_to_visible,
 )
-from closeloop.cases.schemas import (
+from closeloop.api.schemas.cases import (
     AssignIn,
     CaseFilters,
     CaseOut,

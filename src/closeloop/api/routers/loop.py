@@ -25,7 +25,7 @@ from closeloop.loop.activity import ActivityRow, check_rows, store_rows
 from closeloop.loop.models import SpikeAlert
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
 from closeloop.org.models import Organization, Unit
-from closeloop.reports.api import default_range
+from closeloop.core.periods import default_range
 
 router = Router(tags=["loop"])
 ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 413, 422)}

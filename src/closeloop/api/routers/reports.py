@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.schemas import ErrorOut
+from closeloop.core.periods import default_range
 from closeloop.feedback.queries import visible_units
 from closeloop.org.models import Organization, Unit
 from closeloop.reports.queries import hours_between_statuses_for, loop_summary_for, summary_to_dict
@@ -55,7 +56,6 @@ class SummaryOut(UnitSummaryOut):
     between_statuses: StatusSpanOut | None = Field(None, description="When `from_status` and `to_status` are given")
 
 
-DEFAULT_DAYS = 30
 
 
 class SummaryFilters(Schema):
@@ -70,11 +70,6 @@ class SummaryFilters(Schema):
         None, description="With `to_status`: also report the median hours between entering the two statuses"
     )
     to_status: str | None = Field(None, description="See `from_status`")
-
-
-def default_range(today: date) -> tuple[date, date]:
-    """The last 30 days up to and including today."""
-    return today - timedelta(days=DEFAULT_DAYS - 1), today
 
 
 @router.get(
