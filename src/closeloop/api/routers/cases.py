@@ -19,15 +19,6 @@ from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
-from closeloop.cases.models import Case, CaseEvent
-from closeloop.cases.queries import (
-    cases_for_api,
-    in_unit_subtree,
-    is_overdue,
-    note_to_dict,
-    overdue_filter,
-    restrict_to_visible,
-)
 from closeloop.api.schemas.cases import (
     AssignIn,
     CaseFilters,
@@ -37,6 +28,15 @@ from closeloop.api.schemas.cases import (
     NoteOut,
     NotePageOut,
     StatusIn,
+)
+from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.queries import (
+    cases_for_api,
+    in_unit_subtree,
+    is_overdue,
+    note_to_dict,
+    overdue_filter,
+    restrict_to_visible,
 )
 from closeloop.cases.services import (
     CaseInputError,

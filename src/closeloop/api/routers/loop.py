@@ -19,13 +19,13 @@ from closeloop.api.errors import ApiError, invalid_field, malformed_json_detail
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
+from closeloop.core.periods import default_range
 from closeloop.feedback.queries import visible_units
 from closeloop.feedback.services import FieldError, RejectedInput
 from closeloop.loop.activity import ActivityRow, check_rows, store_rows
 from closeloop.loop.models import SpikeAlert
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
 from closeloop.org.models import Organization, Unit
-from closeloop.core.periods import default_range
 
 router = Router(tags=["loop"])
 ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 413, 422)}

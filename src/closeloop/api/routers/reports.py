@@ -56,8 +56,6 @@ class SummaryOut(UnitSummaryOut):
     between_statuses: StatusSpanOut | None = Field(None, description="When `from_status` and `to_status` are given")
 
 
-
-
 class SummaryFilters(Schema):
     """The query parameters of `GET /api/v1/reports/summary`."""
 

@@ -10,10 +10,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from closeloop.core.metrics import NEVER_CONTACTED, NOT_RECOVERED, RECOVERED
+from closeloop.core.periods import default_range
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
 from closeloop.loop.services import ANSWERS, LinkProblem, do_answer_follow_up, follow_up_from_token
 from closeloop.org.models import Organization
-from closeloop.core.periods import default_range
 from closeloop.web.forms import ReportFilterForm
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.views.common import org_today, page
