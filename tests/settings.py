@@ -23,5 +23,9 @@ if os.environ.get("CLOSELOOP_TEST_DB") == "postgres":
         raise RuntimeError("CLOSELOOP_TEST_DB=postgres needs CLOSELOOP_TEST_POSTGRES=postgres://...")
     DATABASES["default"] = parse_database_url(url)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # A file, not SQLite's shared-cache memory database: tests that run the worker or a server in a
+    # thread then see the same locking (WAL, busy timeout) as production instead of "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["CLOSELOOP_HOME"], "test.sqlite3")}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

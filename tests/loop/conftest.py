@@ -13,7 +13,7 @@ from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note, do_change_status
 from closeloop.loop.models import FollowUp
 from closeloop.notify.models import Delivery
-from closeloop.worker import run_due_work
+from closeloop.worker.runner import run_due_work
 from tests.notify.conftest import smtp, smtp_sink  # noqa: F401  (fixtures shared with the channel tests)
 from tests.web.conftest import ingest
 

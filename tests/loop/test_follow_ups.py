@@ -16,7 +16,7 @@ from closeloop.loop.services import make_token
 from closeloop.notify.models import Delivery
 from closeloop.org.snapshot import stamp
 from closeloop.reports.queries import loop_summary_for
-from closeloop.worker import run_due_work
+from closeloop.worker.runner import run_due_work
 from tests.loop.conftest import LINK, closed_case, send
 
 

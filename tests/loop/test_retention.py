@@ -11,7 +11,7 @@ from closeloop.cases.models import Case
 from closeloop.loop.models import Activity, FollowUp
 from closeloop.loop.retention import retention_report
 from closeloop.loop.services import do_answer_follow_up, make_token
-from closeloop.worker import run_due_work
+from closeloop.worker.runner import run_due_work
 from tests.loop.conftest import closed_case
 from tests.web.conftest import login_as
 

@@ -8,7 +8,7 @@ import pytest
 
 from closeloop.loop.models import SpikeAlert, SpikeCheck
 from closeloop.notify.models import Delivery
-from closeloop.worker import run_due_work
+from closeloop.worker.runner import run_due_work
 from tests.web.conftest import ingest
 
 SPIKE_DAY = date(2026, 11, 16)  # a Monday

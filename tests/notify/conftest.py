@@ -40,7 +40,7 @@ class SmtpSink:
         self.refused: set[str] = set()
         self.stall = False
         self.data_started = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
@@ -62,11 +62,17 @@ class SmtpSink:
                 return self.defer_reply
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
             self.recipients.append(list(envelope.rcpt_tos))
+            self._lock.notify_all()
         return "250 OK"
 
     def count(self) -> int:
         with self._lock:
             return len(self.messages)
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Until `count` messages arrived (True), or `timeout` seconds passed as a safety net (False)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
 
 
 @pytest.fixture

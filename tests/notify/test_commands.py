@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue
-from closeloop.worker import Worker
+from closeloop.worker.runner import Worker
 from tests.notify.conftest import NOW, later
 
 
@@ -35,24 +34,35 @@ def test_tick_with_a_bad_instant_exits_2_naming_the_option():
     assert error.value.returncode == 2
 
 
+class _IdleReportingWorker(Worker):
+    """A worker that says when it has finished a round and gone to sleep."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.idle = threading.Event()
+
+    def _sleep(self) -> None:
+        self.idle.set()
+        super()._sleep()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_thread_sends_a_delivery_as_soon_as_it_is_committed_and_stops_on_request(smtp):
     stop = threading.Event()
-    thread = threading.Thread(target=Worker(stop, poll_seconds=5).run)
+    # It would poll again only after an hour: a delivery sent before that was woken by the commit.
+    worker = _IdleReportingWorker(stop, poll_seconds=3600)
+    thread = threading.Thread(target=worker.run)
     thread.start()
     try:
-        started = time.monotonic()
+        assert worker.idle.wait(timeout=30), "the worker never finished its first round"
         with transaction.atomic():
             enqueue(channel="email", address="a@acme.example", subject="now", idempotency_key="w1", now=timezone.now())
-        deadline = started + 10
-        while smtp.count() < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        elapsed = time.monotonic() - started
+            # Not before the commit: the worker must not see (or be woken for) an uncommitted row.
+            assert smtp.count() == 0
+        assert smtp.wait_for(1, timeout=30), "the commit did not wake the worker"
     finally:
         stop.set()
-        thread.join(timeout=10)
-    assert smtp.count() == 1
-    # The worker polls only every 5 s here, so arriving sooner shows the commit woke it.
-    assert elapsed < 2
+        worker.stop()
+        thread.join(timeout=30)
     assert not thread.is_alive()
     assert Delivery.objects.get().status == Delivery.Status.SENT

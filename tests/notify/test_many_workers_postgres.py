@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from closeloop.notify.models import Delivery
-from closeloop.worker import Worker
+from closeloop.worker.runner import Worker
 
 DELIVERIES = 2000
 WORKERS = 4

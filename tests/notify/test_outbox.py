@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from closeloop import worker
+from closeloop.notify import dispatch, wake
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue, record_skipped
 from tests.notify.conftest import NOW, later
@@ -34,15 +34,15 @@ def test_record_skipped_keeps_the_reason_and_is_never_claimed():
     skipped = record_skipped(channel="sms", idempotency_key="s1", now=NOW, reason="no phone number for Erin Diaz")
     assert skipped.status == Delivery.Status.SKIPPED
     assert skipped.last_error == "no phone number for Erin Diaz"
-    assert worker.claim_due(later(60)) == []
+    assert dispatch.claim_due(later(60)) == []
 
 
 def test_enqueue_wakes_the_worker_when_the_transaction_commits(django_capture_on_commit_callbacks):
-    worker._wake.clear()
+    wake._wake.clear()
     with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
         enqueue(channel="email", address="a@acme.example", idempotency_key="w1", now=NOW)
-    assert not worker._wake.is_set()
+    assert not wake._wake.is_set()
     for callback in callbacks:
         callback()
-    assert worker._wake.is_set()
-    worker._wake.clear()
+    assert wake._wake.is_set()
+    wake._wake.clear()

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from closeloop import worker
+from closeloop.notify import dispatch
 from closeloop.notify.channels import Channel, SendResult, TemporaryError, base
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue
+from closeloop.worker.runner import run_due_work
+from closeloop.worker.steps import STEPS, Step
 from tests.notify.conftest import NOW, later
 
 pytestmark = pytest.mark.django_db
@@ -33,24 +35,24 @@ def make_emails(count: int, now=NOW) -> list[Delivery]:
 def test_claim_marks_due_rows_sending_with_a_lease_and_counts_the_attempt():
     make_emails(3)
     enqueue(channel="email", address="x@acme.example", idempotency_key="future", now=later(10))
-    claimed = worker.claim_due(NOW, limit=10, lease=timedelta(minutes=2))
+    claimed = dispatch.claim_due(NOW, limit=10, lease=timedelta(minutes=2))
     assert len(claimed) == 3
     assert {d.status for d in claimed} == {Delivery.Status.SENDING}
     assert {d.attempts for d in claimed} == {1}
     assert {d.lease_until for d in claimed} == {later(2)}
-    assert worker.claim_due(NOW) == [], "a leased row is not claimed twice"
+    assert dispatch.claim_due(NOW) == [], "a leased row is not claimed twice"
 
 
 def test_claim_respects_the_limit_oldest_first():
     make_emails(5)
-    assert [d.subject for d in worker.claim_due(NOW, limit=2)] == ["alert 0", "alert 1"]
+    assert [d.subject for d in dispatch.claim_due(NOW, limit=2)] == ["alert 0", "alert 1"]
 
 
 def test_a_delivery_left_sending_with_an_expired_lease_is_claimed_again(smtp):
     [delivery] = make_emails(1)
-    worker.claim_due(NOW, lease=timedelta(minutes=2))  # a worker that then died
-    assert worker.run_due_work(later(1))["deliveries"] == 0
-    assert worker.run_due_work(later(3))["deliveries"] == 1
+    dispatch.claim_due(NOW, lease=timedelta(minutes=2))  # a worker that then died
+    assert run_due_work(later(1))["deliveries"] == 0
+    assert run_due_work(later(3))["deliveries"] == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.sent_at) == (Delivery.Status.SENT, 2, later(3))
     assert smtp.count() == 1
@@ -58,7 +60,7 @@ def test_a_delivery_left_sending_with_an_expired_lease_is_claimed_again(smtp):
 
 def test_a_sent_delivery_records_the_provider_id_and_clears_its_schedule(smtp):
     [delivery] = make_emails(1)
-    assert worker.run_due_work(NOW)["deliveries"] == 1
+    assert run_due_work(NOW)["deliveries"] == 1
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENT
     assert delivery.provider_id == smtp.messages[0]["Message-ID"]
@@ -70,7 +72,7 @@ def test_smtp_deferrals_are_retried_with_backoff_until_every_message_arrives(smt
     deliveries = make_emails(3)
     now = NOW
     for _ in range(10):
-        worker.run_due_work(now)
+        run_due_work(now)
         if smtp.count() == 3:
             break
         now += timedelta(hours=3)  # past any backoff (capped at 2 h + jitter)
@@ -85,13 +87,13 @@ def test_smtp_deferrals_are_retried_with_backoff_until_every_message_arrives(smt
 def test_a_deferral_schedules_the_next_attempt_about_thirty_seconds_later(smtp):
     smtp.defer_next = 1
     [delivery] = make_emails(1)
-    worker.run_due_work(NOW)
+    run_due_work(NOW)
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.PENDING
     assert "451" in delivery.last_error
     assert timedelta(seconds=27) <= delivery.next_attempt_at - NOW <= timedelta(seconds=33)
-    assert worker.run_due_work(NOW + timedelta(seconds=20))["deliveries"] == 0
-    assert worker.run_due_work(NOW + timedelta(seconds=40))["deliveries"] == 1
+    assert run_due_work(NOW + timedelta(seconds=20))["deliveries"] == 0
+    assert run_due_work(NOW + timedelta(seconds=40))["deliveries"] == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 2)
 
@@ -102,7 +104,7 @@ def test_a_delivery_fails_after_the_maximum_attempts(smtp, settings):
     [delivery] = make_emails(1)
     now = NOW
     for _ in range(5):
-        worker.run_due_work(now)
+        run_due_work(now)
         now += timedelta(hours=3)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Delivery.Status.FAILED, 3)
@@ -113,7 +115,7 @@ def test_a_delivery_fails_after_the_maximum_attempts(smtp, settings):
 def test_a_permanent_error_fails_at_once(smtp):
     smtp.refused.add("lead0@acme.example")
     [delivery] = make_emails(1)
-    worker.run_due_work(NOW)
+    run_due_work(NOW)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Delivery.Status.FAILED, 1)
     assert "550" in delivery.last_error
@@ -121,9 +123,9 @@ def test_a_permanent_error_fails_at_once(smtp):
 
 def test_an_outcome_is_not_recorded_by_a_worker_whose_claim_was_taken_over(smtp):
     [delivery] = make_emails(1)
-    [stale] = worker.claim_due(NOW, lease=timedelta(minutes=2))
-    worker.run_due_work(later(3))  # another worker takes over after the lease and sends it
-    assert worker.record_failure(stale, TemporaryError("late"), later(4)) == "lost"
+    [stale] = dispatch.claim_due(NOW, lease=timedelta(minutes=2))
+    run_due_work(later(3))  # another worker takes over after the lease and sends it
+    assert dispatch.record_failure(stale, TemporaryError("late"), later(4)) == "lost"
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENT
 
@@ -140,10 +142,10 @@ def test_a_stopping_worker_hands_back_the_deliveries_it_has_not_sent(monkeypatch
             return SendResult("sent-before-stopping")
 
     monkeypatch.setitem(base._REGISTRY, "email", StopsTheWorkerWhileSending)
-    worker.run_due_work(NOW, stop=stop)
+    run_due_work(NOW, stop=stop)
     statuses = sorted(Delivery.objects.values_list("status", "attempts", "lease_until"))
     assert statuses == [("pending", 0, None), ("pending", 0, None), ("sent", 1, None)]
-    assert worker.claim_due(NOW, limit=10) != [], "the handed-back rows are due at once"
+    assert dispatch.claim_due(NOW, limit=10) != [], "the handed-back rows are due at once"
 
 
 def test_run_due_work_repeats_every_step_until_none_has_work():
@@ -152,11 +154,7 @@ def test_run_due_work_repeats_every_step_until_none_has_work():
     def drain(now):
         return queue.pop(0) if queue else 0
 
-    worker.register_step("test-drain", drain)
-    try:
-        done = worker.run_due_work(NOW)
-    finally:
-        worker._steps.pop("test-drain")
+    done = run_due_work(NOW, steps=(*STEPS, Step("test-drain", drain)))
     assert done["test-drain"] == 5
     assert queue == []
 
@@ -165,11 +163,7 @@ def test_a_failing_step_does_not_stop_the_deliveries(smtp):
     def broken(now):
         raise RuntimeError("bug")
 
-    worker.register_step("test-broken", broken)
     make_emails(1)
-    try:
-        done = worker.run_due_work(NOW)
-    finally:
-        worker._steps.pop("test-broken")
+    done = run_due_work(NOW, steps=(Step("test-broken", broken), *STEPS))
     assert done["deliveries"] == 1
     assert smtp.count() == 1

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from closeloop.feedback.models import Response
 from closeloop.feedback.services import do_ingest_response
 from closeloop.reports.digests import forget_sync
-from closeloop.worker import run_due_work
+from closeloop.worker.runner import run_due_work
 from tests.notify.conftest import HttpSink, SmtpSink, http_sink, smtp, smtp_sink  # noqa: F401
 
 _numbers = itertools.count(1)

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from closeloop.alerts.models import Alert
 from closeloop.notify.models import Delivery
+from closeloop.notify.wake import wake_worker
 from closeloop.org.models import Person
 
 
@@ -59,8 +60,6 @@ def _insert_if_absent(delivery: Delivery) -> Delivery:
 
 
 def _wake_after_commit() -> None:
-    from closeloop.worker import wake_worker
-
     transaction.on_commit(wake_worker)
 
 
@@ -97,7 +96,5 @@ def retry_now(deliveries: Iterable[Delivery], now: datetime) -> int:
             pk__in=ids, status__in=[Delivery.Status.FAILED, Delivery.Status.PENDING]
         ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None)
         if count:
-            from closeloop.worker import wake_worker
-
             transaction.on_commit(wake_worker)
     return count

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from waitress.server import create_server
 
-from closeloop.worker import Worker
+from closeloop.worker.runner import Worker
 
 
 class Command(BaseCommand):

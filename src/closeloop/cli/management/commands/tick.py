@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from closeloop.worker import run_due_work
+from closeloop.worker.runner import run_due_work
 
 
 def parse_instant(value: str) -> datetime:

@@ -1,9 +1,4 @@
-"""The background worker: claims due deliveries, sends them, and runs every periodic step.
-
-Each step is a function of `now` that does the work due at that instant and returns how
-much it did; `run_due_work(now)` runs them all until none finds anything more. The
-deliveries step is registered here; escalations, digests and follow-ups register theirs
-from their own apps with `register_step`.
+"""Sending the outbox: claim due deliveries, send them, record each outcome (the worker's deliveries step).
 
 Claiming is a short transaction that marks rows `sending` with a lease; the send itself
 happens outside any transaction; the outcome is written only if the row is still held by
@@ -15,16 +10,12 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import signal
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import FrameType
 
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
 from closeloop.notify.channels import Channel, DeliveryError, PermanentError, SendResult, get_channel
 from closeloop.notify.models import Delivery
@@ -35,31 +26,11 @@ logger = logging.getLogger("closeloop.worker")
 # Longer than any channel's network timeout, so a live worker never loses its claim mid-send.
 DEFAULT_LEASE = timedelta(minutes=2)
 CLAIM_BATCH = 50
-POLL_SECONDS = 0.25
-# A guard against a step that always reports work: after this many rounds the caller comes back later.
-MAX_ROUNDS = 1000
 
-Step = Callable[[datetime], int]
-_steps: dict[str, Step] = {}
-_wake = threading.Event()
-# Set by a Worker that is stopping, so the deliveries step stops between two sends.
-_stop_requested: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+# Set by a worker that is stopping, so the deliveries step stops between two sends.
+stop_requested: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
     "closeloop_worker_stop", default=None
 )
-
-
-def wake_worker() -> None:
-    """Make an in-process worker look for due work now instead of at its next poll."""
-    _wake.set()
-
-
-def register_step(name: str, fn: Step) -> None:
-    """Add (or replace) a periodic step; `fn(now)` returns how much work it did."""
-    _steps[name] = fn
-
-
-def registered_steps() -> list[str]:
-    return list(_steps)
 
 
 def _due(now: datetime) -> Q:
@@ -165,7 +136,7 @@ def deliver_due(now: datetime) -> int:
     transaction queues for the database's single write lock, which the web requests also need.
     """
     batch = claim_due(now)
-    stop = _stop_requested.get()
+    stop = stop_requested.get()
     claimed_at = time.monotonic()
     channels: dict[str, Channel] = {}
     outcomes: list[tuple[Delivery, Outcome]] = []
@@ -185,81 +156,3 @@ def deliver_due(now: datetime) -> int:
             for delivery, outcome in outcomes:
                 record(delivery, outcome, now)
     return len(outcomes)
-
-
-register_step("deliveries", deliver_due)
-
-
-def run_due_work(now: datetime, stop: threading.Event | None = None) -> dict[str, int]:
-    """Run every step at `now` until none does any more work; returns the work done per step."""
-    done = dict.fromkeys(_steps, 0)
-    token = _stop_requested.set(stop)
-    try:
-        for _ in range(MAX_ROUNDS):
-            worked = False
-            for name, step in list(_steps.items()):
-                if stop is not None and stop.is_set():
-                    return done
-                try:
-                    count = step(now)
-                except Exception:
-                    # One broken step must not hold back the others (deliveries above all).
-                    logger.exception("step %s failed", name)
-                    count = 0
-                done[name] = done.get(name, 0) + count
-                worked = worked or count > 0
-            if not worked:
-                break
-    finally:
-        _stop_requested.reset(token)
-    return done
-
-
-class Worker:
-    """Runs due work whenever woken (`wake_worker`) or every 250 ms, until `stop_event` is set.
-
-    In a thread next to the web server: `Worker(stop_event).run()`. As the main thread
-    (`closeloop worker`) it also stops on SIGTERM and SIGINT, after the send in progress.
-    """
-
-    def __init__(self, stop_event: threading.Event | None = None, poll_seconds: float = POLL_SECONDS) -> None:
-        self.stop_event = stop_event or threading.Event()
-        self.poll_seconds = poll_seconds
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        wake_worker()
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        logger.info("worker stopping on signal %s", signal.Signals(signum).name)
-        self.stop()
-
-    def _sleep(self) -> None:
-        """Until woken, stopped or the poll interval is over; the stop event is checked at least every 250 ms."""
-        deadline = time.monotonic() + self.poll_seconds
-        while not self.stop_event.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or _wake.wait(min(remaining, POLL_SECONDS)):
-                break
-        _wake.clear()
-
-    def run(self) -> None:
-        previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                previous[signum] = signal.signal(signum, self._on_signal)
-        logger.info("worker started")
-        try:
-            while not self.stop_event.is_set():
-                close_old_connections()
-                try:
-                    run_due_work(timezone.now(), stop=self.stop_event)
-                except Exception:
-                    # A database hiccup must not end the worker; the next round tries again.
-                    logger.exception("worker round failed")
-                self._sleep()
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            connections.close_all()
-            logger.info("worker stopped")

@@ -1,0 +1,106 @@
+"""Running the steps: once until nothing is due (`closeloop tick`), or for ever (`closeloop worker`, `run`)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from types import FrameType
+
+from django.db import close_old_connections, connections
+from django.utils import timezone
+
+from closeloop.notify.dispatch import stop_requested
+from closeloop.notify.wake import clear_wake, wait_for_wake, wake_worker
+from closeloop.worker.steps import STEPS, Step
+
+logger = logging.getLogger("closeloop.worker")
+
+POLL_SECONDS = 0.25
+# A guard against a step that always reports work: after this many rounds the caller comes back later.
+MAX_ROUNDS = 1000
+
+
+def run_due_work(now: datetime, stop: threading.Event | None = None, steps: Sequence[Step] = STEPS) -> dict[str, int]:
+    """Run every step at `now` until none does any more work; returns the work done per step."""
+    done = {step.name: 0 for step in steps}
+    token = stop_requested.set(stop)
+    try:
+        for _ in range(MAX_ROUNDS):
+            worked = False
+            for step in steps:
+                if stop is not None and stop.is_set():
+                    return done
+                try:
+                    count = step.run(now)
+                except Exception:
+                    # One broken step must not hold back the others (deliveries above all).
+                    logger.exception("step %s failed", step.name)
+                    count = 0
+                done[step.name] += count
+                worked = worked or count > 0
+            if not worked:
+                break
+    finally:
+        stop_requested.reset(token)
+    return done
+
+
+class Worker:
+    """Runs due work whenever woken (`closeloop.notify.wake.wake_worker`) or every 250 ms, until `stop_event`
+    is set.
+
+    In a thread next to the web server: `Worker(stop_event).run()`. As the main thread
+    (`closeloop worker`) it also stops on SIGTERM and SIGINT, after the send in progress.
+    """
+
+    def __init__(
+        self,
+        stop_event: threading.Event | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        steps: Sequence[Step] = STEPS,
+    ) -> None:
+        self.stop_event = stop_event or threading.Event()
+        self.poll_seconds = poll_seconds
+        self.steps = steps
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        wake_worker()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        logger.info("worker stopping on signal %s", signal.Signals(signum).name)
+        self.stop()
+
+    def _sleep(self) -> None:
+        """Until woken, stopped or the poll interval is over; the stop event is checked at least every 250 ms."""
+        deadline = time.monotonic() + self.poll_seconds
+        while not self.stop_event.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or wait_for_wake(min(remaining, POLL_SECONDS)):
+                break
+        clear_wake()
+
+    def run(self) -> None:
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                previous[signum] = signal.signal(signum, self._on_signal)
+        logger.info("worker started")
+        try:
+            while not self.stop_event.is_set():
+                close_old_connections()
+                try:
+                    run_due_work(timezone.now(), stop=self.stop_event, steps=self.steps)
+                except Exception:
+                    # A database hiccup must not end the worker; the next round tries again.
+                    logger.exception("worker round failed")
+                self._sleep()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            connections.close_all()
+            logger.info("worker stopped")
