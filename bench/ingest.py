@@ -228,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         from django.conf import settings
         from django.core.management import call_command
 
+        from closeloop.config.apply import apply_config
         from closeloop.demo.generate import organization_yaml
-        from closeloop.org.config.apply import apply_config
 
         call_command("migrate", verbosity=0)
         apply_config(organization_yaml())

@@ -40,7 +40,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture
 def acme(db: None) -> None:
     """The Acme organisation of tests/fixtures/acme.yaml, applied through the real config loader."""
-    from closeloop.org.config.apply import apply_config
+    from closeloop.config.apply import apply_config
 
     apply_config((FIXTURES / "acme.yaml").read_text())
 
@@ -58,6 +58,6 @@ def api_as(db: None) -> Callable[..., ApiClient]:
 @pytest.fixture(autouse=True)
 def _fresh_configuration_snapshot() -> None:
     """Each test starts without the previous test's cached configuration."""
-    from closeloop.org.snapshot import forget
+    from closeloop.org.stamp import forget
 
     forget()

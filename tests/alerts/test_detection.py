@@ -9,10 +9,10 @@ import pytest
 
 from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case
+from closeloop.config.apply import apply_config
 from closeloop.feedback.models import Response
 from closeloop.feedback.services import do_fix_response, do_ingest_response, do_ingest_responses
 from closeloop.notify.models import Delivery, WebhookEndpoint
-from closeloop.org.config.apply import apply_config
 from closeloop.org.models import Organization
 from tests.conftest import FIXTURES
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from closeloop.cases.models import CaseEvent
-from closeloop.org.config.apply import apply_config
+from closeloop.config.apply import apply_config
 from tests.conftest import FIXTURES
 
 from .conftest import ingest

@@ -14,10 +14,10 @@ from django.db.models import Max
 
 from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case, CaseEvent
+from closeloop.config.apply import apply_config
 from closeloop.demo.generate import demo_login, ensure_admin, load_demo
 from closeloop.feedback.models import Customer, Response, Survey
 from closeloop.notify.models import Delivery
-from closeloop.org.config.apply import apply_config
 from closeloop.org.models import Person, Unit
 
 pytestmark = pytest.mark.django_db

@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from closeloop.config.apply import apply_config
 from closeloop.core.answers import QuestionSpec
 from closeloop.feedback.files import (
     CellError,
@@ -27,7 +28,6 @@ from closeloop.feedback.files import (
     rejects_path,
 )
 from closeloop.feedback.models import Response
-from closeloop.org.config.apply import apply_config
 
 CONFIG = """
 organization:

@@ -16,7 +16,7 @@ from closeloop.feedback.services import (
     do_ingest_responses,
 )
 from closeloop.org.models import Organization
-from closeloop.org.snapshot import stamp
+from closeloop.org.stamp import stamp
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 pytestmark = pytest.mark.usefixtures("acme")

@@ -14,7 +14,7 @@ from closeloop.feedback.models import Response, Survey
 from closeloop.loop.models import FollowUp
 from closeloop.loop.services import make_token
 from closeloop.notify.models import Delivery
-from closeloop.org.snapshot import stamp
+from closeloop.org.stamp import stamp
 from closeloop.reports.queries import loop_summary_for
 from closeloop.worker.runner import run_due_work
 from tests.loop.conftest import LINK, closed_case, send

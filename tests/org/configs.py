@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from closeloop.org.config.apply import CONFIG_MODELS, ConfigInvalid, apply_config
+from closeloop.config.apply import CONFIG_MODELS, ConfigInvalid, apply_config
 
 # A copy of the contract's example (contract-check/example.yaml), which must always apply.
 EXAMPLE_PATH = Path(__file__).parent / "example.yaml"

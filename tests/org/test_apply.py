@@ -11,10 +11,11 @@ from django.contrib.auth import get_user_model
 
 from closeloop.alerts.models import Rule
 from closeloop.cases.models import CaseTemplate, EscalationPolicy
+from closeloop.config.apply import apply_config
 from closeloop.feedback.models import Question, Response, Survey
 from closeloop.notify.models import WebhookEndpoint
-from closeloop.org.config.apply import apply_config
-from closeloop.org.models import Calendar, Organization, Person, Role, Segment, Unit
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Calendar, Person, Role, Segment, Unit
 from closeloop.reports.models import Digest
 from tests.org.configs import EXAMPLE_PATH, changed, dump, example, person, stored_counts
 
@@ -45,7 +46,7 @@ def test_the_contract_example_applies_and_is_stored_as_the_other_parts_read_it()
     plan = apply_config(EXAMPLE_PATH.read_text())
 
     assert plan.count("added") == 19
-    org = Organization.current()
+    org = current_organization()
     assert (org.name, org.time_zone, org.recovery_threshold) == ("Harbour Hotels", "Europe/Dublin", 6)
     assert org.ticket_link("R 1") == "https://desk.harbour.example/case/R%201"
     assert (org.repeat_window, org.follow_up_after, org.follow_up_survey) == (
@@ -216,7 +217,7 @@ def test_changed_lists_exactly_the_fields_that_differ() -> None:
         "digests: changed morning (at)",
         "8 changed",
     ]
-    assert Organization.current().follow_up_after == timedelta(weeks=1)
+    assert current_organization().follow_up_after == timedelta(weeks=1)
     assert Question.objects.get(survey__key="stay", key="overall").label == "Overall?"
 
 

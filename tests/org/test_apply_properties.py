@@ -9,8 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from closeloop.org.config.apply import apply_config
-from closeloop.org.config.export import export_config
+from closeloop.config.apply import apply_config
+from closeloop.config.export import export_config
 from tests.org.configs import dump, example
 
 PEOPLE = [p["id"] for p in example()["people"]]

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from closeloop.org.config.export import export_config
+from closeloop.config.export import export_config
 from closeloop.org.models import Unit
 from tests.org.configs import EXAMPLE_PATH, stored_counts
 

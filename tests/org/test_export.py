@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
+from closeloop.config.apply import apply_config
+from closeloop.config.export import export_config
 from closeloop.feedback.models import Response, Survey
-from closeloop.org.config.apply import apply_config
-from closeloop.org.config.export import export_config
 from closeloop.org.models import Person, Role, Unit
 from tests.org.configs import EXAMPLE_PATH, changed, dump, person, stored_counts
 

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from closeloop.notify.models import Delivery
 from closeloop.org.models import Person
-from closeloop.org.snapshot import stamp
+from closeloop.org.stamp import stamp
 from closeloop.reports.models import Digest, DigestItem, DigestRun, DigestSchedule
 from tests.reports.conftest import digest_emails, digest_sms, pdf_links, pdf_of, pdf_text, tick, unhappy
 

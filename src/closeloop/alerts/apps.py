@@ -1,6 +1,12 @@
 from django.apps import AppConfig
 
+from closeloop.org.stamp import stamp_on_change
+
 
 class AlertsConfig(AppConfig):
     name = "closeloop.alerts"
     label = "alerts"
+
+    def ready(self) -> None:
+        # A change to any of these rows makes every process's configuration views stale.
+        stamp_on_change(self, ["Rule"])

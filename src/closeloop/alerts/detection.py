@@ -11,11 +11,12 @@ from datetime import datetime
 
 from closeloop.alerts.models import Alert, Rule
 from closeloop.alerts.planning import plan_alert_deliveries
+from closeloop.alerts.rulebook import configured_rules
 from closeloop.cases.services import alerts_by_response, open_cases_for_alerts
 from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
+from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response
-from closeloop.org.snapshot import current
-from closeloop.org.tree import unit_path
+from closeloop.org.directory import unit_path
 
 
 def rule_spec(rule: Rule) -> RuleSpec:
@@ -83,12 +84,12 @@ def evaluate_responses(
     """
     if not responses:
         return
-    snapshot = current()
-    org = snapshot.organization
-    rule_rows = {rule.key: rule for rule in snapshot.rules}
+    catalog = Catalog.load()
+    org = catalog.organization
+    rule_rows = {rule.key: rule for rule in configured_rules()}
     rules = [rule_spec(rule) for rule in rule_rows.values()]
     question_types = {
-        info.survey.pk: {key: spec.type for key, spec in info.questions.items()} for info in snapshot.surveys.values()
+        info.survey.pk: {key: spec.type for key, spec in info.questions.items()} for info in catalog.surveys.values()
     }
     # Responses inserted by this very transaction (`fresh`) cannot have alerts or cases yet.
     already = (

@@ -11,12 +11,12 @@ from datetime import datetime
 
 from closeloop.alerts.models import Alert
 from closeloop.core.routing import channels_for, resolve
+from closeloop.notify.endpoints import active_endpoints
 from closeloop.notify.messages import render_alert
 from closeloop.notify.models import Delivery, WebhookEndpoint
 from closeloop.notify.outbox import enqueue_all, planned
+from closeloop.org.directory import directory
 from closeloop.org.models import Person
-from closeloop.org.snapshot import current
-from closeloop.org.tree import load_tree, people_by_key
 
 # Where each person-addressed channel finds its address, and what to say when it is missing.
 ADDRESS = {
@@ -46,7 +46,7 @@ def plan_alert_deliveries(alerts: Sequence[tuple[Alert, Mapping]], *, now: datet
     immediate = [(a, n) for a, n in alerts if a.mode == Alert.Mode.IMMEDIATE]
     if not immediate:
         return 0
-    tree = load_tree()
+    tree = directory().tree
     chosen = {
         alert.pk: resolve(
             notify.get("to") or ["unit_leads", "unit_also_alerts"],
@@ -56,8 +56,8 @@ def plan_alert_deliveries(alerts: Sequence[tuple[Alert, Mapping]], *, now: datet
         )
         for alert, notify in immediate
     }
-    people = people_by_key({r.person for recipients in chosen.values() for r in recipients})
-    endpoints = current().endpoints
+    people = directory().people_by_key({r.person for recipients in chosen.values() for r in recipients})
+    endpoints = active_endpoints()
     deliveries: list[Delivery] = []
     for alert, notify in immediate:
         for channel in channels_for(alert.severity, notify.get("channels")):

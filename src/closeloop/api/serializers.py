@@ -7,6 +7,7 @@ from typing import Any
 from closeloop.cases import queries as cases
 from closeloop.feedback.models import Response
 from closeloop.feedback.schemas import customer_body
+from closeloop.org.directory import current_organization
 from closeloop.org.models import Organization
 
 
@@ -28,7 +29,7 @@ def response_notes(response: Response) -> list[dict[str, Any]]:
 
 def response_to_dict(response: Response, *, organization: Organization | None = None) -> dict[str, Any]:
     """A response as the API shows it; pass `organization` when serialising many to load it once."""
-    organization = organization or Organization.current()
+    organization = organization or current_organization()
     return {
         "id": response.pk,
         "survey": response.survey.key,

@@ -16,7 +16,7 @@ from closeloop.cases.notifications import escalation_email, send_emails
 from closeloop.cases.templates import steps_from_snapshot
 from closeloop.core.escalation import CaseClock, Step, due_steps, next_due_at
 from closeloop.core.routing import OrgTree, resolve
-from closeloop.org.tree import load_tree, people_by_key
+from closeloop.org.directory import directory
 
 # Cases handled per call; the worker calls again while a call reports work.
 BATCH = 100
@@ -54,11 +54,11 @@ def escalate_case(case: Case, now: datetime, tree: OrgTree | None = None) -> lis
     due = due_steps(steps, case_clock(case), now)
     events = []
     if due:
-        tree = tree or load_tree()
+        tree = tree or directory().tree
         fired = list(case.fired_steps or ())
         for step in due:
             chosen = resolve(list(step.notify), unit=case.unit.code, agent=None, tree=tree)
-            people = people_by_key({r.person for r in chosen})
+            people = directory().people_by_key({r.person for r in chosen})
             recipients = [people[r.person] for r in chosen if r.person in people]
             level = step_level(step)
             subject, text = escalation_email(case, when=step.when, level=level)
@@ -112,7 +112,7 @@ def escalate_due(now: datetime) -> int:
     )
     if not due_ids:
         return 0
-    tree = load_tree()
+    tree = directory().tree
     handled = 0
     for case_id in due_ids:
         # One transaction per case: a failure on one case does not undo the escalations of the others.

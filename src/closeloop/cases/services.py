@@ -18,8 +18,8 @@ from closeloop.cases.notifications import notify_team
 from closeloop.cases.templates import choose_sla, due_at, load_template
 from closeloop.core.routing import OrgTree, resolve
 from closeloop.feedback.models import Response
+from closeloop.org.directory import directory
 from closeloop.org.models import Person, Role, Unit
-from closeloop.org.tree import load_tree, people_by_key
 
 
 class CaseInputError(ValueError):
@@ -94,7 +94,7 @@ def open_cases_for_alerts(
         if replaced
         else {}
     )
-    tree = load_tree()
+    tree = directory().tree
     touched = []
     for response_id in ids:
         if response_id in having:
@@ -170,7 +170,7 @@ def do_open_case(
             if Case.objects.filter(response=response).exists():
                 return None
             raise
-    tree = tree or load_tree()
+    tree = tree or directory().tree
     managers, members = _set_team(case, tree, fresh=True)
     opened = CaseEvent.objects.create(
         case=case,
@@ -190,7 +190,7 @@ def do_open_case(
         },
     )
     # A new case has no owner yet: its team is exactly the managers and members just chosen.
-    notify_team(case, opened, actor=None, now=now, team=list(people_by_key({*managers, *members}).values()))
+    notify_team(case, opened, actor=None, now=now, team=list(directory().people_by_key({*managers, *members}).values()))
     return case
 
 
@@ -202,7 +202,7 @@ def _set_team(case: Case, tree: OrgTree, *, fresh: bool = False) -> tuple[list[s
         role: [r.person for r in resolve(team.get(role) or [], unit=case.unit.code, agent=agent, tree=tree)]
         for role in ("managers", "members")
     }
-    people = people_by_key({key for keys in chosen.values() for key in keys})
+    people = directory().people_by_key({key for keys in chosen.values() for key in keys})
     managers = [people[key] for key in chosen["managers"] if key in people]
     members = [people[key] for key in chosen["members"] if key in people and key not in chosen["managers"]]
     if fresh:
@@ -257,7 +257,7 @@ def do_move_case_to_unit(
         from_unit = old_unit.code if old_unit is not None else case.unit.code
         case.unit = new_unit
         case.save(update_fields=["unit"])
-        managers, members = _set_team(case, load_tree())
+        managers, members = _set_team(case, directory().tree)
         moved = CaseEvent.objects.create(
             case=case,
             at=now,
@@ -324,8 +324,8 @@ def do_view_case(case: Case, *, actor: Person | None, now: datetime, actor_name:
 
 
 def _unit_lead_name(case: Case) -> str:
-    leads = load_tree().leads_of(case.unit.code)
-    people = people_by_key(set(leads))
+    leads = directory().tree.leads_of(case.unit.code)
+    people = directory().people_by_key(set(leads))
     return next((people[key].name for key in leads if key in people), "")
 
 

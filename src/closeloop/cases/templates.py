@@ -14,6 +14,7 @@ from typing import Any
 from closeloop.cases.models import CaseTemplate, EscalationPolicy
 from closeloop.core.escalation import Step
 from closeloop.core.sla import WEEKDAY_NAMES, BusinessCalendar, add_working_time
+from closeloop.org.directory import directory
 from closeloop.org.models import Calendar, Unit
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def business_calendar(key: str, unit: Unit) -> BusinessCalendar | None:
         start=row.start,
         end=row.end,
         holidays_country=row.holidays or None,
-        time_zone=unit.effective_time_zone(),
+        time_zone=directory().time_zone_of(unit),
     )
 
 

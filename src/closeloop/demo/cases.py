@@ -19,8 +19,8 @@ from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note, do_change_status, do_view_case
 from closeloop.demo import comments
 from closeloop.demo.responses import SEED
+from closeloop.org.directory import directory
 from closeloop.org.models import Person
-from closeloop.org.tree import load_tree, people_by_key
 
 # The share of cases the unit's lead gets to; Support West is the struggling team of the demo.
 HANDLED_SHARE = {"SUP-WEST": 0.55}
@@ -53,8 +53,8 @@ def _working_time(at: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _lead(case: Case) -> Person | None:
-    keys = load_tree().leads_of(case.unit.code)
-    people = people_by_key(set(keys))
+    keys = directory().tree.leads_of(case.unit.code)
+    people = directory().people_by_key(set(keys))
     return next((people[key] for key in keys if key in people), None)
 
 
@@ -71,7 +71,7 @@ def work_on_cases(cases: Iterable[Case], *, anchor: datetime) -> CaseWork:
         customer = response.customer
         first_name = customer.name.split()[0] if customer and customer.name else ""
         agent = response.agent.name.split()[0] if response.agent else "the agent"
-        zone = ZoneInfo(case.unit.effective_time_zone())
+        zone = ZoneInfo(directory().time_zone_of(case.unit))
         # Gold customers are called back sooner: that is what their SLA is for.
         at = _working_time(case.opened_at + (_hours(rng, 0.3, 6) if case.tier == "Gold" else _hours(rng, 1, 30)), zone)
         if at >= anchor:

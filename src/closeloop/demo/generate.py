@@ -23,11 +23,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
 from closeloop.cases.models import Case
+from closeloop.config.apply import apply_config
 from closeloop.demo.cases import CaseWork, work_on_cases
 from closeloop.demo.responses import EXTERNAL_ID_PREFIX, RESPONSE_COUNT, demo_responses
 from closeloop.feedback.models import Response
 from closeloop.feedback.services import RejectedInput, do_ingest_responses
-from closeloop.org.config.apply import apply_config
 from closeloop.org.models import Organization, Person
 
 SOURCE = "demo"

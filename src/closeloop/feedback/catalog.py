@@ -1,4 +1,5 @@
-"""What an ingest batch needs to know about the configuration, from the shared snapshot."""
+"""What an ingest batch needs to know about the configuration: surveys with their questions, segments,
+and the organisation's units and people, from the per-process configuration views."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from dataclasses import dataclass
 
 from closeloop.core.answers import QuestionSpec
 from closeloop.feedback.models import Survey
-from closeloop.org.models import Organization, Person, Unit
+from closeloop.org.directory import directory
+from closeloop.org.models import Organization, Person, Segment, Unit
+from closeloop.org.stamp import cached_view, stored_token
 
 
 @dataclass(frozen=True)
@@ -24,16 +27,13 @@ class Catalog:
     people: dict[str, Person]
 
     @classmethod
-    def load(cls) -> Catalog:
-        from closeloop.org.snapshot import current
-
-        snapshot = current()
+    def load(cls, token: str | None = None) -> Catalog:
+        """The catalog for the configuration as stored now (shared and read-only)."""
+        token = stored_token() if token is None else token
+        org = directory(token)
+        surveys, segments = cached_view("feedback.surveys", _build_surveys, token)
         return cls(
-            organization=snapshot.organization,
-            surveys=snapshot.surveys,
-            segments=snapshot.segments,
-            units=snapshot.units,
-            people=snapshot.people,
+            organization=org.organization, surveys=surveys, segments=segments, units=org.units, people=org.people
         )
 
     def placement_problems(self, unit: str | None, segment: str | None) -> list[str]:
@@ -52,3 +52,16 @@ class Catalog:
             elif segment not in self.segments:
                 problems.append(f"segment: unknown segment {segment!r}")
         return problems
+
+
+def _build_surveys() -> tuple[dict[str, SurveyInfo], frozenset[str]]:
+    surveys = {}
+    for survey in Survey.objects.filter(active=True).prefetch_related("questions"):
+        specs = {
+            q.key: QuestionSpec(
+                key=q.key, type=q.type, min=q.min, max=q.max, options=tuple(q.options or ()), label=q.label
+            )
+            for q in survey.questions.all()
+        }
+        surveys[survey.key] = SurveyInfo(survey, specs)
+    return surveys, frozenset(Segment.objects.values_list("code", flat=True))

@@ -19,7 +19,8 @@ from closeloop.core.metrics import RETENTION_GROUPS, CaseFacts, percent, retenti
 from closeloop.feedback.queries import local_day_bounds
 from closeloop.loop.models import Activity
 from closeloop.loop.services import follow_up_answers
-from closeloop.org.models import Organization, Unit
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Unit
 
 DEFAULT_DAYS = 90
 KEEPING = (Activity.Kind.PURCHASE, Activity.Kind.RENEWAL)
@@ -76,7 +77,7 @@ def retention_report(
 ) -> RetentionReport:
     """Retention per group for the customers of cases closed on `date_from`..`date_to` (organisation's days);
     `units` restricts it to what a viewer may see."""
-    zone = Organization.current().time_zone
+    zone = current_organization().time_zone
     latest: dict[int, Case] = {}
     for case in _closed_cases(date_from, date_to, unit, units, zone):
         latest[case.response.customer_id] = case  # ordered by closing: the last one wins

@@ -23,7 +23,7 @@ from closeloop.feedback.schemas import customer_body
 from closeloop.feedback.services import RejectedInput, do_ingest_response
 from closeloop.loop.models import FollowUp
 from closeloop.notify.outbox import enqueue
-from closeloop.org.models import Organization
+from closeloop.org.directory import current_organization
 
 SALT = "closeloop.follow-up"
 SEND_BATCH = 50
@@ -45,7 +45,7 @@ def schedule_follow_up(case: Case, now: datetime) -> FollowUp | None:
     a case closed again after a reopening moves a follow-up that has not gone out yet, and leaves one
     that was sent alone. Call inside the closing transaction.
     """
-    organization = Organization.current()
+    organization = current_organization()
     if organization.follow_up_after is None or not organization.follow_up_survey or case.closed_at is None:
         return None
     if not _can_ask(case.response.customer):
@@ -108,7 +108,7 @@ def follow_up_from_token(token: str, now: datetime) -> FollowUp:
 
 
 def _email(follow_up: FollowUp) -> tuple[str, str]:
-    organization = Organization.current()
+    organization = current_organization()
     customer = follow_up.case.response.customer
     greeting = f"Dear {customer.name}," if customer and customer.name else "Hello,"
     text = "\n".join(
@@ -200,7 +200,7 @@ def do_answer_follow_up(token: str, answer: str, *, now: datetime) -> Answered:
         original = case.response
         customer = original.customer
         item = {
-            "survey": Organization.current().follow_up_survey,
+            "survey": current_organization().follow_up_survey,
             "external_id": f"follow-up-{follow_up.pk}",
             "submitted_at": now.isoformat(),
             "unit": case.unit.code,

@@ -24,8 +24,8 @@ from closeloop.feedback.models import Question
 from closeloop.feedback.queries import local_day_bounds
 from closeloop.loop.models import SpikeAlert, SpikeCheck
 from closeloop.notify.outbox import enqueue_all, planned
-from closeloop.org.models import Organization, Person, Role, Unit
-from closeloop.org.tree import load_tree, people_by_key
+from closeloop.org.directory import current_organization, directory
+from closeloop.org.models import Person, Role, Unit
 
 MAX_EXAMPLES = 5
 EXAMPLE_LENGTH = 300
@@ -117,9 +117,9 @@ def _usual(baseline: float) -> str:
 
 
 def _recipients(unit: Unit) -> list[Person]:
-    keys = set(load_tree().leads_of(unit.code))
+    keys = set(directory().tree.leads_of(unit.code))
     keys |= set(Role.objects.filter(role=Role.Kind.ADMIN).values_list("person__key", flat=True))
-    people = people_by_key(keys)
+    people = directory().people_by_key(keys)
     return sorted((p for p in people.values() if p.active), key=lambda p: p.key)
 
 
@@ -177,7 +177,7 @@ def _record(day: date, found: list[Spike[Key]], now: datetime, window_days: int,
 
 def check_spikes(now: datetime) -> int:
     """The `spikes` worker step: check the day that ended last, once; returns 1 when it ran, else 0."""
-    zone = Organization.current().time_zone
+    zone = current_organization().time_zone
     day = now.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
     if SpikeCheck.objects.filter(day=day).exists():
         return 0

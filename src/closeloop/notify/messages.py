@@ -18,7 +18,8 @@ from closeloop.alerts.models import Alert
 from closeloop.alerts.serialize import alert_fields
 from closeloop.feedback.models import Question, Response
 from closeloop.notify.channels.sms import SMS_MAX_CHARS, fit_sms
-from closeloop.org.models import Organization, Person
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Person
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def alert_subject(alert: Alert, response: Response, score: str) -> str:
 
 def alert_context(alert: Alert, person: Person | None) -> dict[str, Any]:
     response = alert.response
-    organization = Organization.current()
+    organization = current_organization()
     answers = answer_lines(response)
     score = overall_score(response)
     customer = response.customer

@@ -1,6 +1,6 @@
 """The organisation: a tree of units, the people in it and their roles.
 
-Rows here are written by `closeloop config apply` (closeloop.org.config) and keyed by
+Rows here are written by `closeloop config apply` (closeloop.config) and keyed by
 the stable ids of the configuration file (`Unit.code`, `Person.key`, ...).
 """
 
@@ -32,14 +32,6 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @classmethod
-    def current(cls) -> Organization:
-        """The configured organisation (shared and read-only: from the configuration snapshot),
-        or an unsaved default before any config is applied."""
-        from closeloop.org.snapshot import current
-
-        return current().organization
 
     @classmethod
     def load(cls) -> Organization:
@@ -84,28 +76,6 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
-
-    def ancestors(self) -> list[Unit]:
-        """From the parent up to the root."""
-        codes = [c for c in self.path.strip("/").split("/")][:-1]
-        by_code = {u.code: u for u in Unit.objects.filter(code__in=codes)}
-        return [by_code[c] for c in reversed(codes) if c in by_code]
-
-    def effective_time_zone(self) -> str:
-        if self.time_zone:
-            return self.time_zone
-        for unit in self.ancestors():
-            if unit.time_zone:
-                return unit.time_zone
-        return Organization.current().time_zone
-
-    def effective_calendar(self) -> Calendar | None:
-        if self.calendar_id:
-            return self.calendar
-        for unit in self.ancestors():
-            if unit.calendar_id:
-                return unit.calendar
-        return None
 
     def subtree(self) -> models.QuerySet[Unit]:
         return Unit.objects.filter(path__startswith=self.path)
@@ -165,7 +135,7 @@ class Role(models.Model):
 
 class ConfigStamp(models.Model):
     """A token that changes with every configuration change, so each process knows when its
-    cached snapshot of the configuration (closeloop.org.snapshot) is stale."""
+    cached views of the configuration (closeloop.org.stamp) are stale."""
 
     token = models.CharField(max_length=32)
 

@@ -25,9 +25,9 @@ from closeloop.core.schedule import digest_window, next_run_at, sms_time
 from closeloop.feedback.models import Response
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue_all, planned
+from closeloop.org.directory import directory
 from closeloop.org.models import Person, Unit
-from closeloop.org.snapshot import current
-from closeloop.org.tree import load_tree, people_by_key
+from closeloop.org.stamp import stored_token
 from closeloop.reports.models import Digest, DigestItem, DigestRun, DigestSchedule
 from closeloop.reports.service_report import build_report, render_pdf, report_url
 
@@ -55,13 +55,14 @@ def sync_schedules(now: datetime) -> None:
     otherwise at the next `at`. A row whose time or time zone changed moves to the next new `at`: its
     recent days were reported at the old time already.
     """
-    units = current().units
+    org = directory()
+    units = org.units
     wanted: dict[tuple[int, int], tuple[Digest, Unit, str]] = {}
     for digest in Digest.objects.all():
         for code in digest.units:
             unit = units.get(code)
             if unit is not None:
-                wanted[(digest.pk, unit.pk)] = (digest, unit, unit.effective_time_zone())
+                wanted[(digest.pk, unit.pk)] = (digest, unit, org.time_zone_of(unit))
     existing = {(s.digest_id, s.unit_id): s for s in DigestSchedule.objects.all()}
     stale = [s.pk for key, s in existing.items() if key not in wanted]
     if stale:
@@ -127,7 +128,7 @@ class RunContext:
     def reported_day(self) -> date:
         """The day the window starts ("yesterday"), in the organisation's time zone, as the notes dialog
         reads its `date`."""
-        return self.window[0].astimezone(ZoneInfo(current().organization.time_zone)).date()
+        return self.window[0].astimezone(ZoneInfo(directory().organization.time_zone)).date()
 
     @property
     def ref(self) -> str:
@@ -142,8 +143,9 @@ class RunContext:
 def _plan_messages(context: RunContext, responses: list[Response], now: datetime) -> list[Delivery]:
     digest, unit = context.digest, context.unit
     selectors = list(digest.to or [])
-    chosen = [r.person for r in resolve(selectors, unit=unit.code, agent=None, tree=load_tree())]
-    people = people_by_key(set(chosen))
+    org = directory()
+    chosen = [r.person for r in resolve(selectors, unit=unit.code, agent=None, tree=org.tree)]
+    people = org.people_by_key(set(chosen))
     recipients = [people[key] for key in chosen if key in people]
     title = headline(len(responses), unit)
     text = f"{title}: {report_url(unit, context.day)}"
@@ -289,7 +291,7 @@ def run_schedule(schedule_id: int, now: datetime) -> DigestRun | None:
 def run_due_digests(now: datetime) -> int:
     """The `digests` worker step: run every digest instant that is due at `now`; returns how many ran."""
     global _synced_for
-    token = current().token
+    token = stored_token()
     if token != _synced_for:
         sync_schedules(now)
         _synced_for = token

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from closeloop.core.schedule import digest_window, run_instant
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import local_day_bounds
-from closeloop.org.models import Organization, Unit
+from closeloop.org.directory import current_organization, directory
+from closeloop.org.models import Unit
 from closeloop.reports.digests import responses_for_run
 from closeloop.reports.models import Digest, DigestRun
 from closeloop.reports.service_report import ServiceRecoveryReport, build_report
@@ -26,7 +27,7 @@ def digest_for_unit(unit: Unit) -> Digest | None:
 
 
 def report_for_day(unit: Unit, day: date, *, recipient: str = "") -> ServiceRecoveryReport:
-    time_zone = unit.effective_time_zone()
+    time_zone = directory().time_zone_of(unit)
     digest = digest_for_unit(unit)
     if digest is None:
         window = local_day_bounds(day, time_zone)
@@ -55,5 +56,5 @@ def report_for_day(unit: Unit, day: date, *, recipient: str = "") -> ServiceReco
     else:
         window = digest_window(run_at, digest.window, time_zone)
         responses = list(responses_for_run(digest, unit, window))
-    notes_day = window[0].astimezone(ZoneInfo(Organization.current().time_zone)).date()
+    notes_day = window[0].astimezone(ZoneInfo(current_organization().time_zone)).date()
     return build_report(unit, responses, window=window, time_zone=time_zone, recipient=recipient, notes_day=notes_day)

@@ -22,14 +22,15 @@ from closeloop.core.metrics import CaseFacts, LoopSummary, UnitActivity, hours_b
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import in_unit_subtree, local_day_bounds
 from closeloop.loop.services import follow_up_answers
-from closeloop.org.models import Organization, Unit
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Unit
 
 
 def selected_responses(
     date_from: date, date_to: date, unit: Unit | None = None, *, units: QuerySet[Unit] | None = None
 ) -> QuerySet[Response]:
     """The report's responses; `units` (a visibility restriction) None means every unit."""
-    zone = Organization.current().time_zone
+    zone = current_organization().time_zone
     start = local_day_bounds(date_from, zone)[0]
     end = local_day_bounds(date_to, zone)[1]
     responses = Response.objects.filter(
@@ -71,7 +72,7 @@ def _follow_up_answers(cases: list[Case]) -> dict[int, bool | None]:
 
     A follow-up counts as asked when the customer answered it: the survey tool that sends it is outside.
     """
-    organization = Organization.current()
+    organization = current_organization()
     closed = [case for case in cases if case.closed_at is not None and case.response.customer_id]
     if not organization.follow_up_survey or not closed:
         return {}
@@ -164,7 +165,7 @@ def needing_recovery_by_week(
     date_from: date, date_to: date, unit: Unit | None = None, *, units: QuerySet[Unit] | None = None
 ) -> list[tuple[date, int]]:
     """(Monday of the week, responses needing recovery) for each week with any, oldest first."""
-    zone = ZoneInfo(Organization.current().time_zone)
+    zone = ZoneInfo(current_organization().time_zone)
     rows = (
         selected_responses(date_from, date_to, unit, units=units)
         .filter(needs_recovery=True)

@@ -17,9 +17,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from closeloop.cases.models import CaseEvent
+from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response
-from closeloop.org.models import Organization, Unit
-from closeloop.org.snapshot import current
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Unit
 
 NPS_MAX = 10
 
@@ -140,8 +141,8 @@ def build_report(
 ) -> ServiceRecoveryReport:
     """The report for `responses` (oldest first); `notes_day` is the day the title's pencil link opens."""
     zone = ZoneInfo(time_zone)
-    organization = Organization.current()
-    surveys = current().surveys
+    organization = current_organization()
+    surveys = Catalog.load().surveys
     notes = _notes_by_response(responses, zone)
     entries = []
     for response in responses:

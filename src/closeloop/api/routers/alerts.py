@@ -19,7 +19,8 @@ from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
 from closeloop.feedback.queries import visible_units
 from closeloop.notify.models import Delivery
-from closeloop.org.models import Organization, Person, Unit
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Person, Unit
 
 router = Router(tags=["alerts"])
 KINDS = [value for value, _ in KIND_CHOICES]
@@ -51,9 +52,9 @@ def _since(raw: str) -> datetime:
         if day is None:
             raise invalid_field(("since",), f"{raw!r} is not an ISO-8601 date or time")
         # A bare date starts at midnight in the organisation's time zone.
-        moment = datetime.combine(day, time.min, tzinfo=ZoneInfo(Organization.current().time_zone))
+        moment = datetime.combine(day, time.min, tzinfo=ZoneInfo(current_organization().time_zone))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(Organization.current().time_zone))
+        moment = moment.replace(tzinfo=ZoneInfo(current_organization().time_zone))
     return moment
 
 

@@ -25,7 +25,8 @@ from closeloop.feedback.services import FieldError, RejectedInput
 from closeloop.loop.activity import ActivityRow, check_rows, store_rows
 from closeloop.loop.models import SpikeAlert
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
-from closeloop.org.models import Organization, Unit
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Unit
 
 router = Router(tags=["loop"])
 ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 413, 422)}
@@ -121,7 +122,7 @@ def retention(request: HttpRequest, filters: Query[RetentionFilters]) -> dict[st
     """Customers of the cases closed `from`..`to`, grouped by how their case ended (recovered: said yes in the
     follow-up, or closed as resolved when they did not answer; not recovered; never contacted: no note that
     spoke to them), and how many of each bought or renewed without cancelling in the `days` after it opened."""
-    today = timezone.now().astimezone(ZoneInfo(Organization.current().time_zone)).date()
+    today = timezone.now().astimezone(ZoneInfo(current_organization().time_zone)).date()
     default_from, default_to = default_range(today)
     date_from, date_to = filters.date_from or default_from, filters.date_to or default_to
     if date_from > date_to:

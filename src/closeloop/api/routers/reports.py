@@ -15,7 +15,8 @@ from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.schemas import ErrorOut
 from closeloop.core.periods import default_range
 from closeloop.feedback.queries import visible_units
-from closeloop.org.models import Organization, Unit
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Unit
 from closeloop.reports.queries import hours_between_statuses_for, loop_summary_for, summary_to_dict
 
 router = Router(tags=["reports"])
@@ -81,7 +82,7 @@ def summary(request: HttpRequest, filters: Query[SummaryFilters]) -> dict[str, A
     """`?from=YYYY-MM-DD&to=YYYY-MM-DD&unit=CODE`: days in the organisation's time zone, both included
     (default: the last 30 days); the unit with its whole subtree (default: every unit the token sees).
     Percentages and hours are null when there was nothing to measure."""
-    today = timezone.now().astimezone(ZoneInfo(Organization.current().time_zone)).date()
+    today = timezone.now().astimezone(ZoneInfo(current_organization().time_zone)).date()
     default_from, default_to = default_range(today)
     date_from = filters.date_from or default_from
     date_to = filters.date_to or default_to

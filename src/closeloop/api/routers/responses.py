@@ -27,7 +27,8 @@ from closeloop.feedback.queries import (
 )
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
 from closeloop.feedback.services import do_fix_response, do_ingest_response
-from closeloop.org.models import Organization, Unit
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Unit
 
 router = Router(tags=["responses"])
 
@@ -79,7 +80,7 @@ def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> dic
         if not Survey.objects.filter(key=filters.survey).exists():
             raise invalid_field(("survey",), f"unknown survey {filters.survey!r}")
         responses = responses.filter(survey__key=filters.survey)
-    organization = Organization.current()
+    organization = current_organization()
     if filters.date is not None:
         responses = submitted_on(responses, filters.date, organization.time_zone)
     if filters.ticket is not None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from closeloop.cases.models import Case
+from closeloop.org.directory import current_organization
 from closeloop.web.status import standing
 
 register = template.Library()
@@ -88,6 +89,4 @@ def number(value: float | None) -> str:
 @register.simple_tag
 def org_setting(name: str) -> str:
     """`name` or `time_zone` of the organisation, for pages rendered outside closeloop's own views."""
-    from closeloop.org.models import Organization
-
-    return getattr(Organization.current(), name)
+    return getattr(current_organization(), name)

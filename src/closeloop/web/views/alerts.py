@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from closeloop.alerts.models import Alert, Rule
 from closeloop.core.rules import threshold_rule
-from closeloop.org.models import Organization
+from closeloop.org.directory import current_organization
 from closeloop.web.forms import AlertFilterForm
 from closeloop.web.lists import in_date_range, page_of, sort_order
 from closeloop.web.permissions import Viewer, web_view
@@ -54,7 +54,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         if data["category"]:
             alerts = alerts.filter(category=data["category"])
         alerts = in_date_range(
-            alerts, "created_at", data["date_from"], data["date_to"], Organization.current().time_zone
+            alerts, "created_at", data["date_from"], data["date_to"], current_organization().time_zone
         )
     elif form.is_bound:
         alerts = alerts.none()

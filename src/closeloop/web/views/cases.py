@@ -19,7 +19,7 @@ from closeloop.cases.services import (
     do_view_case,
     is_manager,
 )
-from closeloop.org.tree import load_tree, people_by_key
+from closeloop.org.directory import directory
 from closeloop.web.forms import AssignForm, NoteForm, StatusForm
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.timeline import timeline
@@ -59,8 +59,8 @@ def default_author(request: HttpRequest, case: Case) -> str:
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     if viewer.name:
         return viewer.name
-    leads = load_tree().leads_of(case.unit.code)
-    people = people_by_key(set(leads))
+    leads = directory().tree.leads_of(case.unit.code)
+    people = directory().people_by_key(set(leads))
     return next((people[key].name for key in leads if key in people), request.user.get_full_name())
 
 

@@ -11,19 +11,19 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from closeloop.org.models import Organization
+from closeloop.org.directory import current_organization
 from closeloop.web.permissions import Viewer
 
 
 def page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
-    organization = Organization.current()
+    organization = current_organization()
     base = {"viewer": viewer, "organization": organization, "now": timezone.now()}
     return render(request, template, base | context, status=status)
 
 
 def org_zone() -> ZoneInfo:
-    return ZoneInfo(Organization.current().time_zone)
+    return ZoneInfo(current_organization().time_zone)
 
 
 def org_today(now: datetime | None = None) -> date:

@@ -9,7 +9,7 @@ from closeloop.alerts.models import Alert
 from closeloop.feedback.models import Response
 from closeloop.notify.messages import answer_lines, contact_of, overall_score, web_link
 from closeloop.notify.models import Delivery
-from closeloop.org.models import Organization
+from closeloop.org.directory import current_organization
 from closeloop.web.permissions import Viewer
 
 
@@ -27,7 +27,7 @@ def visible_response(request: HttpRequest, response_id: int) -> Response:
 
 def response_context(response: Response) -> dict[str, object]:
     lines = answer_lines(response)
-    organization = Organization.current()
+    organization = current_organization()
     return {
         "response": response,
         "words": [line for line in lines if line.is_text],

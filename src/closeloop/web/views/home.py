@@ -11,7 +11,7 @@ from django.utils import timezone
 from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case
 from closeloop.feedback.queries import local_day_bounds
-from closeloop.org.models import Organization
+from closeloop.org.directory import current_organization
 from closeloop.web.lists import sort_order
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.status import DUE_SOON
@@ -42,7 +42,7 @@ def monitor_context(request: HttpRequest) -> dict[str, Any]:
     sort, fields = sort_order(request.GET.get("sort", ""), MONITOR_ORDERS, "due")
     related = open_cases.select_related("unit", "owner", "response", "response__customer")
     rows = list(related.order_by(*fields)[:MONITOR_ROWS])
-    start_of_day = local_day_bounds(org_today(now), Organization.current().time_zone)[0]
+    start_of_day = local_day_bounds(org_today(now), current_organization().time_zone)[0]
     return {
         "scope": scope,
         "sort": sort,

@@ -13,7 +13,7 @@ from closeloop.core.metrics import NEVER_CONTACTED, NOT_RECOVERED, RECOVERED
 from closeloop.core.periods import default_range
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
 from closeloop.loop.services import ANSWERS, LinkProblem, do_answer_follow_up, follow_up_from_token
-from closeloop.org.models import Organization
+from closeloop.org.directory import current_organization
 from closeloop.web.forms import ReportFilterForm
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.views.common import org_today, page
@@ -28,7 +28,7 @@ GROUP_LABELS = {
 
 
 def _follow_up_page(request: HttpRequest, context: dict[str, object], status: int = 200) -> HttpResponse:
-    return render(request, "loop/follow_up.html", {"organization": Organization.current(), **context}, status=status)
+    return render(request, "loop/follow_up.html", {"organization": current_organization(), **context}, status=status)
 
 
 # The signed token in the address is the credential, and there is no session to ride on, so CSRF

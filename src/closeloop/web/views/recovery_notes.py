@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import in_unit_subtree, responses_for_srn, submitted_on
-from closeloop.org.models import Organization, Unit
+from closeloop.org.directory import current_organization
+from closeloop.org.models import Unit
 from closeloop.web.forms import NoteForm
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.views.cases import note_form, record_view, save_note
@@ -65,7 +66,7 @@ def matching_ids(viewer: Viewer, params: QueryDict) -> tuple[list[int], bool]:
             raise NotesUrlError(NO_MATCH, NO_MATCH_REASONS, status=404)
         responses = in_unit_subtree(responses, unit)
     if day is not None:
-        responses = submitted_on(responses, day, Organization.current().time_zone)
+        responses = submitted_on(responses, day, current_organization().time_zone)
     if ticket:
         found = responses.filter(ticket=ticket).order_by("-submitted_at", "-id").values_list("id", flat=True)[:1]
         ids, browsing = list(found), False

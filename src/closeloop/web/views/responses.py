@@ -14,7 +14,7 @@ from closeloop.cases.models import Case, CaseEvent
 from closeloop.feedback.models import Question, Response
 from closeloop.feedback.queries import in_unit_subtree, responses_for_srn
 from closeloop.feedback.services import RejectedInput, do_fix_response
-from closeloop.org.models import Organization
+from closeloop.org.directory import current_organization
 from closeloop.web.forms import FixResponseForm, ResponseFilterForm
 from closeloop.web.lists import in_date_range, page_of, sort_order
 from closeloop.web.permissions import Viewer, admin_view, web_view
@@ -48,7 +48,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
         if data["status"]:
             responses = responses.filter(status=data["status"])
         responses = in_date_range(
-            responses, "submitted_at", data["date_from"], data["date_to"], Organization.current().time_zone
+            responses, "submitted_at", data["date_from"], data["date_to"], current_organization().time_zone
         )
         srn = data["srn"] or "y"
     elif form.is_bound:

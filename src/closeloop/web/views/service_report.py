@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from closeloop.api.auth import find_active_token, note_token_use
 from closeloop.feedback.queries import visible_units
+from closeloop.org.directory import directory
 from closeloop.org.models import Unit
 from closeloop.reports.on_demand import report_for_day
 from closeloop.reports.service_report import render_pdf
@@ -63,7 +64,7 @@ def service_recovery_pdf(request: HttpRequest) -> HttpResponse:
         except ValueError:
             return _error(400, f"date: {raw_date!r} is not a date; write it as YYYY-MM-DD", "date")
     else:
-        day = timezone.now().astimezone(ZoneInfo(unit.effective_time_zone())).date()
+        day = timezone.now().astimezone(ZoneInfo(directory().time_zone_of(unit))).date()
     pdf = render_pdf(report_for_day(unit, day, recipient=recipient))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="service-recovery-{unit.code}-{day.isoformat()}.pdf"'

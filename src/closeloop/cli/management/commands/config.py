@@ -9,8 +9,8 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
-from closeloop.org.config.apply import ConfigInvalid, apply_config
-from closeloop.org.config.export import export_config
+from closeloop.config.apply import ConfigInvalid, apply_config
+from closeloop.config.export import export_config
 
 INVALID = 2
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from closeloop.config.apply import ConfigInvalid
 from closeloop.demo.generate import LOGIN_FILE, DemoReport, load_demo
-from closeloop.org.config.apply import ConfigInvalid
 
 
 class Command(BaseCommand):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from closeloop.org.directory import directory
 from closeloop.org.models import Unit
 from closeloop.reports.on_demand import digest_for_unit, report_for_day
 from closeloop.reports.service_report import render_pdf
@@ -39,7 +40,7 @@ class Command(BaseCommand):
                     f"--date: {options['date']!r} is not a date; write YYYY-MM-DD", returncode=2
                 ) from None
         else:
-            today = timezone.now().astimezone(ZoneInfo(unit.effective_time_zone())).date()
+            today = timezone.now().astimezone(ZoneInfo(directory().time_zone_of(unit))).date()
             day = today if digest_for_unit(unit) else today - timedelta(days=1)
         report = report_for_day(unit, day)
         out = Path(options["out"] or f"service-recovery-{unit.code}-{day.isoformat()}.pdf")

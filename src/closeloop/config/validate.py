@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from closeloop.core.conditions import condition_problems
-from closeloop.org.config.schema import (
+from closeloop.config.schema import (
     ID_FIELDS,
     NUMERIC_QUESTION_TYPES,
     QUESTION_TYPES,
@@ -32,6 +31,7 @@ from closeloop.org.config.schema import (
     UnitSpec,
     WebhookSpec,
 )
+from closeloop.core.conditions import condition_problems
 
 UNIT_SELECTORS = ("unit_leads", "unit_also_alerts", "unit_members", "agent")
 SELECTOR_HELP = "use unit_leads, unit_also_alerts, unit_members, agent, {person: ID} or {level: N}"

@@ -1,0 +1,92 @@
+"""Apply a configuration file: compare it with the database and write the difference.
+
+Each section (closeloop.config.sections) turns its part of the file into rows keyed by the file's
+stable ids; they are compared field by field with what is stored, and the resulting plan is written
+inside one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from closeloop.config.sections import (
+    case_templates,
+    digests,
+    escalation_policies,
+    organization,
+    people,
+    rules,
+    segments,
+    surveys,
+    units,
+    webhooks,
+)
+from closeloop.config.sections.base import CONFIG_MODELS, Change, Section, diff
+from closeloop.config.validate import Config, ConfigInvalid, load_config
+from closeloop.org.stamp import stamp
+
+__all__ = ["CONFIG_MODELS", "Change", "ConfigInvalid", "Plan", "apply_config"]
+
+
+@dataclass
+class Plan:
+    """What applying the file does (or did): one Change per entry that differs."""
+
+    changes: list[Change] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        # A kept unit is a note, not a change: applying the same file again must say "no changes".
+        return all(change.action == "kept" for change in self.changes)
+
+    def count(self, action: str) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+    def lines(self) -> list[str]:
+        lines = [change.line() for change in self.changes if change.action != "kept"]
+        if self.is_empty:
+            lines.append("no changes")
+        lines += [change.line() for change in self.changes if change.action == "kept"]
+        if not self.is_empty:
+            counts = [f"{self.count(a)} {a}" for a in ("added", "changed", "removed", "deactivated") if self.count(a)]
+            lines.append(", ".join(counts) + (" (dry run: nothing was written)" if self.dry_run else ""))
+        return lines
+
+
+def apply_config(text: str, *, dry_run: bool = False) -> Plan:
+    """Validate the YAML text and write it; raises ConfigInvalid (with .problems) and writes nothing if bad."""
+    config = load_config(text)
+    with transaction.atomic():
+        # Every difference is measured against the database as it was, before any write,
+        # so the dry run and the real run print the same plan.
+        sections = _sections(config)
+        planned = [(section, diff(section, section.desired, section.read())) for section in sections]
+        plan = Plan(changes=[change for _, changes in planned for change in changes], dry_run=dry_run)
+        if not dry_run:
+            for section, changes in planned:
+                if changes:
+                    section.write(changes)
+            if plan.changes:
+                # Bulk writes send no signals: tell every process its configuration snapshot is stale.
+                stamp()
+        return plan
+
+
+def _sections(config: Config) -> list[Section]:
+    """Every section, in the order they are written: a row is written after the rows it refers to."""
+    return [
+        organization.section(config),
+        organization.calendars_section(config),
+        units.section(config),
+        segments.section(config),
+        people.section(config),
+        surveys.section(config),
+        escalation_policies.section(config),
+        case_templates.section(config),
+        rules.section(config),
+        digests.section(config),
+        webhooks.section(config),
+    ]

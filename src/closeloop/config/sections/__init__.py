@@ -1,0 +1,1 @@
+"""One module per section of the configuration file: desired rows, diff, write and export together."""

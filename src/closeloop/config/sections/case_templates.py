@@ -1,0 +1,55 @@
+"""The `case_templates` section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from closeloop.cases.models import CaseTemplate
+from closeloop.config.sections.base import Section, duration_out, keyed, seconds
+from closeloop.config.validate import Config
+
+
+def section(config: Config) -> Section:
+    return keyed(
+        "case_templates",
+        CaseTemplate,
+        {
+            template.key: {
+                "category": template.category,
+                "statuses": list(template.statuses),
+                "team": {"managers": list(template.team.managers), "members": list(template.team.members)},
+                "sla": {
+                    tier: {"severity": goal.severity, "closure_goal": seconds(goal.closure_goal)}
+                    for tier, goal in template.sla.items()
+                },
+                "calendar": template.calendar or "",
+                "notify_on": list(template.notify_on),
+                "escalation": template.escalation or "",
+            }
+            for template in config.case_templates
+        },
+    )
+
+
+def export() -> list[dict[str, Any]]:
+    templates = []
+    for template in CaseTemplate.objects.order_by("pk"):
+        data: dict[str, Any] = {
+            "key": template.key,
+            "category": template.category,
+            "statuses": list(template.statuses),
+            "team": template.team,
+        }
+        if template.sla:
+            data["sla"] = {
+                tier: {"severity": goal["severity"], "closure_goal": duration_out(goal["closure_goal"])}
+                for tier, goal in template.sla.items()
+            }
+        if template.calendar:
+            data["calendar"] = template.calendar
+        if template.notify_on:
+            data["notify_on"] = list(template.notify_on)
+        if template.escalation:
+            data["escalation"] = template.escalation
+        templates.append(data)
+    return templates
