@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from closeloop.feedback.services import do_ingest_response
+from closeloop.actions.ingest import ingest_response
 from closeloop.org.models import Person
 from tests.helpers import ApiClient
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("acme")
 
 
 def post(n: int, unit: str, answers: dict[str, Any], at: datetime = NOW) -> None:
-    do_ingest_response(
+    ingest_response(
         {
             "survey": "upgrade-install",
             "external_id": f"a-{n}",

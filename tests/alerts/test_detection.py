@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from closeloop.actions.fix_response import fix_response
+from closeloop.actions.ingest import ingest_response, ingest_responses
 from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case
 from closeloop.config.apply import apply_config
 from closeloop.feedback.models import Response
-from closeloop.feedback.services import do_fix_response, do_ingest_response, do_ingest_responses
 from closeloop.notify.models import Delivery, WebhookEndpoint
 from closeloop.org.models import Organization
 from tests.conftest import FIXTURES
@@ -35,7 +36,7 @@ def post(answers: dict[str, Any], *, survey: str = "upgrade-install", at: dateti
         "answers": answers,
     }
     item.update(extra)
-    return do_ingest_response(item, source="test", now=at).response
+    return ingest_response(item, source="test", now=at).response
 
 
 def recipients(alert: Alert) -> set[tuple[str, str, str]]:
@@ -180,7 +181,7 @@ def test_repeats_are_seen_inside_one_batch() -> None:
         }
         for i in range(2)
     ]
-    first, second = do_ingest_responses(items, source="file", now=NOW)
+    first, second = ingest_responses(items, source="file", now=NOW)
     assert not Alert.objects.get(response=first.response).repeat
     assert Alert.objects.get(response=second.response).repeat
 
@@ -201,16 +202,16 @@ def test_a_replay_never_duplicates_alerts_or_deliveries() -> None:
         "segment": "SMB",
         "answers": {"ease": 1, "completed": False},
     }
-    do_ingest_response(item, source="api", now=NOW)
+    ingest_response(item, source="api", now=NOW)
     alerts, deliveries = Alert.objects.count(), Delivery.objects.count()
-    do_ingest_response(item, source="api", now=NOW + timedelta(minutes=1))
+    ingest_response(item, source="api", now=NOW + timedelta(minutes=1))
     assert (Alert.objects.count(), Delivery.objects.count()) == (alerts, deliveries)
 
 
 def test_fixing_an_already_valid_response_moves_its_alerts_without_raising_new_ones() -> None:
     response = post({"ease": 1, "completed": False})
     alerts = Alert.objects.count()
-    do_fix_response(response, {"unit": "SUP-US"}, now=NOW)
+    fix_response(response, {"unit": "SUP-US"}, now=NOW)
     assert Alert.objects.count() == alerts
     assert set(Alert.objects.values_list("unit__code", flat=True)) == {"SUP-US"}
 

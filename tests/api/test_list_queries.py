@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from closeloop.actions.ingest import ingest_responses
 from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note
-from closeloop.feedback.services import do_ingest_responses
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -30,7 +30,7 @@ def unhappy(start: int, count: int) -> None:
         }
         for n in range(start, start + count)
     ]
-    do_ingest_responses(items, source="test", now=NOW)
+    ingest_responses(items, source="test", now=NOW)
     for case in Case.objects.filter(response__external_id__in=[i["external_id"] for i in items]):
         do_add_note(case, text="Called.", spoke_to_customer=True, author_name="Erin", now=NOW)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from closeloop.actions.ingest import ingest_response
 from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
-from closeloop.feedback.services import do_ingest_response
 
 # A Monday, 10:00 in New York.
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -44,7 +44,7 @@ def ingest(
         "answers": answers if answers is not None else {"ease": 7, "completed": False, "comment": "It failed twice."},
     }
     item.update(extra)
-    return do_ingest_response(item, source="test", now=at).response
+    return ingest_response(item, source="test", now=at).response
 
 
 def case_of(response: Response) -> Case:

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from closeloop.actions.fix_response import fix_response
 from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import responses_for_srn
-from closeloop.feedback.services import do_fix_response
 from closeloop.org.models import Person
 
 from .conftest import NOW, case_of, ingest
@@ -47,7 +47,7 @@ def test_a_happy_resubmission_still_takes_over_the_case() -> None:
 def test_reassigning_the_response_moves_the_case_and_its_team() -> None:
     response = ingest()
     admin = Person.objects.get(key="admin")
-    do_fix_response(response, {"unit": "SUP-US"}, now=NOW + timedelta(hours=1), actor=admin)
+    fix_response(response, {"unit": "SUP-US"}, now=NOW + timedelta(hours=1), actor=admin)
     case = case_of(response)
     assert case.unit.code == "SUP-US"
     assert {p.key for p in case.managers.all()} == {"ursula", "rita"}
@@ -60,7 +60,7 @@ def test_pending_escalations_follow_the_case_to_its_new_unit() -> None:
     from closeloop.cases.escalation import escalate_due
 
     response = ingest(tier="Bronze")
-    do_fix_response(response, {"unit": "SUP-US"}, now=NOW + timedelta(hours=1))
+    fix_response(response, {"unit": "SUP-US"}, now=NOW + timedelta(hours=1))
     escalate_due(NOW + timedelta(hours=24))
     # One level above SUP-US is AMER, which has no lead of its own: its nearest lead above is the CEO.
     assert case_of(response).events.get(type="escalated").data["recipients"] == ["ceo"]
@@ -92,5 +92,5 @@ def test_a_quarantined_resubmission_takes_over_the_case_once_it_is_fixed() -> No
     case = case_of(first)
     second = ingest(ticket="T-502", unit="NOPE", at=NOW + timedelta(hours=1))
     assert second.status == "invalid" and case_of(first).pk == case.pk
-    do_fix_response(second, {"unit": "SUP-EMEA"}, now=NOW + timedelta(hours=2))
+    fix_response(second, {"unit": "SUP-EMEA"}, now=NOW + timedelta(hours=2))
     assert Case.objects.count() == 1 and case_of(second).pk == case.pk

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from closeloop.actions.ingest import ingest_response
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.services import do_open_case
-from closeloop.feedback.services import do_ingest_response
 from closeloop.notify.models import Delivery
 from closeloop.org.models import Calendar
 
@@ -88,12 +88,12 @@ def test_a_replay_or_a_second_evaluation_never_opens_a_second_case() -> None:
 
 
 def test_an_invalid_response_opens_its_case_when_fixed_and_counts_from_the_fix() -> None:
-    from closeloop.feedback.services import do_fix_response
+    from closeloop.actions.fix_response import fix_response
 
     response = ingest(unit="NOPE")
     assert not Case.objects.filter(response=response).exists()
     fixed_at = NOW + timedelta(hours=5)
-    do_fix_response(response, {"unit": "SUP-EMEA"}, now=fixed_at)
+    fix_response(response, {"unit": "SUP-EMEA"}, now=fixed_at)
     case = case_of(response)
     assert case.opened_at == fixed_at and case.due_at == fixed_at + timedelta(hours=24)
 
@@ -145,9 +145,9 @@ def test_a_batch_with_two_failures_for_different_tickets_opens_two_cases() -> No
         }
         for n in range(2)
     ]
-    from closeloop.feedback.services import do_ingest_responses
+    from closeloop.actions.ingest import ingest_responses
 
-    outcomes = do_ingest_responses(items, source="test", now=NOW)
+    outcomes = ingest_responses(items, source="test", now=NOW)
     assert Case.objects.filter(response__in=[o.response for o in outcomes]).count() == 2
 
 
@@ -155,7 +155,7 @@ def test_ingest_of_one_response_still_works_without_any_case_template() -> None:
     from closeloop.cases.models import CaseTemplate
 
     CaseTemplate.objects.all().delete()
-    result = do_ingest_response(
+    result = ingest_response(
         {
             "survey": "upgrade-install",
             "external_id": "t-1",

@@ -1,4 +1,4 @@
-"""do_ingest_responses: validation, idempotency, quarantine, supersede, customers, fixing."""
+"""ingest_responses: validation, idempotency, quarantine, supersede, customers, fixing."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ from typing import Any
 
 import pytest
 
+from closeloop.actions.fix_response import fix_response
+from closeloop.actions.ingest import ingest_response, ingest_responses
 from closeloop.alerts.models import Alert
 from closeloop.feedback.models import Customer, Response
-from closeloop.feedback.services import (
-    RejectedInput,
-    do_fix_response,
-    do_ingest_response,
-    do_ingest_responses,
-)
+from closeloop.feedback.store import RejectedInput
 from closeloop.org.models import Organization
 from closeloop.org.stamp import stamp
 
@@ -50,12 +47,12 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 def rejected_locs(item: dict[str, Any]) -> dict[tuple, str]:
     with pytest.raises(RejectedInput) as info:
-        do_ingest_response(item, source="test", now=NOW)
+        ingest_response(item, source="test", now=NOW)
     return {tuple(e.loc): e.msg for e in info.value.errors}
 
 
 def test_a_valid_response_is_stored_with_its_customer_and_overall_score() -> None:
-    result = do_ingest_response(body(), source="api", now=NOW)
+    result = ingest_response(body(), source="api", now=NOW)
     response = Response.objects.get(pk=result.response.pk)
     assert result.created
     assert response.status == "valid" and response.problems == []
@@ -68,8 +65,8 @@ def test_a_valid_response_is_stored_with_its_customer_and_overall_score() -> Non
 
 
 def test_the_same_external_id_again_is_a_replay_and_stores_nothing_new() -> None:
-    first = do_ingest_response(body(), source="api", now=NOW)
-    again = do_ingest_response(body(answers={"ease": 1}), source="api", now=NOW + timedelta(minutes=5))
+    first = ingest_response(body(), source="api", now=NOW)
+    again = ingest_response(body(answers={"ease": 1}), source="api", now=NOW + timedelta(minutes=5))
     assert not again.created
     assert again.response.pk == first.response.pk
     assert Response.objects.count() == 1
@@ -77,7 +74,7 @@ def test_the_same_external_id_again_is_a_replay_and_stores_nothing_new() -> None
 
 
 def test_duplicates_inside_one_batch_are_replays_of_the_first() -> None:
-    results = do_ingest_responses([body(), body()], source="file", now=NOW)
+    results = ingest_responses([body(), body()], source="file", now=NOW)
     assert [r.created for r in results] == [True, False]
     assert results[0].response.pk == results[1].response.pk
     assert Response.objects.count() == 1
@@ -143,7 +140,7 @@ def test_every_bad_field_is_reported_at_once() -> None:
 
 
 def test_a_batch_stores_the_good_items_and_reports_the_bad_ones() -> None:
-    results = do_ingest_responses(
+    results = ingest_responses(
         [body(external_id="a"), body(external_id="b", answers={"ease": 42}), body(external_id="c", ticket="T-2")],
         source="file",
         now=NOW,
@@ -153,7 +150,7 @@ def test_a_batch_stores_the_good_items_and_reports_the_bad_ones() -> None:
 
 
 def test_not_a_json_object_is_rejected() -> None:
-    (outcome,) = do_ingest_responses(["just a string"], source="file", now=NOW)  # type: ignore[list-item]
+    (outcome,) = ingest_responses(["just a string"], source="file", now=NOW)  # type: ignore[list-item]
     assert isinstance(outcome, RejectedInput)
     assert outcome.errors[0].msg == "expected a JSON object"
 
@@ -167,7 +164,7 @@ def test_not_a_json_object_is_rejected() -> None:
     ],
 )
 def test_unknown_unit_or_segment_quarantines_the_response_without_alerts(changes: dict[str, Any], problem: str) -> None:
-    result = do_ingest_response(body(answers={"ease": 1, "completed": False}, **changes), source="api", now=NOW)
+    result = ingest_response(body(answers={"ease": 1, "completed": False}, **changes), source="api", now=NOW)
     response = result.response
     assert result.created
     assert response.status == "invalid" and response.valid_since is None
@@ -178,7 +175,7 @@ def test_unknown_unit_or_segment_quarantines_the_response_without_alerts(changes
 
 @pytest.mark.parametrize("segment", [None, ""])
 def test_a_response_without_a_segment_is_valid_and_alerts_when_segments_are_configured(segment: str | None) -> None:
-    result = do_ingest_response(body(answers={"ease": 1, "completed": False}, segment=segment), source="api", now=NOW)
+    result = ingest_response(body(answers={"ease": 1, "completed": False}, segment=segment), source="api", now=NOW)
     response = result.response
     assert response.status == "valid" and response.problems == []
     assert response.segment == ""
@@ -189,7 +186,7 @@ def test_a_response_without_a_segment_is_valid_and_alerts_when_segments_are_conf
 def test_segment_required_quarantines_a_response_without_a_segment() -> None:
     Organization.objects.filter(pk=1).update(segment_required=True)
     stamp()
-    response = do_ingest_response(body(answers={"ease": 1, "completed": False}, segment=None), source="api", now=NOW)
+    response = ingest_response(body(answers={"ease": 1, "completed": False}, segment=None), source="api", now=NOW)
     assert response.response.status == "invalid"
     assert response.response.problems == ["segment: missing; one of ENT, SMB is required"]
     assert not Alert.objects.exists()
@@ -198,16 +195,16 @@ def test_segment_required_quarantines_a_response_without_a_segment() -> None:
 def test_segment_required_still_accepts_a_known_segment() -> None:
     Organization.objects.filter(pk=1).update(segment_required=True)
     stamp()
-    response = do_ingest_response(body(segment="ENT"), source="api", now=NOW).response
+    response = ingest_response(body(segment="ENT"), source="api", now=NOW).response
     assert response.status == "valid"
 
 
 def test_fixing_a_quarantined_response_evaluates_it_as_if_it_had_just_arrived() -> None:
-    response = do_ingest_response(
+    response = ingest_response(
         body(unit="ATLANTIS", answers={"ease": 2, "completed": False}), source="api", now=NOW
     ).response
     later = NOW + timedelta(hours=3)
-    fixed = do_fix_response(response, {"unit": "SUP-EMEA"}, now=later)
+    fixed = fix_response(response, {"unit": "SUP-EMEA"}, now=later)
     assert fixed.status == "valid" and fixed.problems == [] and fixed.valid_since == later
     assert fixed.unit.code == "SUP-EMEA" and fixed.unit_code == "SUP-EMEA"
     alert = Alert.objects.get(response=fixed, rule_key="install-failed")
@@ -216,33 +213,33 @@ def test_fixing_a_quarantined_response_evaluates_it_as_if_it_had_just_arrived() 
 
 
 def test_a_fix_naming_an_unknown_unit_or_segment_is_rejected_and_changes_nothing() -> None:
-    response = do_ingest_response(body(unit="ATLANTIS"), source="api", now=NOW).response
+    response = ingest_response(body(unit="ATLANTIS"), source="api", now=NOW).response
     with pytest.raises(RejectedInput) as info:
-        do_fix_response(response, {"unit": "NARNIA", "segment": "GOV"}, now=NOW)
+        fix_response(response, {"unit": "NARNIA", "segment": "GOV"}, now=NOW)
     assert {e.loc for e in info.value.errors} == {("unit",), ("segment",)}
     with pytest.raises(RejectedInput):
-        do_fix_response(response, {"colour": "red"}, now=NOW)
+        fix_response(response, {"colour": "red"}, now=NOW)
     with pytest.raises(RejectedInput, match="nothing to change"):
-        do_fix_response(response, {}, now=NOW)
+        fix_response(response, {}, now=NOW)
     assert Response.objects.get(pk=response.pk).unit_code == "ATLANTIS"
 
 
 def test_a_fix_that_leaves_a_problem_keeps_the_response_quarantined() -> None:
-    response = do_ingest_response(body(unit="ATLANTIS", segment="GOV"), source="api", now=NOW).response
-    still = do_fix_response(response, {"unit": "SUP-UK"}, now=NOW)
+    response = ingest_response(body(unit="ATLANTIS", segment="GOV"), source="api", now=NOW).response
+    still = fix_response(response, {"unit": "SUP-UK"}, now=NOW)
     assert still.status == "invalid"
     assert still.problems == ["segment: unknown segment 'GOV'"]
-    assert do_fix_response(still, {"segment": "ENT"}, now=NOW).status == "valid"
+    assert fix_response(still, {"segment": "ENT"}, now=NOW).status == "valid"
 
 
 def test_a_new_response_for_the_same_ticket_supersedes_the_earlier_one() -> None:
-    first = do_ingest_response(body(external_id="sm-1"), source="api", now=NOW).response
-    second = do_ingest_response(body(external_id="sm-2"), source="api", now=NOW + timedelta(hours=1)).response
+    first = ingest_response(body(external_id="sm-1"), source="api", now=NOW).response
+    second = ingest_response(body(external_id="sm-2"), source="api", now=NOW + timedelta(hours=1)).response
     first.refresh_from_db()
     assert first.superseded_by_id == second.pk
     assert second.superseded_by_id is None
     # A different survey with the same ticket number is another conversation.
-    other = do_ingest_response(
+    other = ingest_response(
         body(survey="relationship", external_id="nps-1", answers={"recommend": 9}), source="api", now=NOW
     ).response
     assert other.superseded_by_id is None
@@ -251,7 +248,7 @@ def test_a_new_response_for_the_same_ticket_supersedes_the_earlier_one() -> None
 
 
 def test_several_resubmissions_in_one_batch_form_a_chain() -> None:
-    results = do_ingest_responses(
+    results = ingest_responses(
         [body(external_id="v1"), body(external_id="v2"), body(external_id="v3")], source="file", now=NOW
     )
     v1, v2, v3 = (Response.objects.get(pk=r.response.pk) for r in results)
@@ -260,13 +257,13 @@ def test_several_resubmissions_in_one_batch_form_a_chain() -> None:
 
 def test_audio_is_kept_only_with_the_customers_consent() -> None:
     customer = {"id": "C-9", "name": "Quiet Person", "contact_ok": False}
-    response = do_ingest_response(body(customer=customer), source="api", now=NOW).response
+    response = ingest_response(body(customer=customer), source="api", now=NOW).response
     assert response.audio_url == ""
 
 
 def test_customers_are_upserted_by_id_and_blank_fields_do_not_erase() -> None:
-    do_ingest_response(body(external_id="a"), source="api", now=NOW)
-    do_ingest_response(
+    ingest_response(body(external_id="a"), source="api", now=NOW)
+    ingest_response(
         body(external_id="b", ticket="T-2", customer={"id": "C-77", "name": "Pat Lee-Smith", "tier": "Silver"}),
         source="api",
         now=NOW + timedelta(days=1),
@@ -278,16 +275,16 @@ def test_customers_are_upserted_by_id_and_blank_fields_do_not_erase() -> None:
 
 
 def test_a_time_without_offset_is_read_in_the_organisations_time_zone() -> None:
-    response = do_ingest_response(body(submitted_at="2026-11-23T10:04:00"), source="api", now=NOW).response
+    response = ingest_response(body(submitted_at="2026-11-23T10:04:00"), source="api", now=NOW).response
     assert response.submitted_at == datetime(2026, 11, 23, 15, 4, tzinfo=UTC)  # New York is UTC-5 in November
 
 
 def test_submitted_at_defaults_to_now() -> None:
     item = body()
     del item["submitted_at"]
-    assert do_ingest_response(item, source="api", now=NOW).response.submitted_at == NOW
+    assert ingest_response(item, source="api", now=NOW).response.submitted_at == NOW
 
 
 def test_an_unknown_agent_is_kept_as_written_without_invalidating_the_response() -> None:
-    response = do_ingest_response(body(agent="ghost"), source="api", now=NOW).response
+    response = ingest_response(body(agent="ghost"), source="api", now=NOW).response
     assert response.status == "valid" and response.agent is None and response.agent_code == "ghost"

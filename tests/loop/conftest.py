@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from closeloop.actions.close_case import change_case_status
 from closeloop.cases.models import Case
-from closeloop.cases.services import do_add_note, do_change_status
+from closeloop.cases.services import do_add_note
 from closeloop.loop.models import FollowUp
 from closeloop.notify.models import Delivery
 from closeloop.worker.runner import run_due_work
@@ -25,7 +26,7 @@ def closed_case(*, closed_at: datetime, resolution: str = "resolved", contacted:
     case = Case.objects.get(response=response)
     if contacted:
         do_add_note(case, text="Called the customer.", spoke_to_customer=True, now=opened_at + timedelta(hours=1))
-    return do_change_status(case, status="Closed", resolution=resolution, actor=None, now=closed_at)
+    return change_case_status(case, status="Closed", resolution=resolution, actor=None, now=closed_at)
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from closeloop.actions.follow_up import answer_follow_up
 from closeloop.cases.models import Case
 from closeloop.loop.models import Activity, FollowUp
 from closeloop.loop.retention import retention_report
-from closeloop.loop.services import do_answer_follow_up, make_token
+from closeloop.loop.services import make_token
 from closeloop.worker.runner import run_due_work
 from tests.loop.conftest import closed_case
 from tests.web.conftest import login_as
@@ -46,7 +47,7 @@ def example(acme: None) -> dict[str, Case]:
         "e": closed_case(closed_at=CLOSED + timedelta(days=10)),
     }
     run_due_work(CLOSED + timedelta(days=2))
-    do_answer_follow_up(make_token(FollowUp.objects.get(case=cases["a"])), "yes", now=CLOSED + timedelta(days=3))
+    answer_follow_up(make_token(FollowUp.objects.get(case=cases["a"])), "yes", now=CLOSED + timedelta(days=3))
     bought(cases["a"], "purchase", 10)
     bought(cases["a"], "purchase", 0)  # the opening day itself does not count
     bought(cases["b"], "renewal", 5)

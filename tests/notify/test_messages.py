@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
+from closeloop.alerts.messages import render_alert
 from closeloop.alerts.models import Alert
 from closeloop.feedback.models import Customer, Question, Response, Survey
 from closeloop.notify.channels.sms import SMS_MAX_CHARS
-from closeloop.notify.messages import render_alert
 from closeloop.org.models import Organization, Person, Unit
 from tests.notify.conftest import NOW
 

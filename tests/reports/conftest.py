@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from closeloop.actions.ingest import ingest_response
 from closeloop.feedback.models import Response
-from closeloop.feedback.services import do_ingest_response
 from closeloop.reports.digests import forget_sync
 from closeloop.worker.runner import run_due_work
 from tests.notify.conftest import HttpSink, SmtpSink, http_sink, smtp, smtp_sink  # noqa: F401
@@ -63,7 +63,7 @@ def unhappy(
         "answers": answers,
         **extra,
     }
-    return do_ingest_response(item, source="test", now=at).response
+    return ingest_response(item, source="test", now=at).response
 
 
 def tick(at: datetime) -> dict[str, int]:

@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 from django.db import IntegrityError, transaction
 
-from closeloop.feedback.services import do_fix_response
+from closeloop.actions.fix_response import fix_response
 from closeloop.notify.models import Delivery
 from closeloop.reports.models import Digest, DigestItem, DigestRun
 from tests.reports.conftest import digest_emails, digest_sms, pdf_of, pdf_text, tick, unhappy
@@ -54,7 +54,7 @@ def test_an_invalid_response_fixed_before_the_alert_time_is_in_the_digest(acme, 
     tick(utc(11, 23, 9, 30))
     quarantined = unhappy(utc(11, 23, 14), unit="NOPE")
     assert quarantined.status == "invalid"
-    do_fix_response(quarantined, {"unit": "SUP-EMEA"}, now=utc(11, 24, 8, 30))
+    fix_response(quarantined, {"unit": "SUP-EMEA"}, now=utc(11, 24, 8, 30))
     tick(utc(11, 24, 9))
     assert list(DigestItem.objects.values_list("response", flat=True)) == [quarantined.pk]
 
@@ -63,7 +63,7 @@ def test_an_invalid_response_fixed_after_the_alert_time_is_in_no_digest(acme, sm
     tick(utc(11, 23, 9, 30))
     quarantined = unhappy(utc(11, 23, 14), unit="NOPE")
     tick(utc(11, 24, 9))
-    do_fix_response(quarantined, {"unit": "SUP-EMEA"}, now=utc(11, 24, 10))
+    fix_response(quarantined, {"unit": "SUP-EMEA"}, now=utc(11, 24, 10))
     tick(utc(11, 25, 9))
     tick(utc(11, 26, 9))
     assert not DigestItem.objects.exists()
@@ -73,7 +73,7 @@ def test_an_invalid_response_fixed_after_the_alert_time_is_in_no_digest(acme, sm
 def test_a_fix_after_the_alert_time_stays_out_even_when_the_worker_runs_late(acme, smtp, sms):
     tick(utc(11, 23, 9, 30))
     quarantined = unhappy(utc(11, 23, 14), unit="NOPE")
-    do_fix_response(quarantined, {"unit": "SUP-EMEA"}, now=utc(11, 24, 9, 15))
+    fix_response(quarantined, {"unit": "SUP-EMEA"}, now=utc(11, 24, 9, 15))
     tick(utc(11, 24, 10))  # the 09:00 digest runs now, but reports the world as it was at 09:00
     assert DigestRun.objects.get(run_at=utc(11, 24, 9)).responses == 0
 

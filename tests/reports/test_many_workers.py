@@ -45,7 +45,7 @@ def test_four_workers_at_the_alert_time_produce_one_digest(acme, attempt):
 
 @pytest.mark.django_db
 def test_a_response_fixed_while_the_report_was_being_made_is_in_the_digest(acme, monkeypatch):
-    from closeloop.feedback.services import do_fix_response
+    from closeloop.actions.fix_response import fix_response
     from closeloop.reports import digests
 
     run_due_digests(MONDAY)
@@ -57,7 +57,7 @@ def test_a_response_fixed_while_the_report_was_being_made_is_in_the_digest(acme,
         prepared = prepare(context, now)
         if not calls:
             # Another process fixes the response after the PDFs were made, before this worker claims the run.
-            do_fix_response(quarantined, {"unit": "SUP-EMEA"}, now=datetime(2026, 11, 24, 8, tzinfo=UTC))
+            fix_response(quarantined, {"unit": "SUP-EMEA"}, now=datetime(2026, 11, 24, 8, tzinfo=UTC))
         calls.append(prepared)
         return prepared
 

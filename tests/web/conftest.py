@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from closeloop.actions.ingest import ingest_response
 from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
-from closeloop.feedback.services import do_ingest_response
 from closeloop.org.models import Person
 
 PASSWORD = "correct-horse-battery"
@@ -52,7 +52,7 @@ def ingest(
         "answers": answers if answers is not None else {"ease": 2, "completed": False, "comment": "It failed twice."},
     }
     item.update(extra)
-    return do_ingest_response(item, source="test", now=at).response
+    return ingest_response(item, source="test", now=at).response
 
 
 def login_as(key: str) -> Client:

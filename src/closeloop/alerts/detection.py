@@ -1,18 +1,18 @@
 """Evaluate stored responses against the rules and raise alerts, in the ingest transaction.
 
-The decisions are made by the pure core (closeloop.core.rules, closeloop.core.routing); this
-module gathers the facts, writes the Alert rows and hands them to the delivery planner.
+The decisions are made by the pure core (closeloop.core.rules); this module gathers the facts and
+writes the Alert rows. Planning their deliveries and opening cases is the caller's next step
+(closeloop.actions.ingest), in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from closeloop.alerts.models import Alert, Rule
-from closeloop.alerts.planning import plan_alert_deliveries
-from closeloop.alerts.rulebook import configured_rules
-from closeloop.cases.services import alerts_by_response, open_cases_for_alerts
 from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response
@@ -55,7 +55,7 @@ def response_facts(response: Response, question_types: Mapping[str, str]) -> Res
     )
 
 
-def _recent_recovery(responses: Sequence[Response], window, exclude: set[int]) -> dict[int, list[datetime]]:
+def _recent_recovery(responses: Sequence[Response], window: timedelta, exclude: set[int]) -> dict[int, list[datetime]]:
     """Submission times of earlier recovery alerts per customer, within reach of this batch."""
     customer_ids = {r.customer_id for r in responses if r.customer_id}
     if not customer_ids:
@@ -74,39 +74,80 @@ def _recent_recovery(responses: Sequence[Response], window, exclude: set[int]) -
     return found
 
 
-def evaluate_responses(
-    responses: Sequence[Response], *, now: datetime, superseded: Mapping[int, Response], fresh: bool = False
-) -> None:
-    """Raise the alerts of valid, current responses that have none yet; plan their deliveries.
+@dataclass(frozen=True)
+class Detection:
+    """What evaluating a batch raised: the new alerts, each with its rule's notify section, and the
+    responses that turned out to need recovery."""
 
-    `superseded` maps a new response's id to the earlier response of the same ticket it
-    replaced: that earlier alert is the same problem, not a repeat failure.
+    alerts: list[Alert]
+    notify: list[Mapping[str, Any]]  # in step with `alerts`
+    needing_recovery: list[Response]
+
+    def planned(self) -> list[tuple[Alert, Mapping[str, Any]]]:
+        return list(zip(self.alerts, self.notify, strict=True))
+
+
+def raise_alerts_for_new(
+    responses: Sequence[Response],
+    *,
+    catalog: Catalog,
+    rules: Sequence[Rule],
+    superseded: Mapping[int, Response],
+    now: datetime,
+) -> Detection:
+    """Raise the alerts of responses inserted by this very transaction: none can have alerts yet.
+
+    `superseded` maps a new response's id to the earlier response of the same ticket it replaced:
+    that earlier alert is the same problem, not a repeat failure.
     """
+    return _raise(responses, catalog=catalog, rules=rules, superseded=superseded, now=now, already=set())
+
+
+def raise_alerts_for_existing(
+    responses: Sequence[Response],
+    *,
+    catalog: Catalog,
+    rules: Sequence[Rule],
+    superseded: Mapping[int, Response],
+    now: datetime,
+) -> Detection:
+    """Raise the alerts that stored responses do not have yet (a quarantined response just fixed)."""
+    already = set(Alert.objects.filter(response__in=[r.pk for r in responses]).values_list("response_id", "rule_key"))
+    return _raise(responses, catalog=catalog, rules=rules, superseded=superseded, now=now, already=already)
+
+
+def move_alerts_with_response(response: Response) -> int:
+    """Alerts belong to the unit their response belongs to; returns how many moved."""
+    return Alert.objects.filter(response=response).exclude(unit=response.unit).update(unit=response.unit)
+
+
+def _raise(
+    responses: Sequence[Response],
+    *,
+    catalog: Catalog,
+    rules: Sequence[Rule],
+    superseded: Mapping[int, Response],
+    now: datetime,
+    already: set[tuple[int, str]],
+) -> Detection:
     if not responses:
-        return
-    catalog = Catalog.load()
+        return Detection([], [], [])
     org = catalog.organization
-    rule_rows = {rule.key: rule for rule in configured_rules()}
-    rules = [rule_spec(rule) for rule in rule_rows.values()]
+    rule_rows = {rule.key: rule for rule in rules}
+    specs = [rule_spec(rule) for rule in rule_rows.values()]
     question_types = {
         info.survey.pk: {key: spec.type for key, spec in info.questions.items()} for info in catalog.surveys.values()
     }
-    # Responses inserted by this very transaction (`fresh`) cannot have alerts or cases yet.
-    already = (
-        set()
-        if fresh
-        else set(Alert.objects.filter(response__in=[r.pk for r in responses]).values_list("response_id", "rule_key"))
-    )
     exclude = {r.pk for r in responses} | {old.pk for old in superseded.values()}
     earlier = _recent_recovery(responses, org.repeat_window, exclude)
 
     new_alerts: list[Alert] = []
-    notify_specs: list[Mapping] = []  # the notify section behind each new alert, in step
-    flagged: list[Response] = []
+    notify_specs: list[Mapping[str, Any]] = []
+    needing: list[Response] = []
     for response in sorted(responses, key=lambda r: (r.submitted_at, r.pk)):
         facts = response_facts(response, question_types.get(response.survey_id, {}))
         matches: list[Match] = detect(
-            rules, response.survey.key, facts, org.recovery_threshold, threshold_unless=org.threshold_unless
+            specs, response.survey.key, facts, org.recovery_threshold, threshold_unless=org.threshold_unless
         )
         previous = earlier.get(response.customer_id or -1, [])
         repeat = any(response.submitted_at - org.repeat_window <= at < response.submitted_at for at in previous)
@@ -118,7 +159,6 @@ def evaluate_responses(
             recovery |= is_recovery
             notify = match.rule.notify if match.rule else {}
             notify_specs.append(notify)
-            mode = notify.get("mode", "immediate")
             new_alerts.append(
                 Alert(
                     response=response,
@@ -129,18 +169,14 @@ def evaluate_responses(
                     category=match.category,
                     unit=response.unit,
                     repeat=is_recovery and repeat,
-                    mode=mode,
+                    mode=notify.get("mode", "immediate"),
                     created_at=now,
                 )
             )
         if recovery and response.customer_id:
             earlier.setdefault(response.customer_id, []).append(response.submitted_at)
         if recovery and not response.needs_recovery:
-            response.needs_recovery = True
-            flagged.append(response)
-    if flagged:
-        Response.objects.bulk_update(flagged, ["needs_recovery"])
+            needing.append(response)
     if new_alerts:
         Alert.objects.bulk_create(new_alerts)
-        plan_alert_deliveries(list(zip(new_alerts, notify_specs, strict=True)), now=now)
-    open_cases_for_alerts(alerts_by_response(responses, new_alerts), now=now, superseded=superseded, fresh=fresh)
+    return Detection(new_alerts, notify_specs, needing)

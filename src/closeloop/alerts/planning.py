@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from closeloop.alerts.messages import render_alert
 from closeloop.alerts.models import Alert
 from closeloop.core.routing import channels_for, resolve
-from closeloop.notify.endpoints import active_endpoints
-from closeloop.notify.messages import render_alert
 from closeloop.notify.models import Delivery, WebhookEndpoint
 from closeloop.notify.outbox import enqueue_all, planned
-from closeloop.org.directory import directory
+from closeloop.org.directory import Directory
 from closeloop.org.models import Person
 
 # Where each person-addressed channel finds its address, and what to say when it is missing.
@@ -40,13 +39,19 @@ def _endpoint_wants(endpoint: WebhookEndpoint, alert: Alert) -> bool:
     return True
 
 
-def plan_alert_deliveries(alerts: Sequence[tuple[Alert, Mapping]], *, now: datetime) -> int:
+def plan_alert_deliveries(
+    alerts: Sequence[tuple[Alert, Mapping]],
+    *,
+    org: Directory,
+    endpoints: Sequence[WebhookEndpoint],
+    now: datetime,
+) -> int:
     """Create the deliveries of `alerts` (each with its rule's notify section) in one insert; returns how
     many will be sent (skipped ones are stored too, with the reason)."""
     immediate = [(a, n) for a, n in alerts if a.mode == Alert.Mode.IMMEDIATE]
     if not immediate:
         return 0
-    tree = directory().tree
+    tree = org.tree
     chosen = {
         alert.pk: resolve(
             notify.get("to") or ["unit_leads", "unit_also_alerts"],
@@ -56,8 +61,7 @@ def plan_alert_deliveries(alerts: Sequence[tuple[Alert, Mapping]], *, now: datet
         )
         for alert, notify in immediate
     }
-    people = directory().people_by_key({r.person for recipients in chosen.values() for r in recipients})
-    endpoints = active_endpoints()
+    people = org.people_by_key({r.person for recipients in chosen.values() for r in recipients})
     deliveries: list[Delivery] = []
     for alert, notify in immediate:
         for channel in channels_for(alert.severity, notify.get("channels")):

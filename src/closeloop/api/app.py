@@ -11,7 +11,7 @@ from ninja.errors import ValidationError, ValidationErrorContext
 from closeloop.api.errors import error_response, field_errors_detail, install_error_handlers
 from closeloop.api.openapi import add_documented_bodies
 from closeloop.api.routers import alerts, cases, loop, reports, responses
-from closeloop.feedback.services import RejectedInput
+from closeloop.feedback.store import RejectedInput
 
 DESCRIPTION = """Closed-loop customer feedback: post survey responses, read alerts and cases, act on them.
 

@@ -6,7 +6,7 @@ emails about it into the outbox, so none of the three can exist without the othe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -38,45 +38,51 @@ class CasePermissionDenied(Exception):
 # --- opening -----------------------------------------------------------------------------------------
 
 
-def alerts_by_response(responses: Sequence[Response], alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
-    """Every evaluated response (also those without new alerts: they may replace one with a case)."""
-    grouped: dict[int, list[Alert]] = {response.pk: [] for response in responses}
-    for alert in alerts:
-        grouped.setdefault(alert.response_id, []).append(alert)
-    return grouped
-
-
-def open_cases_for_alerts(
-    alerts_by_response: Mapping[int, Sequence[Alert]],
-    *,
-    now: datetime,
-    superseded: Mapping[int, Response],
-    fresh: bool = False,
+def open_cases_for_new(
+    alerts_by_response: Mapping[int, Sequence[Alert]], *, superseded: Mapping[int, Response], now: datetime
 ) -> list[Case]:
-    """Open the cases of new recovery alerts, or move the case of a response that was replaced.
+    """Open the cases of responses inserted by this very transaction, or hand over the case of the response
+    each one replaced (`superseded`: a new response's id -> the earlier response of the same ticket).
 
-    Called by detection inside the ingest (or fix) transaction. `superseded` maps a new response's id to
-    the earlier response of the same ticket; an earlier response with a case hands it over instead of a
-    second case being opened. `fresh` says the responses were inserted by this transaction: nothing can
-    refer to them yet, which saves the look-ups below. Returns the cases opened or moved.
+    Nothing can refer to a new response yet, which saves the look-ups `open_cases_for_existing` needs.
     """
-    if not alerts_by_response:
-        return []
+    replaced: dict[int, Case] = {}
+    for new_id, old in superseded.items():
+        if new_id in alerts_by_response:
+            case = Case.objects.select_related("response", "unit").filter(response=old).first()
+            if case is not None:
+                replaced[new_id] = case
+    return _open_or_move(alerts_by_response, replaced, having=set(), fresh=True, now=now)
+
+
+def open_cases_for_existing(
+    alerts_by_response: Mapping[int, Sequence[Alert]], *, superseded: Mapping[int, Response], now: datetime
+) -> list[Case]:
+    """As `open_cases_for_new`, for stored responses just evaluated again (a quarantined response fixed):
+    one may replace an earlier response with a case, or have a case already."""
     ids = list(alerts_by_response)
     # Responses replaced by these ones, also when the replacement was invalid at first and has just been fixed.
-    replaced = (
-        {}
-        if fresh
-        else {
-            case.response.superseded_by_id: case
-            for case in Case.objects.select_related("response", "unit").filter(response__superseded_by_id__in=ids)
-        }
-    )
+    replaced = {
+        case.response.superseded_by_id: case
+        for case in Case.objects.select_related("response", "unit").filter(response__superseded_by_id__in=ids)
+    }
     for new_id, old in superseded.items():
         if new_id in alerts_by_response and new_id not in replaced:
             case = Case.objects.select_related("response", "unit").filter(response=old).first()
             if case is not None:
                 replaced[new_id] = case
+    having = set(Case.objects.filter(response_id__in=ids).values_list("response_id", flat=True))
+    return _open_or_move(alerts_by_response, replaced, having=having, fresh=False, now=now)
+
+
+def _open_or_move(
+    alerts_by_response: Mapping[int, Sequence[Alert]],
+    replaced: Mapping[int, Case],
+    *,
+    having: set[int],
+    fresh: bool,
+    now: datetime,
+) -> list[Case]:
     recovery = {
         response_id: [a for a in alerts if a.kind == "recovery"]
         for response_id, alerts in alerts_by_response.items()
@@ -84,11 +90,6 @@ def open_cases_for_alerts(
     }
     if not (replaced or recovery):
         return []  # the common case of a batch without unhappy customers costs one query
-    having = (
-        set()
-        if fresh
-        else set(Case.objects.filter(response_id__in=[*replaced, *recovery]).values_list("response_id", flat=True))
-    )
     moving = (
         {r.pk: r for r in Response.objects.select_related("unit", "agent").filter(pk__in=list(replaced))}
         if replaced
@@ -96,7 +97,7 @@ def open_cases_for_alerts(
     )
     tree = directory().tree
     touched = []
-    for response_id in ids:
+    for response_id in alerts_by_response:
         if response_id in having:
             continue
         if response_id in moving:
@@ -407,10 +408,6 @@ def do_change_status(
         notify_team(case, event, actor=actor, now=now)
         if closing and resolution == Case.Resolution.UNRESOLVED:
             escalate_case(case, now)
-        if closing:
-            from closeloop.loop.services import schedule_follow_up  # the loop app builds on this one
-
-            schedule_follow_up(case, now)
     return case
 
 

@@ -37,6 +37,10 @@ class OrgTree:
             parent = self.parents.get(parent)
         return chain
 
+    def everyone_in(self, unit: str) -> tuple[str, ...]:
+        """Everyone holding any role on the unit itself (not below it), each once, sorted."""
+        return tuple(sorted({key for (code, _), keys in self.roles.items() if code == unit for key in keys}))
+
     def leads_of(self, unit: str) -> tuple[str, ...]:
         """The unit's leads; a unit without a lead falls back to the nearest ancestor's, so no
         alert is left without an owner."""
@@ -94,3 +98,8 @@ def channels_for(severity: str, channels: Mapping[str, Sequence[str]] | None) ->
     if channels and severity in channels:
         return tuple(dict.fromkeys(channels[severity]))
     return DEFAULT_CHANNELS.get(severity, ("email",))
+
+
+def praise_recipients(unit: str | None, tree: OrgTree) -> tuple[str, ...]:
+    """Who a shared kudos reaches: everyone holding a role on the praised unit, the team it is for."""
+    return tree.everyone_in(unit) if unit else ()

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from closeloop.actions.close_case import change_case_status
 from closeloop.cases.models import Case
-from closeloop.cases.services import do_add_note, do_change_status, do_view_case
+from closeloop.cases.services import do_add_note, do_view_case
 from closeloop.demo import comments
 from closeloop.demo.responses import SEED
 from closeloop.org.directory import directory
@@ -79,7 +80,7 @@ def work_on_cases(cases: Iterable[Case], *, anchor: datetime) -> CaseWork:
         do_view_case(case, actor=lead, now=at)
         work.viewed += 1
         if len(case.statuses) > 2:  # an in-between status such as "Contacting customer"
-            do_change_status(case, status=case.statuses[1], actor=lead, now=at + timedelta(minutes=3))
+            change_case_status(case, status=case.statuses[1], actor=lead, now=at + timedelta(minutes=3))
         at = _working_time(at + _hours(rng, 0.2, 8), zone)
         if customer is not None and customer.contact_ok:
             if rng.random() < 0.3 and at < anchor:
@@ -103,7 +104,7 @@ def work_on_cases(cases: Iterable[Case], *, anchor: datetime) -> CaseWork:
             continue  # still being worked on
         unresolved = rng.random() < UNRESOLVED_SHARE.get(case.unit.code, DEFAULT_UNRESOLVED_SHARE)
         notes = comments.UNRESOLVED_NOTES if unresolved else comments.RESOLVED_NOTES
-        do_change_status(
+        change_case_status(
             case,
             status=case.closed_status,
             resolution=Case.Resolution.UNRESOLVED if unresolved else Case.Resolution.RESOLVED,

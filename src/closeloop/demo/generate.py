@@ -22,12 +22,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from closeloop.actions.ingest import ingest_responses
 from closeloop.cases.models import Case
 from closeloop.config.apply import apply_config
 from closeloop.demo.cases import CaseWork, work_on_cases
 from closeloop.demo.responses import EXTERNAL_ID_PREFIX, RESPONSE_COUNT, demo_responses
 from closeloop.feedback.models import Response
-from closeloop.feedback.services import RejectedInput, do_ingest_responses
+from closeloop.feedback.store import RejectedInput
 from closeloop.org.models import Organization, Person
 
 SOURCE = "demo"
@@ -95,7 +96,7 @@ def load_demo(
         else:
             # One call per response at the moment it arrived, so alerts, cases and their
             # deadlines carry the dates they would have had in real life.
-            (outcome,) = do_ingest_responses([demo.item], source=SOURCE, now=demo.arrival)
+            (outcome,) = ingest_responses([demo.item], source=SOURCE, now=demo.arrival)
             if isinstance(outcome, RejectedInput):
                 report.rejected.append(f"{demo.item['external_id']}: {outcome}")
             elif not outcome.created:

@@ -21,7 +21,7 @@ from typing import Any
 
 from closeloop.core.answers import QuestionSpec
 from closeloop.feedback.models import Response
-from closeloop.feedback.services import FieldError, RejectedInput, do_ingest_responses
+from closeloop.feedback.store import FieldError, IngestResult, RejectedInput
 
 CUSTOMER_COLUMNS = {
     "customer_id": "id",
@@ -292,9 +292,15 @@ class ImportCounts:
         return self.created + self.replayed + self.invalid + self.rejected
 
 
+# The ingest action (closeloop.actions.ingest.ingest_responses), passed in: files are read here, below the
+# layer that raises alerts and opens cases.
+Ingest = Callable[..., list[IngestResult | RejectedInput]]
+
+
 def import_rows(
     rows: Iterable[FileRow],
     *,
+    ingest: Ingest,
     source: str,
     rejects: RejectsWriter,
     clock: Callable[[], datetime],
@@ -310,7 +316,7 @@ def import_rows(
     batch: list[FileRow] = []
 
     def flush() -> None:
-        outcomes = do_ingest_responses([row.item or {} for row in batch], source=source, now=clock())
+        outcomes = ingest([row.item or {} for row in batch], source=source, now=clock())
         for row, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, RejectedInput):
                 rejects.write(row, outcome.errors)

@@ -1,7 +1,7 @@
 """The shape of an incoming response (the API body, a JSON Lines row, a converted CSV row).
 
 Only the envelope is checked here; answers are checked against the survey's questions
-in closeloop.feedback.services, because that needs the stored survey.
+in closeloop.feedback.store, because that needs the stored survey.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from closeloop.feedback.models import Customer
-from closeloop.feedback.services import FieldError
+from closeloop.feedback.store import FieldError
 from closeloop.loop.models import Activity
 
 FIELDS = ("customer_id", "date", "kind", "amount")

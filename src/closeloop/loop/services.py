@@ -8,8 +8,8 @@ link in a message never answer for the customer. A follow-up is answered once; i
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -17,10 +17,8 @@ from django.db import transaction
 
 from closeloop.cases.models import Case
 from closeloop.cases.notifications import send_emails, team_of
-from closeloop.cases.services import CaseInputError, do_reopen
-from closeloop.feedback.models import Customer
+from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.schemas import customer_body
-from closeloop.feedback.services import RejectedInput, do_ingest_response
 from closeloop.loop.models import FollowUp
 from closeloop.notify.outbox import enqueue
 from closeloop.org.directory import current_organization
@@ -177,62 +175,40 @@ def send_due_follow_ups(now: datetime) -> int:
 # --- answering ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Answered:
-    follow_up: FollowUp
-    reopened: bool
+def follow_up_item(follow_up: FollowUp, resolved: bool, now: datetime) -> dict[str, Any]:
+    """The customer's answer as an ingest item of the follow-up survey, tied to the case's unit and customer."""
+    case = follow_up.case
+    original = case.response
+    return {
+        "survey": current_organization().follow_up_survey,
+        "external_id": f"follow-up-{follow_up.pk}",
+        "submitted_at": now.isoformat(),
+        "unit": case.unit.code,
+        "segment": original.segment or None,
+        "agent": original.agent_code or None,
+        # Every field the customer gave, so this response does not erase anything (consent included).
+        "customer": customer_body(original.customer),
+        "answers": {"resolved": resolved},
+    }
 
 
-def do_answer_follow_up(token: str, answer: str, *, now: datetime) -> Answered:
-    """Record the customer's answer as a response to the follow-up survey, tied to the case's unit and customer.
-
-    "No" reopens the case and tells its team. Raises LinkProblem for a bad, expired or used link.
-    """
-    if answer not in ANSWERS:
-        raise LinkProblem("invalid")
-    resolved = ANSWERS[answer]
-    with transaction.atomic():
-        found = follow_up_from_token(token, now)
-        follow_up = FollowUp.objects.select_for_update(of=("self",)).get(pk=found.pk)
-        if follow_up.answered_at is not None:
-            raise LinkProblem("used", follow_up)  # a second click that raced the first one
-        case = found.case
-        original = case.response
-        customer = original.customer
-        item = {
-            "survey": current_organization().follow_up_survey,
-            "external_id": f"follow-up-{follow_up.pk}",
-            "submitted_at": now.isoformat(),
-            "unit": case.unit.code,
-            "segment": original.segment or None,
-            "agent": original.agent_code or None,
-            # Every field the customer gave, so this response does not erase anything (consent included).
-            "customer": customer_body(customer),
-            "answers": {"resolved": resolved},
-        }
-        try:
-            response = do_ingest_response(item, source="follow-up", now=now).response
-        except RejectedInput as exc:
-            # The follow-up survey was removed or changed in the configuration since the email went out.
-            raise LinkProblem("unavailable", follow_up) from exc
-        follow_up.answered_at, follow_up.answer, follow_up.response = now, resolved, response
-        follow_up.save(update_fields=["answered_at", "answer", "response"])
-        reopened = False
-        if not resolved:
-            reopened = _reopen(case, now)
-            _tell_team(case, follow_up, reopened, now)
-    return Answered(follow_up, reopened)
+def lock_unanswered(token: str, now: datetime) -> FollowUp:
+    """The follow-up a link is for, locked for answering; LinkProblem when it cannot be answered (any more).
+    Call inside the answering transaction."""
+    found = follow_up_from_token(token, now)
+    follow_up = FollowUp.objects.select_for_update(of=("self",)).get(pk=found.pk)
+    if follow_up.answered_at is not None:
+        raise LinkProblem("used", follow_up)  # a second click that raced the first one
+    follow_up.case = found.case
+    return follow_up
 
 
-def _reopen(case: Case, now: datetime) -> bool:
-    try:
-        do_reopen(case, now=now)
-    except CaseInputError:
-        return False  # someone reopened it already
-    return True
+def record_answer(follow_up: FollowUp, resolved: bool, response: Response, now: datetime) -> None:
+    follow_up.answered_at, follow_up.answer, follow_up.response = now, resolved, response
+    follow_up.save(update_fields=["answered_at", "answer", "response"])
 
 
-def _tell_team(case: Case, follow_up: FollowUp, reopened: bool, now: datetime) -> None:
+def tell_team_not_resolved(case: Case, follow_up: FollowUp, reopened: bool, now: datetime) -> None:
     case = Case.objects.select_related("unit", "owner").get(pk=case.pk)
     state = "The case is open again." if reopened else "The case was already open."
     text = "\n".join(

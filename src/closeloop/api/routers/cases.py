@@ -15,6 +15,7 @@ from django.utils import timezone
 from ninja import Query, Router
 from ninja.responses import Status
 
+from closeloop.actions.close_case import change_case_status
 from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.pagination import paginate
@@ -43,7 +44,6 @@ from closeloop.cases.services import (
     CasePermissionDenied,
     do_add_note,
     do_assign,
-    do_change_status,
     do_view_case,
 )
 from closeloop.org.models import Person, Unit
@@ -200,7 +200,7 @@ def change_status(request: HttpRequest, case_id: int, change: StatusIn) -> dict[
     """A status of the case's template; the last one closes and needs `resolution` and a case manager or admin."""
     case = _visible_case(request, case_id)
     _act(
-        lambda: do_change_status(
+        lambda: change_case_status(
             case,
             status=change.status,
             resolution=change.resolution,

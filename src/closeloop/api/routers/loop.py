@@ -21,7 +21,7 @@ from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
 from closeloop.core.periods import default_range
 from closeloop.feedback.queries import visible_units
-from closeloop.feedback.services import FieldError, RejectedInput
+from closeloop.feedback.store import FieldError, RejectedInput
 from closeloop.loop.activity import ActivityRow, check_rows, store_rows
 from closeloop.loop.models import SpikeAlert
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report

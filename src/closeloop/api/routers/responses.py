@@ -9,6 +9,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
 
+from closeloop.actions import fix_response as fixing
+from closeloop.actions.ingest import ingest_response
 from closeloop.api.auth import TokenAuth
 from closeloop.api.errors import ApiError, invalid_field, parse_json_object
 from closeloop.api.openapi import json_body
@@ -26,7 +28,6 @@ from closeloop.feedback.queries import (
     with_related_rows,
 )
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
-from closeloop.feedback.services import do_fix_response, do_ingest_response
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Unit
 
@@ -58,7 +59,7 @@ def _reloaded(response: Response) -> dict[str, Any]:
 def create_response(request: HttpRequest) -> Status[dict[str, Any]]:
     """201 with the stored response; 200 with the earlier one when the same survey + external_id was sent before."""
     item = parse_json_object(request)
-    result = do_ingest_response(item, source="api", now=timezone.now())
+    result = ingest_response(item, source="api", now=timezone.now())
     if result.created:
         # The stored object already holds its survey, unit, agent and customer: load only what was added.
         return Status(201, response_to_dict(with_related_rows(result.response)))
@@ -113,5 +114,5 @@ def fix_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
     if moving and visible_units(request.auth.person) is not None:
         # Reassigning a valid response moves its case and team: an organisation-wide decision.
         raise ApiError(403, "Only an admin (or a service token) may move a valid response to another unit.")
-    fixed = do_fix_response(response, changes, now=timezone.now(), actor=request.auth.person)
+    fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=request.auth.person)
     return _reloaded(fixed)

@@ -9,13 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from closeloop.actions.close_case import change_case_status
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.services import (
     CaseInputError,
     CasePermissionDenied,
     do_add_note,
     do_assign,
-    do_change_status,
     do_view_case,
     is_manager,
 )
@@ -137,7 +137,7 @@ def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
         return _redisplay(request, case, status_form=form)
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     try:
-        case = do_change_status(
+        case = change_case_status(
             case,
             status=form.cleaned_data["status"],
             resolution=form.cleaned_data["resolution"] or None,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 
+from closeloop.alerts.messages import answer_lines, contact_of, overall_score, web_link
 from closeloop.alerts.models import Alert
 from closeloop.feedback.models import Response
-from closeloop.notify.messages import answer_lines, contact_of, overall_score, web_link
 from closeloop.notify.models import Delivery
 from closeloop.org.directory import current_organization
 from closeloop.web.permissions import Viewer

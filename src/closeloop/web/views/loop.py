@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from closeloop.actions.follow_up import answer_follow_up
 from closeloop.core.metrics import NEVER_CONTACTED, NOT_RECOVERED, RECOVERED
 from closeloop.core.periods import default_range
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
-from closeloop.loop.services import ANSWERS, LinkProblem, do_answer_follow_up, follow_up_from_token
+from closeloop.loop.services import ANSWERS, LinkProblem, follow_up_from_token
 from closeloop.org.directory import current_organization
 from closeloop.web.forms import ReportFilterForm
 from closeloop.web.permissions import Viewer, web_view
@@ -42,7 +43,7 @@ def follow_up_answer(request: HttpRequest, token: str, answer: str) -> HttpRespo
         if answer not in ANSWERS:
             raise LinkProblem("invalid")
         if request.method == "POST":
-            answered = do_answer_follow_up(token, answer, now=now)
+            answered = answer_follow_up(token, answer, now=now)
             return _follow_up_page(request, {"state": "thanks", "resolved": answered.follow_up.answer})
         follow_up_from_token(token, now)
     except LinkProblem as problem:

@@ -7,11 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from closeloop.actions import praise
 from closeloop.alerts.models import Alert
 from closeloop.feedback.models import Question
 from closeloop.web.lists import page_of
 from closeloop.web.permissions import Viewer, web_view
-from closeloop.web.services import do_share_praise
 from closeloop.web.views.common import back_to, page
 
 PRAISE_PAGE = 24
@@ -43,7 +43,7 @@ def share_praise(request: HttpRequest, alert_id: int) -> HttpResponse:
     found = alert.first()
     if found is None:
         raise Http404("No such praise")
-    created, reached = do_share_praise(found, actor=viewer.person, now=timezone.now())
+    created, reached = praise.share_praise(found, actor=viewer.person, now=timezone.now())
     if reached == 0:
         messages.error(request, "Nobody in this unit has an email address to share it with.")
     elif created == 0:

@@ -10,10 +10,11 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from closeloop.actions import fix_response as fixing
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.feedback.models import Question, Response
 from closeloop.feedback.queries import in_unit_subtree, responses_for_srn
-from closeloop.feedback.services import RejectedInput, do_fix_response
+from closeloop.feedback.store import RejectedInput
 from closeloop.org.directory import current_organization
 from closeloop.web.forms import FixResponseForm, ResponseFilterForm
 from closeloop.web.lists import in_date_range, page_of, sort_order
@@ -119,7 +120,7 @@ def fix_response(request: HttpRequest, response_id: int) -> HttpResponse:
             changes["segment"] = form.cleaned_data["segment"]
         viewer: Viewer = request.viewer  # type: ignore[attr-defined]
         try:
-            fixed = do_fix_response(response, changes, now=timezone.now(), actor=viewer.person)
+            fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=viewer.person)
         except RejectedInput as exc:
             for error in exc.errors:
                 form.add_error(str(error.loc[0]) if error.loc and error.loc[0] in form.fields else None, error.msg)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from closeloop.actions.ingest import ingest_responses
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.files import (
     DEFAULT_BATCH_SIZE,
@@ -56,6 +57,7 @@ class Command(BaseCommand):
                 task = progress.add_task(f"Importing {path.name}", total=total)
                 counts = import_rows(
                     reader.rows(),
+                    ingest=ingest_responses,
                     source=source,
                     rejects=rejects,
                     clock=timezone.now,

@@ -1,29 +1,28 @@
-"""Writes for responses: ingest (API, files, demo) and fixing quarantined responses.
+"""Storing responses: validation, idempotent replays, customers, supersede by ticket, quarantine; and
+fixing a quarantined response's placement.
 
-Every item goes through `do_ingest_responses`, which handles a whole batch in one
-transaction so that a 100k-row file is a few hundred transactions, not 100k. A single
-API post is a batch of one.
+These write only the feedback tables. Raising alerts and opening cases for what was stored is the
+caller's next step, in the same transaction (closeloop.actions.ingest, closeloop.actions.fix_response).
+A whole batch is stored at once so that a 100k-row file is a few hundred transactions, not 100k; a
+single API post is a batch of one.
 """
 
 from __future__ import annotations
 
-import logging
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from pydantic import ValidationError
 
 from closeloop.core.answers import answer_problem, overall_score
 from closeloop.feedback.catalog import Catalog, SurveyInfo
 from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.schemas import CustomerIn, ResponseFixIn, ResponseIn
-from closeloop.org.models import Person
-
-log = logging.getLogger(__name__)
+from closeloop.org.models import Unit
 
 
 class FieldError(NamedTuple):
@@ -139,10 +138,23 @@ def _lock_tickets(keys: Sequence[tuple[int, str]]) -> None:
         )
 
 
-def _store_batch(items: Sequence[Mapping[str, Any]], source: str, now: datetime) -> list[IngestResult | RejectedInput]:
-    from closeloop.alerts.detection import evaluate_responses
+@dataclass
+class StoredBatch:
+    """What storing a batch did: one outcome per item, in order, and what detection must look at next."""
 
-    catalog = Catalog.load()
+    outcomes: list[IngestResult | RejectedInput]
+    # Valid responses inserted by this batch that no later one of the batch replaced.
+    to_evaluate: list[Response]
+    # A new response's id -> the earlier response of the same ticket it replaced.
+    superseded: dict[int, Response]
+
+
+def store_responses(items: Sequence[Mapping[str, Any]], *, catalog: Catalog, source: str, now: datetime) -> StoredBatch:
+    """Validate and store a batch; rejected items are reported, not stored. Call inside a transaction.
+
+    A concurrent writer that stores one of these external_ids first makes the insert raise
+    IntegrityError: the caller retries the batch, which then finds those items as replays.
+    """
     outcomes: list[IngestResult | RejectedInput | None] = [None] * len(items)
     accepted: list[_Accepted] = []
     for index, item in enumerate(items):
@@ -233,60 +245,42 @@ def _store_batch(items: Sequence[Mapping[str, Any]], source: str, now: datetime)
     for a, first in replays_in_batch:
         outcomes[a.index] = IngestResult(outcomes[first.index].response, created=False)  # type: ignore[union-attr]
 
-    evaluate_responses(
-        [r for r in new_responses if r.status == Response.Status.VALID and r.superseded_by_id is None],
-        now=now,
+    return StoredBatch(
+        outcomes=outcomes,  # type: ignore[arg-type]
+        to_evaluate=[r for r in new_responses if r.status == Response.Status.VALID and r.superseded_by_id is None],
         superseded=superseded,
-        fresh=True,
     )
-    return outcomes  # type: ignore[return-value]
 
 
-def do_ingest_responses(
-    items: Sequence[Mapping[str, Any]], *, source: str, now: datetime
-) -> list[IngestResult | RejectedInput]:
-    """Validate and store a batch of responses in one transaction; one outcome per item, in order.
-
-    Rejected items are reported, not stored; everything else is committed together, with its
-    alerts, cases and deliveries, or not at all.
-    """
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                return _store_batch(items, source, now)
-        except IntegrityError:
-            # A concurrent writer stored one of these external_ids between our read and our
-            # insert; on the next attempt those items are replays.
-            if attempt == 2:
-                raise
-            log.info("ingest batch collided with a concurrent writer; retrying")
-    raise AssertionError("unreachable")
+def mark_needing_recovery(responses: Sequence[Response]) -> None:
+    """Flag responses that detection found to need service recovery."""
+    for response in responses:
+        response.needs_recovery = True
+    if responses:
+        Response.objects.bulk_update(responses, ["needs_recovery"])
 
 
-def do_ingest_response(item: Mapping[str, Any], *, source: str, now: datetime) -> IngestResult:
-    """Store one response; raises RejectedInput with every bad field."""
-    (outcome,) = do_ingest_responses([item], source=source, now=now)
-    if isinstance(outcome, RejectedInput):
-        raise outcome
-    return outcome
+@dataclass
+class PlacementFix:
+    """A response after its unit and/or segment were set."""
+
+    response: Response
+    was_valid: bool
+    previous_unit: Unit | None
+
+    @property
+    def became_valid(self) -> bool:
+        return not self.was_valid and self.response.status == Response.Status.VALID
 
 
-def do_fix_response(
-    response: Response, changes: Mapping[str, Any], *, now: datetime, actor: Person | None = None
-) -> Response:
-    """Set the unit and/or segment of a response. An invalid response that becomes valid is
-    evaluated as if it had just arrived (alerts, case, deliveries)."""
-    from closeloop.alerts.detection import evaluate_responses
-    from closeloop.alerts.models import Alert
-    from closeloop.cases.services import do_move_case_to_unit
-
+def check_placement_fix(changes: Mapping[str, Any], catalog: Catalog) -> ResponseFixIn:
+    """The requested unit and/or segment, or RejectedInput naming each bad field."""
     try:
         fix = ResponseFixIn.model_validate(dict(changes))
     except ValidationError as exc:
         raise RejectedInput(_pydantic_errors(exc)) from None
     if not fix.model_fields_set:
         raise RejectedInput([FieldError((), "nothing to change: give unit and/or segment")])
-    catalog = Catalog.load()
     errors = []
     if "unit" in fix.model_fields_set and (not fix.unit or fix.unit not in catalog.units):
         errors.append(FieldError(("unit",), f"unknown unit {fix.unit!r}"))
@@ -294,24 +288,23 @@ def do_fix_response(
         errors.append(FieldError(("segment",), f"unknown segment {fix.segment!r}"))
     if errors:
         raise RejectedInput(errors)
+    return fix
 
-    with transaction.atomic():
-        locked = Response.objects.select_for_update().get(pk=response.pk)
-        was_valid = locked.status == Response.Status.VALID
-        if "unit" in fix.model_fields_set:
-            locked.unit_code = fix.unit or ""
-            locked.unit = catalog.units[locked.unit_code]
-        if "segment" in fix.model_fields_set:
-            locked.segment = fix.segment or ""
-        locked.problems = catalog.placement_problems(locked.unit_code, locked.segment)
-        locked.status = Response.Status.INVALID if locked.problems else Response.Status.VALID
-        if locked.status == Response.Status.VALID and not was_valid:
-            locked.valid_since = now
-        locked.save()
-        if was_valid:
-            # Alerts belong to the unit the response belongs to.
-            Alert.objects.filter(response=locked).update(unit=locked.unit)
-            do_move_case_to_unit(locked, response.unit, actor=actor, now=now)
-        elif locked.status == Response.Status.VALID and locked.superseded_by_id is None:
-            evaluate_responses([locked], now=now, superseded={})
-    return locked
+
+def fix_placement(response: Response, fix: ResponseFixIn, *, catalog: Catalog, now: datetime) -> PlacementFix:
+    """Set the unit and/or segment of a response and re-check whether it can be routed. Call inside a
+    transaction; the response row is locked until it ends."""
+    locked = Response.objects.select_for_update().get(pk=response.pk)
+    was_valid = locked.status == Response.Status.VALID
+    previous_unit = response.unit
+    if "unit" in fix.model_fields_set:
+        locked.unit_code = fix.unit or ""
+        locked.unit = catalog.units[locked.unit_code]
+    if "segment" in fix.model_fields_set:
+        locked.segment = fix.segment or ""
+    locked.problems = catalog.placement_problems(locked.unit_code, locked.segment)
+    locked.status = Response.Status.INVALID if locked.problems else Response.Status.VALID
+    if locked.status == Response.Status.VALID and not was_valid:
+        locked.valid_since = now
+    locked.save()
+    return PlacementFix(locked, was_valid, previous_unit)

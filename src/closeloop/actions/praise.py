@@ -1,4 +1,4 @@
-"""Writes the web UI makes that belong to no other app's services: sharing praise with the team."""
+"""Sharing a customer's praise ("magical moment") with the whole team of the praised unit."""
 
 from __future__ import annotations
 
@@ -7,19 +7,13 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
+from closeloop.alerts.messages import answer_lines
 from closeloop.alerts.models import Alert
-from closeloop.notify.messages import answer_lines
+from closeloop.core.routing import praise_recipients
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue
+from closeloop.org.directory import directory
 from closeloop.org.models import Person
-
-
-def praise_recipients(alert: Alert) -> list[Person]:
-    """Everyone holding a role on the praised unit: the team the kudos is for."""
-    if alert.unit_id is None:
-        return []
-    people = Person.objects.filter(active=True, roles__unit_id=alert.unit_id).exclude(email="").distinct()
-    return sorted(people, key=lambda person: person.key)
 
 
 def praise_message(alert: Alert) -> tuple[str, str]:
@@ -41,7 +35,7 @@ def praise_message(alert: Alert) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
-def do_share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tuple[int, int]:
+def share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tuple[int, int]:
     """Email the praise to the unit's team through the outbox; returns (new messages, people reached).
 
     One message per person and alert, ever: sharing twice does not send twice.
@@ -49,8 +43,10 @@ def do_share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tup
     subject, text = praise_message(alert)
     if actor is not None:
         text = f"{actor.name} shared this with the team.\n\n{text}"
+    org = directory()
+    team = org.people_by_key(set(praise_recipients(alert.unit.code if alert.unit_id else None, org.tree)))
+    recipients = sorted((person for person in team.values() if person.email), key=lambda person: person.key)
     created = 0
-    recipients = praise_recipients(alert)
     with transaction.atomic():
         for person in recipients:
             key = f"praise-share:{alert.pk}:{person.key}:email"

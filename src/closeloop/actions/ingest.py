@@ -1,0 +1,101 @@
+"""Ingest: store a batch of responses, raise their alerts, plan the deliveries and open the cases, in one
+transaction, so that "201" means the alert, its messages and the case exist (or nothing does)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from closeloop.alerts.detection import Detection, raise_alerts_for_existing, raise_alerts_for_new
+from closeloop.alerts.models import Alert
+from closeloop.alerts.planning import plan_alert_deliveries
+from closeloop.cases.services import open_cases_for_existing, open_cases_for_new
+from closeloop.config.snapshot import Snapshot, current
+from closeloop.feedback.models import Response
+from closeloop.feedback.store import IngestResult, RejectedInput, mark_needing_recovery, store_responses
+
+log = logging.getLogger(__name__)
+
+# A batch that collides with concurrent writers this often is a bug, not bad luck.
+ATTEMPTS = 3
+
+
+def ingest_responses(
+    items: Sequence[Mapping[str, Any]], *, source: str, now: datetime
+) -> list[IngestResult | RejectedInput]:
+    """Validate and store a batch in one transaction; one outcome per item, in order.
+
+    Rejected items are reported, not stored; everything else is committed together, with its
+    alerts, cases and deliveries, or not at all.
+    """
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                snapshot = current()
+                stored = store_responses(items, catalog=snapshot.catalog, source=source, now=now)
+                detection = raise_alerts_for_new(
+                    stored.to_evaluate,
+                    catalog=snapshot.catalog,
+                    rules=snapshot.rules,
+                    superseded=stored.superseded,
+                    now=now,
+                )
+                _follow_through(detection, stored.to_evaluate, snapshot, stored.superseded, now, new=True)
+                return stored.outcomes
+        except IntegrityError:
+            # A concurrent writer stored one of these external_ids between our read and our
+            # insert; on the next attempt those items are replays.
+            if attempt == ATTEMPTS - 1:
+                raise
+            log.info("ingest batch collided with a concurrent writer; retrying")
+    raise AssertionError("unreachable")
+
+
+def ingest_response(item: Mapping[str, Any], *, source: str, now: datetime) -> IngestResult:
+    """Store one response; raises RejectedInput with every bad field."""
+    (outcome,) = ingest_responses([item], source=source, now=now)
+    if isinstance(outcome, RejectedInput):
+        raise outcome
+    return outcome
+
+
+def evaluate_stored(responses: Sequence[Response], *, snapshot: Snapshot, now: datetime) -> Detection:
+    """Evaluate responses that were stored before (a quarantined response just fixed) as if they had just
+    arrived; call inside the caller's transaction."""
+    detection = raise_alerts_for_existing(
+        responses, catalog=snapshot.catalog, rules=snapshot.rules, superseded={}, now=now
+    )
+    _follow_through(detection, responses, snapshot, {}, now, new=False)
+    return detection
+
+
+def _follow_through(
+    detection: Detection,
+    evaluated: Sequence[Response],
+    snapshot: Snapshot,
+    superseded: Mapping[int, Response],
+    now: datetime,
+    *,
+    new: bool,
+) -> None:
+    """What follows from a detection: flag the responses, plan the messages, open or hand over the cases."""
+    mark_needing_recovery(detection.needing_recovery)
+    if detection.alerts:
+        plan_alert_deliveries(detection.planned(), org=snapshot.directory, endpoints=snapshot.endpoints, now=now)
+    grouped = _alerts_by_response(evaluated, detection.alerts)
+    if new:
+        open_cases_for_new(grouped, superseded=superseded, now=now)
+    else:
+        open_cases_for_existing(grouped, superseded=superseded, now=now)
+
+
+def _alerts_by_response(responses: Sequence[Response], alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
+    """Every evaluated response (also those without new alerts: they may replace one with a case)."""
+    grouped: dict[int, list[Alert]] = {response.pk: [] for response in responses}
+    for alert in alerts:
+        grouped.setdefault(alert.response_id, []).append(alert)
+    return grouped
