@@ -4,35 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 
 from closeloop.alerts.messages import answer_lines
 from closeloop.alerts.models import Alert
 from closeloop.core.routing import praise_recipients
+from closeloop.notify.links import absolute_url
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue
+from closeloop.notify.render import Message, make_message
 from closeloop.org.directory import directory
 from closeloop.org.models import Person
 
 
-def praise_message(alert: Alert) -> tuple[str, str]:
+def praise_message(alert: Alert, shared_by: Person | None) -> Message:
     response = alert.response
-    agent = response.agent.name if response.agent_id else ""
-    words = [line.value for line in answer_lines(response) if line.is_text]
-    subject = f"Kudos for {agent} from a customer" if agent else "Kudos from a customer"
-    lines = [
-        "A customer said:",
-        "",
-        *[f"“{text}”" for text in words],
-        "",
-        *([f"Praised: {agent}"] if agent else []),
-        f"Unit: {alert.unit.name if alert.unit_id else ''}",
-        "",
-        f"Read it all: {settings.SITE_URL.rstrip('/')}/responses/{response.pk}",
-        "",
-    ]
-    return subject, "\n".join(lines)
+    return make_message(
+        "praise",
+        {
+            "agent": response.agent.name if response.agent_id else "",
+            "words": [line.value for line in answer_lines(response) if line.is_text],
+            "unit_name": alert.unit.name if alert.unit_id else "",
+            "response_url": absolute_url("response", response.pk),
+            "shared_by": shared_by.name if shared_by else "",
+        },
+    )
 
 
 def share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tuple[int, int]:
@@ -40,9 +36,7 @@ def share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tuple[
 
     One message per person and alert, ever: sharing twice does not send twice.
     """
-    subject, text = praise_message(alert)
-    if actor is not None:
-        text = f"{actor.name} shared this with the team.\n\n{text}"
+    message = praise_message(alert, actor)
     org = directory()
     team = org.people_by_key(set(praise_recipients(alert.unit.code if alert.unit_id else None, org.tree)))
     recipients = sorted((person for person in team.values() if person.email), key=lambda person: person.key)
@@ -54,8 +48,8 @@ def share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tuple[
             enqueue(
                 channel="email",
                 address=person.email,
-                subject=subject,
-                text=text,
+                subject=message.subject,
+                text=message.text,
                 idempotency_key=key,
                 now=now,
                 topic="praise",

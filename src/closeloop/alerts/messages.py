@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from django.conf import settings
-from django.template.loader import render_to_string
-
 from closeloop.alerts.models import Alert
 from closeloop.alerts.serialize import alert_fields
 from closeloop.feedback.models import Question, Response
 from closeloop.notify.channels.sms import SMS_MAX_CHARS, fit_sms
+from closeloop.notify.links import absolute_url
+from closeloop.notify.render import make_message
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Person
 
@@ -59,7 +58,7 @@ def web_link(url: str) -> str:
 
 
 def response_url(response: Response) -> str:
-    return f"{settings.SITE_URL}/responses/{response.id}"
+    return absolute_url("response", response.id)
 
 
 def format_number(value: float) -> str:
@@ -156,11 +155,8 @@ def alert_context(alert: Alert, person: Person | None) -> dict[str, Any]:
 
 
 def render_email(context: dict[str, Any]) -> Rendered:
-    return Rendered(
-        subject=context["subject"],
-        text=render_to_string("notify/alert_email.txt", context).strip() + "\n",
-        html=render_to_string("notify/alert_email.html", context),
-    )
+    message = make_message("alert", context)
+    return Rendered(subject=message.subject, text=message.text, html=message.html)
 
 
 def render_sms(context: dict[str, Any]) -> Rendered:

@@ -6,13 +6,13 @@ about it are committed together; the worker sends them afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from django.conf import settings
-
 from closeloop.cases.models import Case, CaseEvent
+from closeloop.notify.links import absolute_url
 from closeloop.notify.outbox import enqueue_all, planned
+from closeloop.notify.render import make_message
 from closeloop.org.models import Person
 
 # What each event type looks like in a subject line.
@@ -29,7 +29,7 @@ HEADLINES = {
 
 
 def case_link(case: Case) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/cases/{case.pk}"
+    return absolute_url("case", case.pk)
 
 
 def team_of(case: Case) -> list[Person]:
@@ -55,17 +55,6 @@ def _describe(event: CaseEvent) -> str:
     if event.type == CaseEvent.Type.MOVED:
         return f"Moved from {data.get('from_unit')} to {data.get('to_unit')}"
     return ""
-
-
-def _body(case: Case, lines: Iterable[str]) -> str:
-    facts = [
-        f"Case #{case.pk}: {case.category}",
-        f"Unit: {case.unit.name} ({case.unit.code})",
-        f"Severity: {case.severity}" + (f", customer tier {case.tier}" if case.tier else ""),
-        f"Status: {case.status} ({case.state})",
-        f"Due: {case.due_at.isoformat()}",
-    ]
-    return "\n".join([*[line for line in lines if line], "", *facts, "", f"Open the case: {case_link(case)}", ""])
 
 
 def send_emails(
@@ -104,15 +93,17 @@ def notify_team(
     people = [person for person in members if actor is None or person.pk != actor.pk]
     if not people:
         return None
-    headline = HEADLINES.get(event.type, event.type.capitalize())
-    subject = f"{headline} #{case.pk}: {case.category} [{case.severity}]"
+    message = make_message(
+        "case_event",
+        {
+            "case": case,
+            "case_url": case_link(case),
+            "headline": HEADLINES.get(event.type, event.type.capitalize()),
+            "description": _describe(event),
+        },
+    )
     reached = send_emails(
-        case,
-        people,
-        subject=subject,
-        text=_body(case, [f"{headline}.", _describe(event)]),
-        key=f"case-event:{event.pk}",
-        now=now,
+        case, people, subject=message.subject, text=message.text, key=f"case-event:{event.pk}", now=now
     )
     return CaseEvent.objects.create(
         case=case,
@@ -130,6 +121,8 @@ def escalation_email(case: Case, *, when: str, level: int) -> tuple[str, str]:
         "overdue": "it is past its closure goal and still open",
         "closed_unresolved": "it was closed without resolving the customer's problem",
     }
-    subject = f"Escalation #{case.pk}: {case.category} [{case.severity}]"
-    text = _body(case, [f"This case is escalated to you (level {level}) because {reasons.get(when, when)}."])
-    return subject, text
+    message = make_message(
+        "escalation",
+        {"case": case, "case_url": case_link(case), "level": level, "reason": reasons.get(when, when)},
+    )
+    return message.subject, message.text

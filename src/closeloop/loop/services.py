@@ -16,11 +16,13 @@ from django.core import signing
 from django.db import transaction
 
 from closeloop.cases.models import Case
-from closeloop.cases.notifications import send_emails, team_of
+from closeloop.cases.notifications import case_link, send_emails, team_of
 from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.schemas import customer_body
 from closeloop.loop.models import FollowUp
+from closeloop.notify.links import absolute_url
 from closeloop.notify.outbox import enqueue
+from closeloop.notify.render import make_message
 from closeloop.org.directory import current_organization
 
 SALT = "closeloop.follow-up"
@@ -66,7 +68,7 @@ def make_token(follow_up: FollowUp) -> str:
 
 
 def answer_link(follow_up: FollowUp, answer: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}/follow-up/{make_token(follow_up)}/{answer}"
+    return absolute_url("follow-up", make_token(follow_up), answer)
 
 
 class LinkProblem(Exception):
@@ -106,24 +108,17 @@ def follow_up_from_token(token: str, now: datetime) -> FollowUp:
 
 
 def _email(follow_up: FollowUp) -> tuple[str, str]:
-    organization = current_organization()
-    customer = follow_up.case.response.customer
-    greeting = f"Dear {customer.name}," if customer and customer.name else "Hello,"
-    text = "\n".join(
-        [
-            greeting,
-            "",
-            f"You recently told {organization.name} about a problem, and we tried to put it right.",
-            "Did we resolve your issue? One click is enough:",
-            "",
-            f"Yes, it is resolved: {answer_link(follow_up, 'yes')}",
-            f"No, it is not resolved: {answer_link(follow_up, 'no')}",
-            "",
-            f"The links work once and for {link_lifetime().days} days.",
-            "",
-        ]
+    message = make_message(
+        "follow_up",
+        {
+            "organization": current_organization(),
+            "customer": follow_up.case.response.customer,
+            "yes_url": answer_link(follow_up, "yes"),
+            "no_url": answer_link(follow_up, "no"),
+            "link_days": link_lifetime().days,
+        },
     )
-    return f"{organization.name}: did we resolve your issue?", text
+    return message.subject, message.text
 
 
 def _due(now: datetime) -> list[int]:
@@ -210,24 +205,12 @@ def record_answer(follow_up: FollowUp, resolved: bool, response: Response, now: 
 
 def tell_team_not_resolved(case: Case, follow_up: FollowUp, reopened: bool, now: datetime) -> None:
     case = Case.objects.select_related("unit", "owner").get(pk=case.pk)
-    state = "The case is open again." if reopened else "The case was already open."
-    text = "\n".join(
-        [
-            "The customer answered the follow-up survey: the issue is NOT resolved.",
-            state,
-            "",
-            f"Case #{case.pk}: {case.category}",
-            f"Unit: {case.unit.name} ({case.unit.code})",
-            "",
-            f"Open the case: {settings.SITE_URL.rstrip('/')}/cases/{case.pk}",
-            "",
-        ]
-    )
+    message = make_message("follow_up_not_resolved", {"case": case, "case_url": case_link(case), "reopened": reopened})
     send_emails(
         case,
         team_of(case),
-        subject=f"Not resolved, says the customer #{case.pk}: {case.category}",
-        text=text,
+        subject=message.subject,
+        text=message.text,
         key=f"follow-up-no:{follow_up.pk}",
         now=now,
         topic="follow-up",

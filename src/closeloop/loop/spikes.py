@@ -23,7 +23,9 @@ from closeloop.core.spikes import Spike, detect_spikes
 from closeloop.feedback.models import Question
 from closeloop.feedback.queries import local_day_bounds
 from closeloop.loop.models import SpikeAlert, SpikeCheck
+from closeloop.notify.links import absolute_url
 from closeloop.notify.outbox import enqueue_all, planned
+from closeloop.notify.render import make_message
 from closeloop.org.directory import current_organization, directory
 from closeloop.org.models import Person, Role, Unit
 
@@ -88,7 +90,6 @@ def _examples(key: Key, start: datetime, end: datetime) -> list[dict[str, object
         .order_by("-response__submitted_at", "-id")
     )
     text_questions = set(Question.objects.filter(type=Question.Type.TEXT).values_list("survey_id", "key"))
-    site = settings.SITE_URL.rstrip("/")
     examples: list[dict[str, object]] = []
     seen: set[int] = set()
     for alert in alerts:
@@ -106,7 +107,7 @@ def _examples(key: Key, start: datetime, end: datetime) -> list[dict[str, object
         text = " / ".join(texts)
         if len(text) > EXAMPLE_LENGTH:
             text = text[: EXAMPLE_LENGTH - 1] + "\u2026"
-        examples.append({"response": response.pk, "text": text, "link": f"{site}/responses/{response.pk}"})
+        examples.append({"response": response.pk, "text": text, "link": absolute_url("response", response.pk)})
         if len(examples) == MAX_EXAMPLES:
             break
     return examples
@@ -125,21 +126,12 @@ def _recipients(unit: Unit) -> list[Person]:
 
 def _announce(spike: SpikeAlert, now: datetime) -> None:
     unit = spike.unit
-    when = f"on {spike.day:%a %d %b %Y}"
-    headline = (
-        f"Possible systemic issue: {spike.count} alerts about {spike.category} at {unit.name} "
-        f"{when} vs a usual {_usual(spike.baseline)}."
+    message = make_message(
+        "spike", {"spike": spike, "day": f"{spike.day:%a %d %b %Y}", "usual": _usual(spike.baseline)}
     )
-    lines = [headline, "", "Only about one unhappy customer in 25 complains: others have probably had the same."]
-    if spike.examples:
-        lines += ["", "What customers said:"]
-        for example in spike.examples:
-            lines.append(f"- {example['text'] or '(no comment)'}  {example['link']}")
-    lines.append("")
-    subject = f"Possible systemic issue: {spike.category} at {unit.code} ({spike.count} alerts)"
     deliveries = []
     for person in _recipients(unit):
-        common = {"channel": "email", "subject": subject, "text": "\n".join(lines), "now": now, "topic": "spike"}
+        common = {"channel": "email", "subject": message.subject, "text": message.text, "now": now, "topic": "spike"}
         common |= {"idempotency_key": f"spike:{spike.pk}:{person.key}:email", "ref": f"spike:{spike.pk}"}
         if person.email:
             deliveries.append(planned(address=person.email, person=person, **common))

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.template.loader import render_to_string
 
 from closeloop.core.routing import resolve
 from closeloop.core.schedule import digest_window, next_run_at, sms_time
 from closeloop.feedback.models import Response
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue_all, planned
+from closeloop.notify.render import make_message
 from closeloop.org.directory import directory
 from closeloop.org.models import Person, Unit
 from closeloop.org.stamp import stored_token
@@ -193,14 +193,10 @@ def _planned_email(
         recipient=person.name,
         notes_day=context.reported_day,
     )
-    subject = f"Service Recovery Report: {title}"
+    message = make_message(
+        "digest", {"title": title, "report": report, "pdf_url": report_url(context.unit, context.day)}
+    )
     filename = f"service-recovery-{context.unit.code}-{context.day.isoformat()}.pdf"
-    html = render_to_string(
-        "reports/digest_email.html", {"report": report, "pdf_url": report_url(context.unit, context.day)}
-    )
-    text = render_to_string(
-        "reports/digest_email.txt", {"report": report, "pdf_url": report_url(context.unit, context.day)}
-    )
     attachment = {
         "filename": filename,
         "content_type": "application/pdf",
@@ -209,9 +205,9 @@ def _planned_email(
     return planned(
         channel="email",
         address=person.email,
-        subject=subject,
-        text=text,
-        html=html,
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
         payload={"attachments": [attachment]},
         idempotency_key=context.key("email", person),
         now=now,

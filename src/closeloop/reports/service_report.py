@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.template.loader import render_to_string
 
 from closeloop.cases.models import CaseEvent
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response
+from closeloop.notify.links import absolute_url
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Unit
 
@@ -69,12 +68,12 @@ def notes_url(unit: Unit, *, day: date | None = None, ticket: str = "") -> str:
         params["ticket"] = ticket
     elif day is not None:
         params["date"] = day.isoformat()
-    return f"{settings.SITE_URL}/recovery-notes?{urlencode(params)}"
+    return absolute_url("recovery-notes", query=params)
 
 
 def report_url(unit: Unit, day: date) -> str:
     """The report as a PDF for the digest run of `day`."""
-    return f"{settings.SITE_URL}/reports/service-recovery.pdf?{urlencode({'unit': unit.code, 'date': day})}"
+    return absolute_url("service-recovery-pdf", query={"unit": unit.code, "date": day.isoformat()})
 
 
 def _when(instant: datetime, zone: ZoneInfo) -> str:

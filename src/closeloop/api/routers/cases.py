@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router
@@ -46,6 +45,7 @@ from closeloop.cases.services import (
     do_assign,
     do_view_case,
 )
+from closeloop.notify.links import absolute_url
 from closeloop.org.models import Person, Unit
 
 router = Router(tags=["cases"])
@@ -79,7 +79,7 @@ def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[s
         "resolution": case.resolution,
         "escalation_level": case.escalation_level,
         "next_escalation_at": case.next_escalation_at,
-        "url": f"{settings.SITE_URL.rstrip('/')}/cases/{case.pk}",
+        "url": absolute_url("case", case.pk),
     }
     if events:
         body["events"] = [

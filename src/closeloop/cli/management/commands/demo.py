@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from closeloop.config.apply import ConfigInvalid
 from closeloop.demo.generate import LOGIN_FILE, DemoReport, load_demo
+from closeloop.notify.links import absolute_url
 
 
 class Command(BaseCommand):
@@ -66,7 +67,7 @@ def _summary(report: DemoReport) -> str:
         lines.append("An 'admin' user already exists with its own password; the demo did not change it.")
     else:
         username, password = report.login
-        lines.append(f"Log in at {settings.SITE_URL}/login/ as {username} with password {password}")
+        lines.append(f"Log in at {absolute_url('login')} as {username} with password {password}")
         lines.append(f"  (saved in {settings.CLOSELOOP_HOME / LOGIN_FILE})")
         if report.people_with_login:
             lines.append(f"  Demo people ({', '.join(report.people_with_login)}) use their id and the same password.")
