@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from closeloop.core.rules import QUESTION_TYPES, ResponseFacts, RuleSpec, detect, evaluate, explain
+from closeloop.core.rules import ResponseFacts, RuleSpec, detect, evaluate, explain
+from closeloop.core.vocabulary import QUESTION_TYPES
 
 KEYS = ["ease", "completed", "factors", "channel", "comment", "recommend", "ghost"]
 WORDS = ["rude", "refund", "slow", "not", "never", "again", "helpful", "but", "wasn't", "no", "great", "Speed"]

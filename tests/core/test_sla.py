@@ -10,8 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from closeloop.core.sla import (
+    FALLBACK_GOAL,
     BusinessCalendar,
+    SlaChoice,
     add_working_time,
+    choose_sla,
     holiday_dates,
     local_to_instant,
     working_time_between,
@@ -236,3 +239,30 @@ def test_a_longer_goal_never_ends_earlier(start, goal, extra):
 def test_unknown_holiday_countries_and_subdivisions_are_refused(country: str) -> None:
     with pytest.raises(ValueError, match=f"no public holidays are known for '{country}'"):
         holiday_dates(country, 2026)
+
+
+# --- choosing the SLA entry -------------------------------------------------------------------------
+
+SLA = {
+    "Gold": {"severity": "urgent", "closure_goal": 24 * 3600},
+    "Silver": {"severity": "", "closure_goal": 48 * 3600},
+    "default": {"severity": "normal", "closure_goal": 72 * 3600},
+}
+
+
+def test_the_customers_tier_picks_severity_and_goal() -> None:
+    assert choose_sla(SLA, "Gold", "high") == SlaChoice("urgent", timedelta(hours=24), "Gold")
+
+
+def test_an_entry_without_severity_keeps_the_rules() -> None:
+    assert choose_sla(SLA, "Silver", "high") == SlaChoice("high", timedelta(hours=48), "Silver")
+
+
+@pytest.mark.parametrize("tier", ["Platinum", ""])
+def test_unknown_or_missing_tiers_use_the_default_entry(tier: str) -> None:
+    assert choose_sla(SLA, tier, "high") == SlaChoice("normal", timedelta(hours=72), "default")
+
+
+def test_without_a_default_entry_the_rules_severity_and_72_hours_apply() -> None:
+    assert choose_sla({"Gold": SLA["Gold"]}, "Bronze", "low") == SlaChoice("low", FALLBACK_GOAL, None)
+    assert timedelta(hours=72) == FALLBACK_GOAL

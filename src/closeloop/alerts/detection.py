@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from closeloop.alerts.models import Alert, Rule
+from closeloop.core.detection import is_repeat_failure
 from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response
@@ -150,7 +151,7 @@ def _raise(
             specs, response.survey.key, facts, org.recovery_threshold, threshold_unless=org.threshold_unless
         )
         previous = earlier.get(response.customer_id or -1, [])
-        repeat = any(response.submitted_at - org.repeat_window <= at < response.submitted_at for at in previous)
+        repeat = is_repeat_failure(response.submitted_at, previous, org.repeat_window)
         recovery = False
         for match in matches:
             if (response.pk, match.rule_key) in already:

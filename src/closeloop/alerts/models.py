@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.db import models
 
+from closeloop.core.vocabulary import ALERT_KINDS, SEVERITIES
 from closeloop.feedback.models import Response, Survey
 from closeloop.org.models import Unit
 
-KIND_CHOICES = [("recovery", "recovery"), ("praise", "praise"), ("watch", "watch")]
-SEVERITY_CHOICES = [("low", "low"), ("normal", "normal"), ("high", "high"), ("urgent", "urgent")]
+KIND_CHOICES = [(kind, kind) for kind in ALERT_KINDS]
+SEVERITY_CHOICES = [(severity, severity) for severity in SEVERITIES]
 
 
 class Rule(models.Model):

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from closeloop.alerts.messages import render_alert
 from closeloop.alerts.models import Alert
-from closeloop.core.routing import channels_for, resolve
+from closeloop.core.routing import channels_for, endpoint_wants, resolve
 from closeloop.notify.models import Delivery, WebhookEndpoint
 from closeloop.notify.outbox import enqueue_all, planned
-from closeloop.org.directory import Directory
+from closeloop.org.directory import Directory, unit_path
 from closeloop.org.models import Person
 
 # Where each person-addressed channel finds its address, and what to say when it is missing.
@@ -31,12 +31,7 @@ def _address(person: Person, channel: str) -> tuple[str, str]:
 
 
 def _endpoint_wants(endpoint: WebhookEndpoint, alert: Alert) -> bool:
-    if endpoint.kinds and alert.kind not in endpoint.kinds:
-        return False
-    if endpoint.units:
-        path = alert.unit.path if alert.unit else ""
-        return any(f"/{code}/" in path for code in endpoint.units)
-    return True
+    return endpoint_wants(endpoint.kinds, endpoint.units, alert_kind=alert.kind, unit_path=unit_path(alert.unit))
 
 
 def plan_alert_deliveries(

@@ -15,8 +15,9 @@ from closeloop.alerts.models import Alert
 from closeloop.cases.escalation import escalate_case, refresh_next_escalation
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.notifications import notify_team
-from closeloop.cases.templates import choose_sla, due_at, load_template
+from closeloop.cases.templates import due_at, load_template
 from closeloop.core.routing import OrgTree, resolve
+from closeloop.core.sla import choose_sla
 from closeloop.feedback.models import Response
 from closeloop.org.directory import directory
 from closeloop.org.models import Person, Role, Unit

@@ -20,8 +20,6 @@ from closeloop.org.models import Calendar, Unit
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE_KEY = "default"
-# Used when neither the customer's tier nor a `default` entry is in the template's SLA.
-FALLBACK_GOAL = timedelta(hours=72)
 
 
 @dataclass(frozen=True)
@@ -44,13 +42,6 @@ DEFAULT_TEMPLATE = TemplateSpec(
 )
 
 
-@dataclass(frozen=True)
-class SlaChoice:
-    severity: str
-    goal: timedelta
-    tier_entry: str | None  # which SLA entry applied: the tier, "default", or None for the fallback
-
-
 def load_template(key: str | None) -> TemplateSpec:
     """The stored template called `key` with its escalation steps, or the built-in default."""
     row = CaseTemplate.objects.filter(key=key).first() if key else None
@@ -67,15 +58,6 @@ def load_template(key: str | None) -> TemplateSpec:
         notify_on=tuple(row.notify_on or ()),
         steps=tuple(policy.steps) if policy else (),
     )
-
-
-def choose_sla(sla: Mapping[str, Mapping[str, Any]], tier: str, rule_severity: str) -> SlaChoice:
-    """The customer's tier picks severity and closure goal; `default` covers unknown or missing tiers."""
-    for entry in (tier, "default"):
-        if entry and entry in sla:
-            chosen = sla[entry]
-            return SlaChoice(chosen.get("severity") or rule_severity, timedelta(seconds=chosen["closure_goal"]), entry)
-    return SlaChoice(rule_severity, FALLBACK_GOAL, None)
 
 
 def business_calendar(key: str, unit: Unit) -> BusinessCalendar | None:

@@ -21,17 +21,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 from closeloop.core.durations import BadDuration, parse_duration
+from closeloop.core.vocabulary import SEVERITIES, TRIGGERS_WITH_DELAY
 
-KINDS = ("recovery", "praise", "watch")
-SEVERITIES = ("low", "normal", "high", "urgent")
-CHANNELS = ("email", "sms", "chat", "webhook")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ESCALATION_TRIGGERS = ("not_viewed", "not_contacted", "overdue", "closed_unresolved")
-# Triggers that fire at a moment of their own, so a delay makes no sense for them.
-TRIGGERS_WITHOUT_DELAY = ("overdue", "closed_unresolved")
 CASE_EVENTS = ("opened", "viewed", "note", "status", "assigned", "escalated", "notified", "closed", "reopened", "moved")
-NUMERIC_QUESTION_TYPES = ("scale", "nps")
-QUESTION_TYPES = frozenset({"scale", "nps", "yes_no", "choice", "multi_choice", "text"})
 
 
 def _problem(message: str, at: str | None = None) -> PydanticCustomError:
@@ -118,8 +111,12 @@ Text = Annotated[str, Field(min_length=1, max_length=200)]
 Duration = Annotated[str, AfterValidator(_check_duration)]
 Clock = Annotated[str, AfterValidator(_check_clock)]
 TimeZone = Annotated[str, AfterValidator(_check_time_zone)]
+# Spelled out for the type checker; tests/config checks each against closeloop.core.vocabulary.
 Severity = Literal["low", "normal", "high", "urgent"]
 Channel = Literal["email", "sms", "chat", "webhook"]
+AlertKind = Literal["recovery", "praise", "watch"]
+QuestionType = Literal["scale", "nps", "yes_no", "choice", "multi_choice", "text"]
+EscalationTrigger = Literal["not_viewed", "not_contacted", "overdue", "closed_unresolved"]
 
 
 class Entry(BaseModel):
@@ -184,7 +181,7 @@ class PersonSpec(Entry):
 
 class QuestionSpec(Entry):
     key: Key
-    type: Literal["scale", "nps", "yes_no", "choice", "multi_choice", "text"]
+    type: QuestionType
     label: Annotated[str, Field(max_length=500)] = ""
     min: float | None = None
     max: float | None = None
@@ -242,7 +239,7 @@ class NotifySpec(Entry):
 class RuleSpec(Entry):
     key: Key
     name: Text
-    kind: Literal["recovery", "praise", "watch"]
+    kind: AlertKind
     survey: str | None = None
     when: Any
     category: Text
@@ -283,15 +280,15 @@ class CaseTemplateSpec(Entry):
 
 
 class StepSpec(Entry):
-    when: Literal["not_viewed", "not_contacted", "overdue", "closed_unresolved"]
+    when: EscalationTrigger
     after: Duration | None = None
     notify: Annotated[list[Any], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _delay_fits_trigger(self) -> StepSpec:
-        if self.when in TRIGGERS_WITHOUT_DELAY and self.after is not None:
+        if self.when not in TRIGGERS_WITH_DELAY and self.after is not None:
             raise _problem(f"after does not apply to {self.when}: that step fires as soon as it happens", "after")
-        if self.when not in TRIGGERS_WITHOUT_DELAY and self.after is None:
+        if self.when in TRIGGERS_WITH_DELAY and self.after is None:
             raise _problem(f"{self.when} needs after, e.g. after: 24h", "after")
         return self
 
@@ -322,7 +319,7 @@ class WebhookSpec(Entry):
     key: Key
     url: Annotated[str, Field(max_length=1000), AfterValidator(_check_http_url)]
     secret: Annotated[str, Field(max_length=200), AfterValidator(_check_webhook_secret)]
-    kinds: list[Literal["recovery", "praise", "watch"]] = []
+    kinds: list[AlertKind] = []
     units: list[str] = []
 
 

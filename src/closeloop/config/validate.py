@@ -16,8 +16,6 @@ from pydantic import BaseModel, ValidationError
 
 from closeloop.config.schema import (
     ID_FIELDS,
-    NUMERIC_QUESTION_TYPES,
-    QUESTION_TYPES,
     SECTIONS,
     CaseTemplateSpec,
     DigestSpec,
@@ -32,6 +30,7 @@ from closeloop.config.schema import (
     WebhookSpec,
 )
 from closeloop.core.conditions import condition_problems
+from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, QUESTION_TYPES
 
 UNIT_SELECTORS = ("unit_leads", "unit_also_alerts", "unit_members", "agent")
 SELECTOR_HELP = "use unit_leads, unit_also_alerts, unit_members, agent, {person: ID} or {level: N}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, is_number
+
 
 @dataclass(frozen=True)
 class QuestionSpec:
@@ -18,7 +20,7 @@ class QuestionSpec:
 
     @property
     def is_numeric(self) -> bool:
-        return self.type in ("scale", "nps")
+        return self.type in NUMERIC_QUESTION_TYPES
 
 
 MAX_TEXT = 20_000
@@ -36,8 +38,8 @@ def answer_problem(spec: QuestionSpec, value: object) -> str | None:
         # bool is an int in Python, but true/false is not a score.
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"expected a number, got {type(value).__name__}"
-        if value != value:  # NaN
-            return "expected a number, got NaN"
+        if not is_number(value):  # NaN or infinity: JSON parsers accept them, no survey sends them
+            return f"expected a finite number, got {value}"
         low, high = (0.0, 10.0) if spec.type == "nps" else (spec.min, spec.max)
         if spec.type == "nps" and not float(value).is_integer():
             return f"{value} is not a whole number from 0 to 10"

@@ -19,7 +19,8 @@ tree it was handed directly. Pure: no Django, no I/O.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from numbers import Real
+
+from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, WORDED_QUESTION_TYPES, is_number
 
 COMPARATORS = ("equals", "not_equals", "lt", "lte", "gt", "gte")
 ORDERING = ("lt", "lte", "gt", "gte")
@@ -28,8 +29,8 @@ BRANCHES = ("all", "any", "not")
 LEAVES = ("question", "overall", "nps", "keywords", "sentiment", "interviewer_flag", "customer", "segment", "unit")
 NPS_GROUPS = ("detractor", "passive", "promoter")
 CUSTOMER_FIELDS = ("tier",)
-NUMERIC_TYPES = frozenset({"scale", "nps"})
-TEXT_TYPES = frozenset({"choice", "multi_choice", "text"})
+NUMERIC_TYPES = NUMERIC_QUESTION_TYPES
+TEXT_TYPES = WORDED_QUESTION_TYPES
 
 Problem = tuple[str, str]
 # A question's type, or several when the rule spans surveys that use the key differently.
@@ -51,10 +52,6 @@ def condition_problems(
     checker = _Checker(questions, units, segments)
     checker.condition(tree, "")
     return checker.problems
-
-
-def is_number(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 def _join(base: str, key: str) -> str:

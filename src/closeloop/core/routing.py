@@ -51,7 +51,9 @@ class OrgTree:
         return ()
 
     def leads_up(self, unit: str, levels: int) -> tuple[str, ...]:
-        """Leads `levels` units above `unit`; climbing stops at the root."""
+        """Leads `levels` units above `unit` (0: the unit's own); climbing stops at the root."""
+        if levels <= 0:
+            return self.leads_of(unit)
         chain = self.ancestors(unit)
         if not chain:
             return ()
@@ -91,6 +93,14 @@ def resolve(selectors: Sequence[object], *, unit: str | None, agent: str | None,
             level = int(selector["level"])
             add(tree.leads_up(unit, level), f"level {level}")
     return list(chosen.values())
+
+
+def endpoint_wants(kinds: Sequence[str], units: Sequence[str], *, alert_kind: str, unit_path: Sequence[str]) -> bool:
+    """Whether a webhook endpoint subscribed to `kinds` (empty: all) in `units` (empty: everywhere, else
+    those units' subtrees) receives an alert of `alert_kind` in the unit whose path is `unit_path`."""
+    if kinds and alert_kind not in kinds:
+        return False
+    return not units or any(code in unit_path for code in units)
 
 
 def channels_for(severity: str, channels: Mapping[str, Sequence[str]] | None) -> tuple[str, ...]:

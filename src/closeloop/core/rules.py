@@ -23,10 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from closeloop.core import text
+from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, QUESTION_TYPES, SEVERITIES, is_number, yes_no
 
-SEVERITIES = ("low", "normal", "high", "urgent")
-KINDS = ("recovery", "praise", "watch")
-QUESTION_TYPES = ("scale", "nps", "yes_no", "choice", "multi_choice", "text")
 COMPARISONS = ("equals", "not_equals", "lt", "lte", "gt", "gte")
 NPS_BANDS = {"detractor": range(0, 7), "passive": range(7, 9), "promoter": range(9, 11)}
 
@@ -39,8 +37,6 @@ _ORDERINGS: dict[str, Callable[[float, float], bool]] = {
     "gte": operator.ge,
 }
 _SYMBOLS = {"equals": "=", "not_equals": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
-_TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
-_FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
 
 @dataclass(frozen=True)
@@ -103,29 +99,8 @@ class Match:
 # Reading the facts defensively
 
 
-def _is_number(value: object) -> bool:
-    # bool is an int subclass, but True is not a score.
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _as_bool(value: object) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().casefold()
-        if word in _TRUE_WORDS:
-            return True
-        if word in _FALSE_WORDS:
-            return False
-    return None
-
-
 def _as_number(value: object) -> float | None:
-    if not (_is_number(value) or isinstance(value, str)):
+    if not (is_number(value) or isinstance(value, str)):
         return None
     try:
         # JSON integers are unbounded; one too large for a float is no score.
@@ -138,7 +113,7 @@ def _as_number(value: object) -> float | None:
 def _option_text(value: object) -> str | None:
     if isinstance(value, str):
         return value.strip().casefold()
-    if _is_number(value):
+    if is_number(value):
         return _format(value)
     return None
 
@@ -160,7 +135,7 @@ def _question_type(facts: ResponseFacts, key: str, answer: object) -> str:
     # Without a declared type, the answer's own type decides.
     if isinstance(answer, bool):
         return "yes_no"
-    if _is_number(answer):
+    if is_number(answer):
         return "scale"
     if isinstance(answer, list | tuple | set | frozenset):
         return "multi_choice"
@@ -175,8 +150,8 @@ def _chosen(answer: object) -> list[object]:
 
 def _well_typed(kind: str, answer: object) -> bool:
     if kind == "yes_no":
-        return _as_bool(answer) is not None
-    if kind in ("scale", "nps"):
+        return yes_no(answer) is not None
+    if kind in NUMERIC_QUESTION_TYPES:
         return _as_number(answer) is not None
     if kind == "multi_choice":
         return all(_is_option(option) for option in _chosen(answer))
@@ -184,14 +159,14 @@ def _well_typed(kind: str, answer: object) -> bool:
 
 
 def _is_option(value: object) -> bool:
-    return isinstance(value, str) or _is_number(value)
+    return isinstance(value, str) or is_number(value)
 
 
 def _answer_equals(kind: str, answer: object, expected: object) -> bool:
     if kind == "yes_no":
-        got, want = _as_bool(answer), _as_bool(expected)
+        got, want = yes_no(answer), yes_no(expected)
         return got is not None and got == want
-    if kind in ("scale", "nps"):
+    if kind in NUMERIC_QUESTION_TYPES:
         got_number, want_number = _as_number(answer), _as_number(expected)
         return got_number is not None and want_number is not None and got_number == want_number
     if kind == "multi_choice":
@@ -209,7 +184,7 @@ def _compare(kind: str, op: str, value: object, expected: object) -> bool:
     if op == "not_equals":
         return not _answer_equals(kind, value, expected)
     if op in _ORDERINGS:
-        if kind not in ("scale", "nps"):
+        if kind not in NUMERIC_QUESTION_TYPES:
             return False
         got, want = _as_number(value), _as_number(expected)
         return got is not None and want is not None and _ORDERINGS[op](got, want)
@@ -251,7 +226,7 @@ def _question_leaf(node: Mapping[str, Any], facts: ResponseFacts) -> Reasons | N
     if not _well_typed(kind, answer):
         return None
     if kind == "yes_no":
-        answer = _as_bool(answer)
+        answer = yes_no(answer)
     reasons: Reasons = []
     if "in" in node:
         allowed = node["in"] if isinstance(node["in"], list | tuple) else [node["in"]]
@@ -278,7 +253,7 @@ def _question_leaf(node: Mapping[str, Any], facts: ResponseFacts) -> Reasons | N
 def _score_leaf(label: str, value: float | None, spec: object) -> Reasons | None:
     if not isinstance(spec, Mapping):
         raise ValueError(f"{label}: expected a mapping of comparisons, got {spec!r}")
-    if value is None or not _is_number(value):
+    if value is None or not is_number(value):
         return None
     reasons: Reasons = []
     for op, expected in _comparisons(spec, label):
@@ -298,7 +273,7 @@ def _nps_leaf(spec: object, facts: ResponseFacts) -> Reasons | None:
         if band not in NPS_BANDS:
             raise ValueError(f"nps: unknown band {band!r}")
     score = facts.nps
-    if score is None or not _is_number(score) or not float(score).is_integer():
+    if score is None or not is_number(score) or not float(score).is_integer():
         return None
     band = _nps_band(int(score))
     if band not in wanted:
@@ -319,7 +294,7 @@ def _sentiment_leaf(spec: object, facts: ResponseFacts) -> Reasons | None:
 
 
 def _interviewer_flag_leaf(spec: object, facts: ResponseFacts) -> Reasons | None:
-    wanted = _as_bool(spec)
+    wanted = yes_no(spec)
     if wanted is None:
         raise ValueError(f"interviewer_flag: expected true or false, got {spec!r}")
     if bool(facts.interviewer_flag) is not wanted:
@@ -454,7 +429,7 @@ def describe(tree: Mapping[str, Any]) -> str:
     if kind == "customer" and isinstance(spec, Mapping):
         return f"customer tier {_format(_as_list(spec.get('tier')))}"
     if kind == "interviewer_flag":
-        return "interviewer flagged a problem" if _as_bool(spec) else "no interviewer flag"
+        return "interviewer flagged a problem" if yes_no(spec) else "no interviewer flag"
     return f"{kind.replace('_', ' ')} {_format(_as_list(spec))}"
 
 
@@ -492,7 +467,7 @@ def threshold_rule(recovery_threshold: float) -> RuleSpec:
 
 def needs_recovery(overall: float | None, threshold: float) -> bool:
     """Whether an overall score calls for service recovery (at or below the threshold)."""
-    return overall is not None and _is_number(overall) and overall <= threshold
+    return overall is not None and is_number(overall) and overall <= threshold
 
 
 def _match(rule: RuleSpec, reasons: Sequence[str]) -> Match:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -212,3 +213,25 @@ def working_time_between(a: datetime, b: datetime, calendar: BusinessCalendar | 
         if overlap > timedelta(0):
             total += overlap
     return total
+
+
+# --- which SLA a case gets ---------------------------------------------------------------------------
+
+# Used when neither the customer's tier nor a `default` entry is in the template's SLA.
+FALLBACK_GOAL = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class SlaChoice:
+    severity: str
+    goal: timedelta
+    tier_entry: str | None  # which SLA entry applied: the tier, "default", or None for the fallback
+
+
+def choose_sla(sla: Mapping[str, Mapping[str, Any]], tier: str, rule_severity: str) -> SlaChoice:
+    """The customer's tier picks severity and closure goal; `default` covers unknown or missing tiers."""
+    for entry in (tier, "default"):
+        if entry and entry in sla:
+            chosen = sla[entry]
+            return SlaChoice(chosen.get("severity") or rule_severity, timedelta(seconds=chosen["closure_goal"]), entry)
+    return SlaChoice(rule_severity, FALLBACK_GOAL, None)

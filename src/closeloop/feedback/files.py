@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from closeloop.core.answers import QuestionSpec
+from closeloop.core.vocabulary import FALSE_WORDS, NUMERIC_QUESTION_TYPES, TRUE_WORDS
 from closeloop.feedback.models import Response
 from closeloop.feedback.store import FieldError, IngestResult, RejectedInput
 
@@ -46,8 +47,6 @@ CSV_SUFFIXES = (".csv",)
 # batch's transaction holds the SQLite write lock for well under a second.
 DEFAULT_BATCH_SIZE = 500
 
-TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1"})
-FALSE_WORDS = frozenset({"no", "n", "false", "f", "0"})
 _MULTI_SEPARATORS = re.compile(r"[;|]")
 
 SurveyQuestions = Mapping[str, Mapping[str, QuestionSpec]]
@@ -101,7 +100,7 @@ def parse_datetime(text: str) -> datetime:
 
 def parse_answer(spec: QuestionSpec, text: str) -> Any:
     """The typed answer for one CSV cell; ranges and options are checked by the ingest service."""
-    if spec.type in ("scale", "nps"):
+    if spec.type in NUMERIC_QUESTION_TYPES:
         return parse_number(text)
     if spec.type == "yes_no":
         return parse_bool(text)

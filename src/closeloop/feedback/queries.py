@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
+from closeloop.core.vocabulary import SRN_CODES
 from closeloop.feedback.models import Response
 from closeloop.org.models import Person, Role, Unit
 
 # Service-recovery-needed filters of the contract: all, needing recovery, needing recovery
 # without any note, with notes, with notes none of which spoke to the customer, with a note that did.
-SRN_VALUES = ("y", "r", "x", "w", "v", "s")
+SRN_VALUES = SRN_CODES
 
 
 def visible_units(person: Person | None) -> QuerySet[Unit] | None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from closeloop.config.apply import apply_config
-from tests.org.configs import EXAMPLE_PATH, changed, example, problems_of, stored_counts
+from tests.config.configs import EXAMPLE_PATH, changed, example, problems_of, stored_counts
 
 pytestmark = pytest.mark.django_db
 

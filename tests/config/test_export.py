@@ -11,7 +11,7 @@ from closeloop.config.apply import apply_config
 from closeloop.config.export import export_config
 from closeloop.feedback.models import Response, Survey
 from closeloop.org.models import Person, Role, Unit
-from tests.org.configs import EXAMPLE_PATH, changed, dump, person, stored_counts
+from tests.config.configs import EXAMPLE_PATH, changed, dump, person, stored_counts
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from closeloop.config.export import export_config
 from closeloop.org.models import Unit
-from tests.org.configs import EXAMPLE_PATH, stored_counts
+from tests.config.configs import EXAMPLE_PATH, stored_counts
 
 pytestmark = pytest.mark.django_db
 

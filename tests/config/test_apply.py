@@ -17,7 +17,7 @@ from closeloop.notify.models import WebhookEndpoint
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Calendar, Person, Role, Segment, Unit
 from closeloop.reports.models import Digest
-from tests.org.configs import EXAMPLE_PATH, changed, dump, example, person, stored_counts
+from tests.config.configs import EXAMPLE_PATH, changed, dump, example, person, stored_counts
 
 pytestmark = pytest.mark.django_db
 

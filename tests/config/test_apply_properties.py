@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from closeloop.config.apply import apply_config
 from closeloop.config.export import export_config
-from tests.org.configs import dump, example
+from tests.config.configs import dump, example
 
 PEOPLE = [p["id"] for p in example()["people"]]
 

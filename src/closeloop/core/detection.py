@@ -1,0 +1,12 @@
+"""Decisions about a response beyond its rules: whether it is a repeat failure of the same customer. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+
+def is_repeat_failure(submitted_at: datetime, earlier_failures: Iterable[datetime], window: timedelta) -> bool:
+    """Whether the customer had another recovery alert for a response submitted within `window` before this
+    one (a later or simultaneous one does not count: it cannot be what this response repeats)."""
+    return any(submitted_at - window <= at < submitted_at for at in earlier_failures)

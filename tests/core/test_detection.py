@@ -1,0 +1,28 @@
+"""core.detection: a repeat failure is another recovery alert of the customer within the window before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from closeloop.core.detection import is_repeat_failure
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+WINDOW = timedelta(days=90)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "repeat"),
+    [
+        ([], False),
+        ([NOW - timedelta(days=1)], True),
+        ([NOW - WINDOW], True),
+        ([NOW - WINDOW - timedelta(seconds=1)], False),
+        ([NOW], False),
+        ([NOW + timedelta(hours=1)], False),
+        ([NOW - timedelta(days=200), NOW - timedelta(days=10)], True),
+    ],
+)
+def test_repeat_failure_counts_earlier_failures_inside_the_window_only(earlier: list[datetime], repeat: bool) -> None:
+    assert is_repeat_failure(NOW, earlier, WINDOW) is repeat
