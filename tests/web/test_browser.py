@@ -1,62 +1,28 @@
 """End to end in a real Chromium: the monitor, a case, a note, the notes dialog, closing; screenshots for docs/.
 
+The same on a phone, and what only a phone needs, is in test_phone.py.
+
 Run with CLOSELOOP_TEST_BROWSER=1. Playwright's expectations wait for the page, so no test sleeps.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from closeloop.cases.models import Case
-from closeloop.feedback.models import Response
-from tests.web.conftest import PASSWORD, ingest, login_as
+from tests.web.conftest import PASSWORD, SCREENSHOTS, ingest, load_demo_pages, login_as, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NEW_YORK = ZoneInfo("America/New_York")
 # Pages short enough to show whole; the long lists are shown as the first screenful.
 FULL_PAGE = {"response", "case", "recovery-notes", "reports"}
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def sign_in(page: object, base: str, username: str, password: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(f"{base}/login/")  # type: ignore[attr-defined]
-    page.get_by_label("User name").fill(username)  # type: ignore[attr-defined]
-    page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
-    expect(page.get_by_role("heading", name="Performance monitor")).to_be_visible()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -71,12 +37,12 @@ def three_days_ago(acme: None) -> datetime:
 
 
 def test_a_lead_works_an_overdue_case_from_the_monitor_to_closing(
-    browser: object, live_server: object, three_days_ago: datetime
+    open_page: Callable[..., Any], live_server: Any, three_days_ago: datetime
 ) -> None:
     from playwright.sync_api import expect
 
-    base = live_server.url  # type: ignore[attr-defined]
-    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    base = live_server.url
+    page = open_page(viewport={"width": 1280, "height": 900})
     sign_in(page, base, "erin", PASSWORD)
 
     overdue = page.locator("tr.row-overdue")
@@ -123,15 +89,15 @@ def test_a_lead_works_an_overdue_case_from_the_monitor_to_closing(
 
 
 def test_the_monitor_refreshes_itself_without_a_reload(
-    browser: object, live_server: object, three_days_ago: datetime, monkeypatch: pytest.MonkeyPatch
+    open_page: Callable[..., Any], live_server: Any, three_days_ago: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from playwright.sync_api import expect
 
     from closeloop.web.views import home
 
     monkeypatch.setattr(home, "REFRESH_SECONDS", 1)
-    base = live_server.url  # type: ignore[attr-defined]
-    page = browser.new_page()  # type: ignore[attr-defined]
+    base = live_server.url
+    page = open_page()
     sign_in(page, base, "erin", PASSWORD)
     expect(page.locator("tr.row-overdue")).to_have_count(2)
     page.evaluate("window.notReloaded = true")
@@ -141,49 +107,15 @@ def test_the_monitor_refreshes_itself_without_a_reload(
     assert page.evaluate("window.notReloaded") is True
 
 
-def test_screenshots_of_the_main_pages(browser: object, live_server: object) -> None:
+def test_screenshots_of_the_main_pages(open_page: Callable[..., Any], live_server: Any) -> None:
     """The demo organisation, as a person sees it; the images go to docs/screenshots/."""
     from playwright.sync_api import expect
 
-    from closeloop.demo.generate import demo_login
-
-    call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    _, password = demo_login()  # type: ignore[misc]
-    # Maya, the demo's CX programme owner, has the admin role: every page and her own name in the forms.
-    username = "maya"
-    base = live_server.url  # type: ignore[attr-defined]
-    response = (
-        Response.objects.filter(needs_recovery=True, cases__isnull=False, superseded_by__isnull=True)
-        .exclude(ticket="")
-        .order_by("-submitted_at")
-        .first()
-    )
-    assert response is not None
-    day = response.submitted_at.astimezone(NEW_YORK).date().isoformat()
+    demo = load_demo_pages()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    sign_in(page, base, username, password)
-    pages = [
-        ("monitor", "/?scope=all"),
-        ("responses", "/responses/?srn=r"),
-        ("alerts", "/alerts/?kind=recovery"),
-        ("response", f"/responses/{response.pk}"),
-        ("case", f"/cases/{response.cases.get().pk}"),
-        ("recovery-notes", f"/recovery-notes?unit={response.unit.code}&date={day}"),
-        ("praise", "/praise/"),
-        ("reports", "/reports/"),
-        ("outbox", "/outbox/"),
-    ]
-    for name, url in pages:
-        page.goto(base + url)
+    page = open_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live_server.url, demo.username, demo.password)
+    for name, url in demo.pages:
+        page.goto(live_server.url + url)
         expect(page.locator("main h1")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=name in FULL_PAGE)
-
-    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)  # type: ignore[attr-defined]
-    phone.context.add_cookies(page.context.cookies())
-    phone.goto(f"{base}/")
-    expect(phone.locator("main h1")).to_be_visible()
-    phone.screenshot(path=str(SCREENSHOTS / "monitor-phone.png"))
-    phone.goto(f"{base}/recovery-notes?unit={response.unit.code}&date={day}")
-    phone.screenshot(path=str(SCREENSHOTS / "recovery-notes-phone.png"), full_page=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.test import Client
 
 from closeloop.cases.models import Case, CaseEvent
@@ -118,3 +120,43 @@ def test_notes_email_the_team_through_the_outbox(erin: Client, failed_install: C
 def test_actions_need_post(erin: Client, failed_install: Case) -> None:
     for action in ("notes", "status", "assign"):
         assert erin.get(f"/cases/{failed_install.pk}/{action}").status_code == 405
+
+
+def test_a_form_sent_back_with_an_error_returns_to_the_page_it_came_from(erin: Client, failed_install: Case) -> None:
+    """Shown again at /cases/<id>/notes (POST only), the forms must not come back there once corrected: a 405."""
+    case_url = f"/cases/{failed_install.pk}"
+    failed = erin.post(f"{case_url}/notes", {"author": "Erin", "text": "  ", "next": case_url})
+    assert failed.status_code == 422
+    page = failed.content.decode()
+    assert page.count(f'<input type="hidden" name="next" value="{case_url}">') == 3
+    assert f'value="{case_url}/notes"' not in page
+    corrected = erin.post(f"{case_url}/notes", {"author": "Erin", "text": "Called.", "next": case_url})
+    assert corrected["Location"] == case_url and erin.get(corrected["Location"]).status_code == 200
+    # Without a `next` (or with one pointing away) the forms come back to the case.
+    page = erin.post(f"{case_url}/notes", {"author": "Erin", "text": "  "}).content.decode()
+    assert page.count(f'<input type="hidden" name="next" value="{case_url}">') == 3
+
+
+def test_an_error_is_shown_by_its_field_open_and_focused_with_the_text_kept(erin: Client, failed_install: Case) -> None:
+    response = erin.post(
+        f"/cases/{failed_install.pk}/status",
+        {"status": "Closed", "note": "Refund agreed.", "next": f"/responses/{failed_install.response_id}"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    status_box = page[page.index('<details class="action" open>') : page.index("</details>")]
+    assert "Save status" in status_box
+    assert '<div class="error" id="id_resolution_error"><p>closing a case needs a resolution' in status_box
+    select = re.search(r"<select[^>]*id=\"id_resolution\"[^>]*>", status_box)
+    assert select is not None
+    for attribute in ('aria-invalid="true"', 'aria-describedby="id_resolution_error"', "autofocus"):
+        assert attribute in select.group(), attribute
+    assert "Refund agreed.</textarea>" in status_box
+    assert f'name="next" value="/responses/{failed_install.response_id}"' in status_box
+
+    note = erin.post(f"/cases/{failed_install.pk}/notes", {"author": " ", "text": "Voicemail."}).content.decode()
+    assert '<div class="error" id="id_author_error"><p>This field is required.</p></div>' in note
+    assert 'aria-invalid="true" aria-describedby="id_author_error" autofocus>' in note
+    assert ">Voicemail.</textarea>" in note
+    # The other forms stay closed: only the one with the error opens.
+    assert note.count('<details class="action" open>') == 0

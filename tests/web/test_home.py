@@ -65,6 +65,11 @@ def test_the_fragment_is_the_monitor_without_the_page(erin: Client, overdue_case
     assert _case_rows(fragment.content) == [("overdue", str(overdue_case.pk))]
     page = erin.get("/").content.decode()
     assert 'data-refresh="/monitor/?scope=mine&amp;sort=due" data-refresh-seconds="30"' in page
+    # The script says what changed in a live region outside the part it refreshes; no script is inline.
+    assert 'data-refresh-live="monitor-news"' in page
+    assert '<p id="monitor-news" class="visually-hidden" role="status" aria-live="polite"></p>' in page
+    assert page.index('id="monitor-news"') > page.index("</table>")
+    assert re.findall(r"<script\b[^>]*>", page) == ['<script src="/static/web/app.js" defer>']
 
 
 def test_an_empty_monitor_says_so(erin: Client) -> None:

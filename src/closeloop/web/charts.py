@@ -15,6 +15,7 @@ from pygal.style import Style
 
 from closeloop.core.metrics import LoopSummary
 
+CHART_WIDTH = 480
 STYLE = Style(
     background="transparent",
     plot_background="transparent",
@@ -23,12 +24,13 @@ STYLE = Style(
     foreground_subtle="#52606d",
     colors=("#1d4ed8", "#0f766e", "#b45309", "#7c3aed", "#be123c", "#4d7c0f"),
     font_family="system-ui, sans-serif",
-    # Charts are drawn 720 px wide and scaled to their box, so the type is set larger than body text.
-    label_font_size=15,
-    major_label_font_size=15,
-    legend_font_size=15,
+    # Charts are drawn 480 units wide and scaled to their box: about 350 px on a phone, where 16 units
+    # still come out at 11-12 px, and at most 480 px on a wide screen (app.css), where they are 16 px.
+    label_font_size=16,
+    major_label_font_size=16,
+    legend_font_size=16,
     title_font_size=20,
-    value_font_size=14,
+    value_font_size=16,
 )
 
 
@@ -38,7 +40,7 @@ def _config(**options: object) -> dict[str, object]:
         "js": [],
         "disable_xml_declaration": True,
         "explicit_size": False,
-        "width": 720,
+        "width": CHART_WIDTH,
         "height": 360,
         "print_values": True,
         "margin": 16,
@@ -55,8 +57,14 @@ def _render(chart: pygal.graph.graph.Graph) -> str:
 
 
 def categories_chart(summary: LoopSummary) -> str:
-    chart = pygal.HorizontalBar(**_config(title="% of alerts by category", show_legend=False))
+    chart = pygal.HorizontalBar(
+        **_config(title="% of alerts by category", show_legend=False, print_values_position="top", truncate_label=-1)
+    )
     shares = list(summary.alerts_by_category)[:12]
+    # A few round gridlines: the automatic ones (every 4 %) are too close to label at a phone's width.
+    top = max((share.percent or 0 for share in shares), default=0)
+    step = 10 if top <= 60 else 20
+    chart.y_labels = list(range(0, int(top // step + 1) * step + 1, step))
     chart.x_labels = [share.category for share in shares]
     chart.add("% of alerts", [share.percent or 0 for share in shares])
     chart.value_formatter = lambda value: f"{value:g} %"
@@ -72,6 +80,11 @@ def units_chart(summary: LoopSummary) -> str:
             range=(0, 100),
             x_label_rotation=20,
             print_values=False,
+            # Whole names in the legend, one to a row, rather than "Closed within g…" (pygal reserves room for
+            # the right number of rows only when the series divide evenly into columns).
+            truncate_legend=-1,
+            legend_at_bottom_columns=1,
+            height=420,
         )
     )
     units = list(summary.by_unit)
@@ -84,7 +97,12 @@ def units_chart(summary: LoopSummary) -> str:
 
 
 def weekly_chart(weeks: Sequence[tuple[date, int]]) -> str:
-    chart = pygal.Bar(**_config(title="Responses needing recovery, by week", show_legend=False))
+    chart = pygal.Bar(
+        # Turned labels fit a phone's width whole ("w/c 02 Nov"), where flat ones would be cut short.
+        **_config(
+            title="Responses needing recovery, by week", show_legend=False, x_label_rotation=30, truncate_label=-1
+        )
+    )
     chart.x_labels = [f"w/c {monday:%d %b}" for monday, _ in weeks]
     chart.add("Needing recovery", [count for _, count in weeks])
     return _render(chart)

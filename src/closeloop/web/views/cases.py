@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from closeloop.org.directory import directory
 from closeloop.web.forms import AssignForm, NoteForm, StatusForm
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.timeline import timeline
-from closeloop.web.views.common import back_to, page
+from closeloop.web.views.common import back_to, page, return_path
 from closeloop.web.views.detail import response_context, visible_response
 
 
@@ -84,6 +85,7 @@ def case_panel_context(request: HttpRequest, case: Case, **forms: Any) -> dict[s
         "status_form": status_form,
         "assign_form": forms.get("assign_form") or AssignForm(case=case),
         "may_manage": manager,
+        "return_to": return_path(request, f"/cases/{case.pk}"),
         "managers": list(case.managers.all()),
         "members": list(case.members.all()),
     }
@@ -98,9 +100,22 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _redisplay(request: HttpRequest, case: Case, **forms: Any) -> HttpResponse:
+    """The case page again with the form that failed, its errors and what was typed (HTTP 422)."""
+    for form in forms.values():
+        focus_first_error(form)
     response = visible_response(request, case.response_id)
     context = response_context(response) | {"alerts": list(response.alerts.all())}
     return page(request, "web/case.html", context | case_panel_context(request, case, **forms), status=422)
+
+
+def focus_first_error(form: Form) -> None:
+    """Focus the first field in error when the page loads: the browser scrolls to it, a screen reader reads it."""
+    # The note form is written out by hand and does this in its template.
+    if isinstance(form, NoteForm):
+        return
+    name = next((name for name in form.fields if name in form.errors), None)
+    if name is not None:
+        form.fields[name].widget.attrs["autofocus"] = True
 
 
 @require_POST

@@ -32,7 +32,24 @@ def org_today(now: datetime | None = None) -> date:
 
 def back_to(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
     """Redirect to the form's `next` when it points into this site, else to `fallback`."""
+    return HttpResponseRedirect(next_path(request, fallback))
+
+
+def next_path(request: HttpRequest, fallback: str) -> str:
+    """The posted `next` when it points into this site, else `fallback`."""
     target = request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(fallback)
+        return target
+    return fallback
+
+
+def return_path(request: HttpRequest, fallback: str) -> str:
+    """Where a form on this page should come back to once it is saved: the page it is on.
+
+    A form sent back with an error is shown at its action's address, which only takes POST; coming back
+    there after the corrected form is saved would be a 405. So that page passes on the `next` it was
+    given instead.
+    """
+    if request.method == "POST":
+        return next_path(request, fallback)
+    return request.get_full_path()

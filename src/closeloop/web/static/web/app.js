@@ -1,11 +1,144 @@
-// Keeps the Performance Monitor current: every N seconds fetch its HTML fragment and swap it in,
-// so counters and overdue rows update without reloading the page (and without losing scroll).
+// The site's only script. Links to a form field focus it; the Performance Monitor keeps itself current.
+//
+// The monitor: every N seconds fetch its HTML fragment and merge it into the page.
+// Merging (not replacing) keeps the elements that did not change, so keyboard focus stays on the link it was
+// on and the page does not jump; a polite live region says what changed. Without this script the monitor
+// is an ordinary page, current when loaded.
 (function () {
   "use strict";
+
+  // Rows and counters are matched by what they show (a case, a counter), not by position, so a new case
+  // arriving above a focused row does not move the focus onto another case.
+  function keyOf(node) {
+    if (node.nodeType !== 1) return null;
+    return node.getAttribute("data-case") || node.getAttribute("data-counter") || node.id || null;
+  }
+
+  function syncAttributes(from, to) {
+    var i;
+    for (i = from.attributes.length - 1; i >= 0; i--) {
+      var name = from.attributes[i].name;
+      if (!to.hasAttribute(name)) from.removeAttribute(name);
+    }
+    for (i = 0; i < to.attributes.length; i++) {
+      var attribute = to.attributes[i];
+      if (from.getAttribute(attribute.name) !== attribute.value) from.setAttribute(attribute.name, attribute.value);
+    }
+  }
+
+  function sameKind(a, b) {
+    return a.nodeType === b.nodeType && a.nodeName === b.nodeName && keyOf(a) === keyOf(b);
+  }
+
+  function morph(from, to) {
+    if (from.nodeType !== 1) {
+      if (from.nodeValue !== to.nodeValue) from.nodeValue = to.nodeValue;
+      return;
+    }
+    syncAttributes(from, to);
+    morphChildren(from, to);
+  }
+
+  // Make `from`'s children look like `to`'s, reusing every old node that has a counterpart.
+  function morphChildren(from, to) {
+    var keyed = {};
+    var child;
+    for (child = from.firstChild; child; child = child.nextSibling) {
+      var key = keyOf(child);
+      if (key) keyed[key] = child;
+    }
+    var cursor = from.firstChild;
+    var wanted = Array.prototype.slice.call(to.childNodes);
+    for (var i = 0; i < wanted.length; i++) {
+      var next = wanted[i];
+      var nextKey = keyOf(next);
+      var match = null;
+      if (nextKey && keyed[nextKey] && sameKind(keyed[nextKey], next)) {
+        match = keyed[nextKey];
+        delete keyed[nextKey];
+      } else if (!nextKey && cursor && sameKind(cursor, next)) {
+        match = cursor;
+      }
+      if (match === null) {
+        from.insertBefore(next, cursor);
+        continue;
+      }
+      if (match === cursor) cursor = cursor.nextSibling;
+      else from.insertBefore(match, cursor);
+      morph(match, next);
+    }
+    while (cursor) {
+      var after = cursor.nextSibling;
+      from.removeChild(cursor);
+      cursor = after;
+    }
+  }
+
+  function counters(box) {
+    var found = {};
+    var nodes = box.querySelectorAll("[data-counter]");
+    for (var i = 0; i < nodes.length; i++) {
+      var label = nodes[i].parentNode.querySelector(".counter-label");
+      found[nodes[i].getAttribute("data-counter")] = {
+        value: nodes[i].textContent.trim(),
+        label: label ? label.textContent.trim() : nodes[i].getAttribute("data-counter"),
+      };
+    }
+    return found;
+  }
+
+  function caseKeys(box) {
+    var keys = {};
+    var rows = box.querySelectorAll("[data-case]");
+    for (var i = 0; i < rows.length; i++) keys[rows[i].getAttribute("data-case")] = true;
+    return keys;
+  }
+
+  // "Overdue 3 (was 2). 1 new case." Nothing when only the clock moved.
+  function changes(beforeCounters, afterCounters, beforeCases, afterCases) {
+    var parts = [];
+    for (var name in afterCounters) {
+      var was = beforeCounters[name];
+      if (was && was.value !== afterCounters[name].value) {
+        parts.push(afterCounters[name].label + " " + afterCounters[name].value + " (was " + was.value + ")");
+      }
+    }
+    var added = 0;
+    var removed = 0;
+    var key;
+    for (key in afterCases) if (!beforeCases[key]) added++;
+    for (key in beforeCases) if (!afterCases[key]) removed++;
+    if (added) parts.push(added === 1 ? "1 new case" : added + " new cases");
+    if (removed) parts.push(removed === 1 ? "1 case left the list" : removed + " cases left the list");
+    return parts.length ? "Monitor updated: " + parts.join(", ") + "." : "";
+  }
+
+  function update(box, html, live) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    var focused = document.activeElement;
+    var focusWasInside = focused !== null && focused !== box && box.contains(focused);
+    var x = window.scrollX;
+    var y = window.scrollY;
+    var beforeCounters = counters(box);
+    var beforeCases = caseKeys(box);
+
+    morphChildren(box, template.content);
+
+    if (focusWasInside && !box.contains(focused)) {
+      // The focused row left the list (its case was closed): keep the focus in the monitor, not on <body>.
+      box.focus({ preventScroll: true });
+    }
+    if (window.scrollX !== x || window.scrollY !== y) window.scrollTo(x, y);
+    var news = changes(beforeCounters, counters(box), beforeCases, caseKeys(box));
+    if (live && news) live.textContent = news;
+    box.setAttribute("data-refreshed", String(Date.now()));
+  }
 
   function startRefresh(box) {
     var url = box.getAttribute("data-refresh");
     var seconds = parseInt(box.getAttribute("data-refresh-seconds"), 10) || 30;
+    var live = document.getElementById(box.getAttribute("data-refresh-live") || "");
     var busy = false;
 
     function refresh() {
@@ -19,10 +152,7 @@
           return response.text();
         })
         .then(function (html) {
-          if (html !== null && html !== undefined) {
-            box.innerHTML = html;
-            box.setAttribute("data-refreshed", String(Date.now()));
-          }
+          if (typeof html === "string") update(box, html, live);
         })
         .catch(function () { /* offline for a moment: try again next time */ })
         .then(function () { busy = false; });
@@ -33,6 +163,17 @@
       if (!document.hidden) refresh();
     });
   }
+
+  // A link to a form field ("Add a note") puts the cursor in it, not only scrolls to it: one tap to write.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest('a[href^="#"]') : null;
+    var target = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+    if (!target || !/^(INPUT|SELECT|TEXTAREA)$/.test(target.nodeName)) return;
+    event.preventDefault();
+    // Centred, so the field's label above it is on the screen too.
+    target.scrollIntoView({ block: "center" });
+    target.focus({ preventScroll: true });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var boxes = document.querySelectorAll("[data-refresh]");
