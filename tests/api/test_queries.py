@@ -9,7 +9,8 @@ from django.test import RequestFactory
 
 from closeloop.api.errors import ApiError
 from closeloop.api.pagination import paginate
-from closeloop.feedback.queries import local_day_bounds, responses_for_srn, visible_units
+from closeloop.cases.queries import responses_for_srn
+from closeloop.feedback.queries import local_day_bounds, visible_units
 from closeloop.org.models import Role, Unit
 
 pytestmark = pytest.mark.django_db

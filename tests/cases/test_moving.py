@@ -8,9 +8,9 @@ import pytest
 
 from closeloop.actions.fix_response import fix_response
 from closeloop.cases.models import Case
+from closeloop.cases.queries import responses_for_srn
 from closeloop.cases.services import do_add_note
 from closeloop.feedback.models import Response
-from closeloop.feedback.queries import responses_for_srn
 from closeloop.org.models import Person
 
 from .conftest import NOW, case_of, ingest

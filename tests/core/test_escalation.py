@@ -126,9 +126,9 @@ def test_after_counts_real_hours_across_a_dst_change():
 
 def test_naive_instants_are_rejected():
     with pytest.raises(ValueError, match="timezone-aware"):
-        CaseClock(opened_at=datetime(2026, 11, 23, 10, 0))
+        CaseClock(opened_at=datetime(2026, 11, 23, 10, 0))  # noqa: DTZ001
     with pytest.raises(ValueError, match="timezone-aware"):
-        due_steps(STANDARD, clock(), datetime(2026, 11, 23, 10, 0))
+        due_steps(STANDARD, clock(), datetime(2026, 11, 23, 10, 0))  # noqa: DTZ001
 
 
 @pytest.mark.parametrize(

@@ -184,10 +184,10 @@ def test_retention_group_of_a_case(facts, group):
 
 def test_naive_datetimes_and_negative_counts_are_rejected():
     with pytest.raises(ValueError, match="timezone-aware"):
-        CaseFacts(unit="A", category="X", opened_at=datetime(2026, 11, 2, 9, 0))
+        CaseFacts(unit="A", category="X", opened_at=datetime(2026, 11, 2, 9, 0))  # noqa: DTZ001
     with pytest.raises(ValueError, match="timezone-aware"):
-        case(status_times={"Open": datetime(2026, 11, 2, 9, 0)})
+        case(status_times={"Open": datetime(2026, 11, 2, 9, 0)})  # noqa: DTZ001
     with pytest.raises(ValueError, match="timezone-aware"):
-        loop_summary([], [], datetime(2026, 11, 2, 9, 0))
+        loop_summary([], [], datetime(2026, 11, 2, 9, 0))  # noqa: DTZ001
     with pytest.raises(ValueError, match="negative"):
         UnitActivity("A", responses=-1, needing_recovery=0)

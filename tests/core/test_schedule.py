@@ -64,7 +64,7 @@ def test_morning_runs_are_23_or_25_hours_apart_across_the_eu_changes():
 
 @settings(deadline=None, max_examples=50)
 @given(
-    start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 1, 1), timezones=st.just(UTC)),
+    start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 1, 1), timezones=st.just(UTC)),  # noqa: DTZ001
     at=st.times(),
     zone=st.sampled_from(["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago"]),
 )
@@ -124,9 +124,9 @@ def test_digest_window_rejects_empty_windows_and_naive_times():
     with pytest.raises(ValueError, match="positive"):
         digest_window(ny(2026, 11, 1, 9, 0), timedelta(0))
     with pytest.raises(ValueError, match="timezone-aware"):
-        digest_window(datetime(2026, 11, 1, 9, 0), DAY)
+        digest_window(datetime(2026, 11, 1, 9, 0), DAY)  # noqa: DTZ001
     with pytest.raises(ValueError, match="timezone-aware"):
-        next_run_at(time(9), "America/New_York", datetime(2026, 11, 1, 9, 0))
+        next_run_at(time(9), "America/New_York", datetime(2026, 11, 1, 9, 0))  # noqa: DTZ001
     with pytest.raises(ValueError, match="unknown time zone"):
         next_run_at(time(9), "Nowhere/Special", ny(2026, 11, 1, 9, 0))
 

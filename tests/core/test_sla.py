@@ -187,9 +187,9 @@ def test_working_time_between_counts_only_opening_hours():
 
 def test_naive_datetimes_are_rejected():
     with pytest.raises(ValueError, match="timezone-aware"):
-        add_working_time(datetime(2026, 11, 20, 16, 0), HOUR, office())
+        add_working_time(datetime(2026, 11, 20, 16, 0), HOUR, office())  # noqa: DTZ001
     with pytest.raises(ValueError, match="timezone-aware"):
-        working_time_between(ny(2026, 11, 20, 16, 0), datetime(2026, 11, 21), None)
+        working_time_between(ny(2026, 11, 20, 16, 0), datetime(2026, 11, 21), None)  # noqa: DTZ001
 
 
 def test_a_negative_goal_is_rejected():
@@ -198,12 +198,12 @@ def test_a_negative_goal_is_rejected():
 
 
 def test_local_to_instant_moves_a_skipped_time_to_the_end_of_the_gap():
-    instant = local_to_instant(datetime(2026, 3, 8, 2, 30), NEW_YORK)
+    instant = local_to_instant(datetime(2026, 3, 8, 2, 30), NEW_YORK)  # noqa: DTZ001
     assert instant == datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
 
 
 def test_local_to_instant_takes_the_first_of_a_repeated_time():
-    instant = local_to_instant(datetime(2026, 11, 1, 1, 30), NEW_YORK)
+    instant = local_to_instant(datetime(2026, 11, 1, 1, 30), NEW_YORK)  # noqa: DTZ001
     assert instant == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
 
 
@@ -215,7 +215,7 @@ def test_opening_that_falls_into_a_gap_starts_at_the_end_of_the_gap():
     assert closing - opening == timedelta(hours=7)
 
 
-starts = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(NEW_YORK))
+starts = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(NEW_YORK))  # noqa: DTZ001
 goals = st.integers(min_value=0, max_value=6 * 5 * 8 * 60).map(lambda minutes: timedelta(minutes=minutes))
 
 

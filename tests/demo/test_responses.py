@@ -114,4 +114,4 @@ def test_customers_look_real(responses: list[DemoResponse]) -> None:
 
 def test_an_anchor_without_a_time_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="anchor"):
-        demo_responses(CONFIG, datetime(2026, 11, 23))
+        demo_responses(CONFIG, datetime(2026, 11, 23))  # noqa: DTZ001

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from weasyprint import HTML
@@ -32,7 +32,7 @@ def test_customer_text_is_shown_as_text_not_markup(acme):
 
     comment = '<img src="http://tracker.example/p.gif"> <a href="http://evil.example">click</a>'
     unhappy(datetime(2026, 11, 23, 10, tzinfo=UTC), comment=comment)
-    pdf = render_pdf(report_for_day(Unit.objects.get(code="SUP-EMEA"), datetime(2026, 11, 24).date()))
+    pdf = render_pdf(report_for_day(Unit.objects.get(code="SUP-EMEA"), date(2026, 11, 24)))
     assert "click" in pdf_text(pdf) and "tracker.example" in pdf_text(pdf)
     assert not any("evil.example" in link for link in pdf_links(pdf))
 

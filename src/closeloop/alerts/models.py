@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.db import models
 
 from closeloop.core.vocabulary import ALERT_KINDS, SEVERITIES
-from closeloop.feedback.models import Response, Survey
-from closeloop.org.models import Unit
 
 KIND_CHOICES = [(kind, kind) for kind in ALERT_KINDS]
 SEVERITY_CHOICES = [(severity, severity) for severity in SEVERITIES]
@@ -16,7 +14,7 @@ class Rule(models.Model):
     key = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=KIND_CHOICES)
-    survey = models.ForeignKey(Survey, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
+    survey = models.ForeignKey("feedback.Survey", null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
     when = models.JSONField(help_text="Condition tree: all / any / not with leaves")
     category = models.CharField(max_length=200)
     severity = models.CharField(max_length=10, choices=SEVERITY_CHOICES, default="normal")
@@ -36,14 +34,14 @@ class Alert(models.Model):
         IMMEDIATE = "immediate"
         DIGEST = "digest"
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="alerts")
+    response = models.ForeignKey("feedback.Response", on_delete=models.CASCADE, related_name="alerts")
     # The rule's key is kept even if the rule is later removed from the configuration.
     rule_key = models.CharField(max_length=100)
     rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
     kind = models.CharField(max_length=10, choices=KIND_CHOICES)
     severity = models.CharField(max_length=10, choices=SEVERITY_CHOICES)
     category = models.CharField(max_length=200)
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
     repeat = models.BooleanField(default=False, help_text="The customer had a recovery alert in the repeat window")
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IMMEDIATE)
     created_at = models.DateTimeField()

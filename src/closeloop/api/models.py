@@ -7,8 +7,6 @@ import secrets
 
 from django.db import models
 
-from closeloop.org.models import Person
-
 SCOPES = ("ingest", "read", "write")
 TOKEN_PREFIX = "cl_"
 
@@ -23,7 +21,7 @@ class ApiToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     hint = models.CharField(max_length=12, help_text="The first characters, to tell tokens apart")
     scopes = models.JSONField(default=list)
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="tokens")
+    person = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="tokens")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -1,13 +1,15 @@
-"""Read queries over cases, shared by the API, the response serializer and the UI."""
+"""Read queries over cases, shared by the API, the response serializer and the UI; also the response
+queries that look at cases (their notes: the `srn` filters, the serialised response with its case)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from closeloop.cases.models import Case, CaseEvent
+from closeloop.core.vocabulary import SRN_CODES
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import visible_units
 from closeloop.org.models import Person, Unit
@@ -69,9 +71,52 @@ def response_notes(response: Response) -> list[dict[str, Any]]:
     case = case_of_response(response)
     if case is None:
         return []
-    notes = getattr(case, "note_events", None)  # prefetched by closeloop.feedback.queries.responses_for_api
+    notes = getattr(case, "note_events", None)  # prefetched by responses_for_api below
     if notes is None:
         notes = (
             CaseEvent.objects.filter(case=case, type=CaseEvent.Type.NOTE).select_related("actor").order_by("at", "id")
         )
     return [note_to_dict(note) for note in notes]
+
+
+# --- responses, with what their cases say ------------------------------------------------------------
+
+
+def _related_rows() -> list[str | Prefetch]:
+    notes = CaseEvent.objects.filter(type=CaseEvent.Type.NOTE).select_related("actor").order_by("at", "id")
+    return ["alerts", "cases", Prefetch("cases__events", queryset=notes, to_attr="note_events")]
+
+
+def responses_for_api() -> QuerySet[Response]:
+    """Responses with what their serialisation reads, newest first."""
+    return (
+        Response.objects.select_related("survey", "unit", "agent", "customer")
+        .prefetch_related(*_related_rows())
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def with_related_rows(response: Response) -> Response:
+    """A response just stored, with its alerts, case and notes loaded for serialisation (three queries)."""
+    prefetch_related_objects([response], *_related_rows())
+    return response
+
+
+def responses_for_srn(queryset: QuerySet[Response], srn: str) -> QuerySet[Response]:
+    """Apply the `srn` filter (core.vocabulary.Srn); notes are the `note` events of the response's case, which
+    follows resubmissions."""
+    if srn not in SRN_CODES:
+        raise ValueError(f"srn must be one of {', '.join(SRN_CODES)}, not {srn!r}")
+    if srn == "y":
+        return queryset
+    if srn == "r":
+        return queryset.filter(needs_recovery=True)
+    notes = CaseEvent.objects.filter(case__response=OuterRef("pk"), type=CaseEvent.Type.NOTE)
+    spoken = notes.filter(data__spoke_to_customer=True)
+    if srn == "x":
+        return queryset.filter(needs_recovery=True).filter(~Exists(notes))
+    if srn == "w":
+        return queryset.filter(Exists(notes))
+    if srn == "v":
+        return queryset.filter(Exists(notes)).filter(~Exists(spoken))
+    return queryset.filter(Exists(spoken))

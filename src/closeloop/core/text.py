@@ -33,10 +33,8 @@ import functools
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 # VADER looks three words back for negation; the same span keeps "was not very rude"
 # negated without letting a "no" at the start of a long sentence swallow its end.
@@ -230,9 +228,7 @@ def find_keywords(texts: Sequence[str], keywords: Sequence[str]) -> list[str]:
 
 @functools.cache
 def _analyzer() -> SentimentIntensityAnalyzer:
-    # Deferred: building the analyzer reads VADER's lexicon from disk.
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
+    # Built once, on first use: building the analyzer reads VADER's lexicon from disk.
     return SentimentIntensityAnalyzer()
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.db import models
 
-from closeloop.org.models import Person, Unit
-
 
 class Survey(models.Model):
     key = models.CharField(max_length=100, unique=True)
@@ -76,10 +74,10 @@ class Response(models.Model):
     valid_since = models.DateTimeField(null=True, blank=True)
     # What the sender said, kept verbatim so an invalid code can be seen and fixed.
     unit_code = models.CharField(max_length=100, blank=True)
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="responses")
+    unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="responses")
     segment = models.CharField(max_length=100, blank=True)
     agent_code = models.CharField(max_length=100, blank=True)
-    agent = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    agent = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     ticket = models.CharField(max_length=200, blank=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="responses")
     answers = models.JSONField(default=dict)

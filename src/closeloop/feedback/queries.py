@@ -12,15 +12,13 @@ from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet
 
-from closeloop.core.vocabulary import SRN_CODES
 from closeloop.feedback.models import Response
 from closeloop.org.models import Person, Role, Unit
 
 # Service-recovery-needed filters of the contract: all, needing recovery, needing recovery
 # without any note, with notes, with notes none of which spoke to the customer, with a note that did.
-SRN_VALUES = SRN_CODES
 
 
 def visible_units(person: Person | None) -> QuerySet[Unit] | None:
@@ -42,51 +40,6 @@ def restrict_to_visible(queryset: QuerySet[Response], person: Person | None) -> 
     if units is None:
         return queryset
     return queryset.filter(unit__in=units)
-
-
-def _related_rows() -> list[str | Prefetch]:
-    from closeloop.cases.models import CaseEvent
-
-    notes = CaseEvent.objects.filter(type=CaseEvent.Type.NOTE).select_related("actor").order_by("at", "id")
-    return ["alerts", "cases", Prefetch("cases__events", queryset=notes, to_attr="note_events")]
-
-
-def responses_for_api() -> QuerySet[Response]:
-    """Responses with what their serialisation reads, newest first."""
-    return (
-        Response.objects.select_related("survey", "unit", "agent", "customer")
-        .prefetch_related(*_related_rows())
-        .order_by("-submitted_at", "-id")
-    )
-
-
-def with_related_rows(response: Response) -> Response:
-    """A response just stored, with its alerts, case and notes loaded for serialisation (three queries)."""
-    prefetch_related_objects([response], *_related_rows())
-    return response
-
-
-def responses_for_srn(queryset: QuerySet[Response], srn: str) -> QuerySet[Response]:
-    """Apply the `srn` filter; notes are the `note` events of the response's case (it follows resubmissions)."""
-    from django.db.models import Exists, OuterRef
-
-    from closeloop.cases.models import CaseEvent
-
-    if srn not in SRN_VALUES:
-        raise ValueError(f"srn must be one of {', '.join(SRN_VALUES)}, not {srn!r}")
-    if srn == "y":
-        return queryset
-    if srn == "r":
-        return queryset.filter(needs_recovery=True)
-    notes = CaseEvent.objects.filter(case__response=OuterRef("pk"), type=CaseEvent.Type.NOTE)
-    spoken = notes.filter(data__spoke_to_customer=True)
-    if srn == "x":
-        return queryset.filter(needs_recovery=True).filter(~Exists(notes))
-    if srn == "w":
-        return queryset.filter(Exists(notes))
-    if srn == "v":
-        return queryset.filter(Exists(notes)).filter(~Exists(spoken))
-    return queryset.filter(Exists(spoken))
 
 
 def in_unit_subtree(queryset: QuerySet[Response], unit: Unit) -> QuerySet[Response]:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from django.db import models
 
-from closeloop.alerts.models import Alert
-from closeloop.org.models import Person
-
 
 class Delivery(models.Model):
     class Status(models.TextChoices):
@@ -19,9 +16,13 @@ class Delivery(models.Model):
     # What the message is about; `topic` also covers messages without an alert
     # (case events, digests, follow-ups), whose rows are linked through `ref`.
     topic = models.CharField(max_length=30, default="alert")
-    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(
+        "alerts.Alert", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
     ref = models.CharField(max_length=100, blank=True, db_index=True)
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    person = models.ForeignKey(
+        "org.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
     channel = models.CharField(max_length=30)
     address = models.CharField(max_length=1000, blank=True, help_text="Email, phone, URL or endpoint key")
     subject = models.CharField(max_length=500, blank=True)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from closeloop.alerts.models import Alert
 from closeloop.notify.models import Delivery
 from closeloop.notify.wake import wake_worker
 from closeloop.org.models import Person
+
+if TYPE_CHECKING:
+    # Outbox rows may name the alert they are about; the outbox itself knows nothing of alerts.
+    from closeloop.alerts.models import Alert
 
 
 def planned(

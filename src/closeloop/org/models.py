@@ -7,6 +7,7 @@ the stable ids of the configuration file (`Unit.code`, `Person.key`, ...).
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import models
@@ -40,8 +41,6 @@ class Organization(models.Model):
     def ticket_link(self, ticket: str) -> str:
         if not (self.ticket_url and ticket):
             return ""
-        from urllib.parse import quote
-
         return self.ticket_url.replace("{ticket}", quote(ticket, safe=""))
 
 

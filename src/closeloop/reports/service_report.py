@@ -182,12 +182,14 @@ def report_html(report: ServiceRecoveryReport) -> str:
 
 def inline_only_fetcher():  # type: ignore[no-untyped-def]
     """A URL fetcher that only reads `data:` URLs: a report never loads anything from elsewhere."""
-    from weasyprint import URLFetcher
+    # WeasyPrint is imported when a PDF is made: loading it (and Pango) costs every web and worker process
+    # half a second and tens of megabytes, and most never render a report.
+    from weasyprint import URLFetcher  # noqa: PLC0415
 
     return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
 
 
 def render_pdf(report: ServiceRecoveryReport) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 (see inline_only_fetcher)
 
     return HTML(string=report_html(report), url_fetcher=inline_only_fetcher()).write_pdf()

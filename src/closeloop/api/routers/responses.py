@@ -17,16 +17,9 @@ from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut, ResponseFilters, ResponseOut, ResponsePageOut
 from closeloop.api.serializers import response_to_dict
+from closeloop.cases.queries import responses_for_api, responses_for_srn, with_related_rows
 from closeloop.feedback.models import Response, Survey
-from closeloop.feedback.queries import (
-    in_unit_subtree,
-    responses_for_api,
-    responses_for_srn,
-    restrict_to_visible,
-    submitted_on,
-    visible_units,
-    with_related_rows,
-)
+from closeloop.feedback.queries import in_unit_subtree, restrict_to_visible, submitted_on, visible_units
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Unit

@@ -10,12 +10,9 @@ import json
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING
 
 from closeloop.notify.channels.base import Channel, PermanentError, SendResult, TemporaryError, register
-
-if TYPE_CHECKING:
-    from closeloop.notify.models import Delivery
+from closeloop.notify.models import Delivery, WebhookEndpoint
 
 WEBHOOK_TIMEOUT_SECONDS = 10
 SECRET_PREFIX = "whsec_"
@@ -61,8 +58,6 @@ class WebhookChannel(Channel):
     slug = "webhook"
 
     def send(self, delivery: Delivery) -> SendResult:
-        from closeloop.notify.models import WebhookEndpoint
-
         endpoint = WebhookEndpoint.objects.filter(key=delivery.address).first()
         if endpoint is None:
             raise PermanentError("no such webhook endpoint")

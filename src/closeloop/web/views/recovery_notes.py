@@ -12,8 +12,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 
 from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.queries import responses_for_srn
 from closeloop.feedback.models import Response
-from closeloop.feedback.queries import in_unit_subtree, responses_for_srn, submitted_on
+from closeloop.feedback.queries import in_unit_subtree, submitted_on
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Unit
 from closeloop.web.forms import NoteForm

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_POST
 
 from closeloop.actions import fix_response as fixing
 from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.queries import responses_for_srn
 from closeloop.feedback.models import Question, Response
-from closeloop.feedback.queries import in_unit_subtree, responses_for_srn
+from closeloop.feedback.queries import in_unit_subtree
 from closeloop.feedback.store import RejectedInput
 from closeloop.org.directory import current_organization
 from closeloop.web.forms import FixResponseForm, ResponseFilterForm

@@ -13,7 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from waitress.server import create_server
 
+from closeloop.demo.generate import demo_login
 from closeloop.worker.runner import Worker
+from closeloop.wsgi import application
 
 
 class Command(BaseCommand):
@@ -29,9 +31,6 @@ class Command(BaseCommand):
         if "SITE_URL" not in os.environ:
             # Without SITE_URL, links in messages point at where this server listens.
             settings.SITE_URL = f"http://{host}:{port}"
-        from closeloop.demo.generate import demo_login
-        from closeloop.wsgi import application
-
         # waitress is a production-grade threaded server that runs inside this process, so the
         # worker thread below shares it (and gets woken on commit instead of polling).
         server = create_server(

@@ -8,6 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 
+from closeloop.wsgi import application
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
@@ -19,8 +21,6 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from closeloop.wsgi import application
-
         return application
 
 
