@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run test test-sqlite test-postgres lint format bench clean
+.PHONY: install install-dev run check test test-sqlite test-postgres lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,15 @@ run: install
 	$(BIN)/closeloop demo
 	$(BIN)/closeloop run --host $(HOST) --port $(PORT)
 
-# The whole suite on SQLite; again on PostgreSQL when CLOSELOOP_TEST_POSTGRES names a server.
-test: install-dev
+# The code's own rules: style, the import layers, types.
+check: install-dev
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy src/closeloop
+
+# The whole suite on SQLite; again on PostgreSQL when CLOSELOOP_TEST_POSTGRES names a server.
+test: check
 	CLOSELOOP_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 	@if [ -n "$$CLOSELOOP_TEST_POSTGRES" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
@@ -40,9 +46,7 @@ test: install-dev
 		echo "CLOSELOOP_TEST_POSTGRES is not set: the PostgreSQL pass was skipped"; \
 	fi
 
-lint: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+lint: check
 
 format: install-dev
 	$(BIN)/ruff check --fix src tests bench

@@ -68,7 +68,7 @@ def parse_database_url(url: str) -> dict[str, Any]:
     # schema and running the PRAGMAs again) cost more than a whole alert's queries.
     config["CONN_MAX_AGE"] = 600
     config["CONN_HEALTH_CHECKS"] = True
-    return config
+    return dict(config)
 
 
 def parse_email_url(url: str) -> EmailServer:

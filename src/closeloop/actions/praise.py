@@ -22,9 +22,9 @@ def praise_message(alert: Alert, shared_by: Person | None) -> Message:
     return make_message(
         "praise",
         {
-            "agent": response.agent.name if response.agent_id else "",
+            "agent": response.agent.name if response.agent is not None else "",
             "words": [line.value for line in answer_lines(response) if line.is_text],
-            "unit_name": alert.unit.name if alert.unit_id else "",
+            "unit_name": alert.unit.name if alert.unit is not None else "",
             "response_url": absolute_url("response", response.pk),
             "shared_by": shared_by.name if shared_by else "",
         },
@@ -38,7 +38,7 @@ def share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tuple[
     """
     message = praise_message(alert, actor)
     org = directory()
-    team = org.people_by_key(set(praise_recipients(alert.unit.code if alert.unit_id else None, org.tree)))
+    team = org.people_by_key(set(praise_recipients(alert.unit.code if alert.unit is not None else None, org.tree)))
     recipients = sorted((person for person in team.values() if person.email), key=lambda person: person.key)
     created = 0
     with transaction.atomic():

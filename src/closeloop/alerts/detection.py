@@ -24,7 +24,7 @@ def rule_spec(rule: Rule) -> RuleSpec:
     return RuleSpec(
         key=rule.key,
         kind=rule.kind,
-        survey=rule.survey.key if rule.survey_id else None,
+        survey=rule.survey.key if rule.survey is not None else None,
         when=rule.when,
         category=rule.category,
         severity=rule.severity,

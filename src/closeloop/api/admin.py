@@ -15,7 +15,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["name", "hint", "person__key"]
     list_select_related = ["person"]
     fields = ["name", "hint", "scopes", "person", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    readonly_fields = ["name", "hint", "scopes", "person", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import ValidationError, ValidationErrorContext
 
-from closeloop.api.errors import error_response, field_errors_detail, install_error_handlers
+from closeloop.api.errors import error_response, field_errors_detail, install_error_handlers, on_error
 from closeloop.api.openapi import add_documented_bodies
 from closeloop.api.routers import alerts, cases, loop, reports, responses
 from closeloop.feedback.store import RejectedInput
@@ -47,7 +47,7 @@ def _rejected_input(request: HttpRequest, exc: RejectedInput) -> HttpResponse:
 
 api = CloseloopAPI(title="closeloop", version="1", description=DESCRIPTION, urls_namespace="api")
 install_error_handlers(api)
-api.add_exception_handler(RejectedInput, _rejected_input)
+on_error(api, RejectedInput, _rejected_input)
 
 api.add_router("/responses", responses.router)
 api.add_router("/alerts", alerts.router)

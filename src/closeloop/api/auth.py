@@ -40,6 +40,14 @@ def note_token_use(token: ApiToken) -> None:
         token.last_used_at = now
 
 
+def token_of(request: HttpRequest) -> ApiToken:
+    """The caller's token, in a view declared with `auth=TokenAuth(...)` (Ninja puts it on the request)."""
+    token = getattr(request, "auth", None)
+    if not isinstance(token, ApiToken):
+        raise TypeError("token_of() is for views behind TokenAuth")
+    return token
+
+
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer <token>` with the given scope: 401 without a valid token, 403 without the scope."""
 

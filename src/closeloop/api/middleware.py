@@ -56,7 +56,7 @@ class BodySizeLimitMiddleware:
             if len(body) > limit:
                 return _too_large(limit, "over the limit")
             request.META["CONTENT_LENGTH"] = str(len(body))
-            request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[attr-defined]
+            request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]
         return self.get_response(request)
 
 

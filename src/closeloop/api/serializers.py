@@ -40,13 +40,13 @@ def response_to_dict(response: Response, *, organization: Organization | None = 
         "submitted_at": response.submitted_at,
         "received_at": response.received_at,
         # What the sender said stays visible on a quarantined response, so it can be fixed.
-        "unit": response.unit.code if response.unit_id else (response.unit_code or None),
+        "unit": response.unit.code if response.unit is not None else (response.unit_code or None),
         "segment": response.segment or None,
-        "agent": response.agent.key if response.agent_id else (response.agent_code or None),
+        "agent": response.agent.key if response.agent is not None else (response.agent_code or None),
         "ticket": response.ticket or None,
         "ticket_url": organization.ticket_link(response.ticket) or None,
         # A customer is shown exactly as a response body sends one.
-        "customer": customer_body(response.customer) if response.customer_id else None,
+        "customer": customer_body(response.customer) if response.customer is not None else None,
         "answers": response.answers,
         "interviewer_notes": response.interviewer_notes,
         "interviewer_flag": response.interviewer_flag,

@@ -20,7 +20,7 @@ class CaseEventInline(admin.TabularInline):
     model = CaseEvent
     extra = 0
     fields = ["at", "type", "actor", "actor_name", "data"]
-    readonly_fields = fields
+    readonly_fields = ["at", "type", "actor", "actor_name", "data"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:

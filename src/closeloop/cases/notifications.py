@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.notify.links import absolute_url
@@ -16,7 +17,7 @@ from closeloop.notify.render import make_message
 from closeloop.org.models import Person
 
 # What each event type looks like in a subject line.
-HEADLINES = {
+HEADLINES: dict[str, str] = {
     CaseEvent.Type.OPENED: "New case",
     CaseEvent.Type.STATUS: "Status changed",
     CaseEvent.Type.CLOSED: "Case closed",
@@ -35,7 +36,7 @@ def case_link(case: Case) -> str:
 def team_of(case: Case) -> list[Person]:
     """Managers, members and the owner, each once, active people only, in a stable order."""
     people: dict[int, Person] = {}
-    for person in [*case.managers.all(), *case.members.all(), *([case.owner] if case.owner_id else [])]:
+    for person in [*case.managers.all(), *case.members.all(), *([case.owner] if case.owner is not None else [])]:
         if person.active:
             people.setdefault(person.pk, person)
     return sorted(people.values(), key=lambda p: p.key)
@@ -66,7 +67,12 @@ def send_emails(
     """
     deliveries, reached = [], []
     for person in people:
-        common = {"channel": "email", "subject": subject, "text": text, "idempotency_key": f"{key}:{person.key}:email"}
+        common: dict[str, Any] = {
+            "channel": "email",
+            "subject": subject,
+            "text": text,
+            "idempotency_key": f"{key}:{person.key}:email",
+        }
         common |= {"now": now, "topic": topic, "ref": f"case:{case.pk}", "person": person}
         if person.email:
             deliveries.append(planned(address=person.email, **common))

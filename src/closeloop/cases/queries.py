@@ -62,7 +62,7 @@ def note_to_dict(event: CaseEvent) -> dict[str, Any]:
         "text": data.get("text", ""),
         "spoke_to_customer": bool(data.get("spoke_to_customer")),
         "author": data.get("author") or event.actor_name,
-        "by": event.actor.key if event.actor_id else None,
+        "by": event.actor.key if event.actor is not None else None,
     }
 
 

@@ -63,15 +63,15 @@ def open_cases_for_existing(
     one may replace an earlier response with a case, or have a case already."""
     ids = list(alerts_by_response)
     # Responses replaced by these ones, also when the replacement was invalid at first and has just been fixed.
-    replaced = {
-        case.response.superseded_by_id: case
-        for case in Case.objects.select_related("response", "unit").filter(response__superseded_by_id__in=ids)
-    }
+    replaced: dict[int, Case] = {}
+    for case in Case.objects.select_related("response", "unit").filter(response__superseded_by_id__in=ids):
+        if case.response.superseded_by_id is not None:
+            replaced[case.response.superseded_by_id] = case
     for new_id, old in superseded.items():
         if new_id in alerts_by_response and new_id not in replaced:
-            case = Case.objects.select_related("response", "unit").filter(response=old).first()
-            if case is not None:
-                replaced[new_id] = case
+            earlier = Case.objects.select_related("response", "unit").filter(response=old).first()
+            if earlier is not None:
+                replaced[new_id] = earlier
     having = set(Case.objects.filter(response_id__in=ids).values_list("response_id", flat=True))
     return _open_or_move(alerts_by_response, replaced, having=having, fresh=False, now=now)
 
@@ -132,7 +132,9 @@ def do_open_case(
     alert, template_key = _template_alert(recovery)
     template = load_template(template_key)
     unit = response.unit
-    tier = response.customer.tier if response.customer_id else ""
+    if unit is None:
+        raise ValueError("a case needs the response's unit")  # the callers open cases of routed responses only
+    tier = response.customer.tier if response.customer is not None else ""
     sla = choose_sla(template.sla, tier, alert.severity)
     opened_at = response.valid_since or now
     case = Case(
@@ -198,7 +200,7 @@ def do_open_case(
 
 def _set_team(case: Case, tree: OrgTree, *, fresh: bool = False) -> tuple[list[str], list[str]]:
     """Recompute managers and members from the copied selectors and the case's unit; returns their keys."""
-    agent = case.response.agent.key if case.response.agent_id else None
+    agent = case.response.agent.key if case.response.agent is not None else None
     team = case.team or {}
     chosen = {
         role: [r.person for r in resolve(team.get(role) or [], unit=case.unit.code, agent=agent, tree=tree)]
@@ -227,7 +229,7 @@ def _move_to_response(case: Case, response: Response, *, now: datetime, tree: Or
     old_unit = case.unit
     case.response = response
     data: dict[str, object] = {"reason": "resubmitted", "from_response": old_response.pk, "to_response": response.pk}
-    if response.unit_id and response.unit_id != case.unit_id:
+    if response.unit is not None and response.unit_id != case.unit_id:
         case.unit = response.unit
         data |= {"from_unit": old_unit.code, "to_unit": response.unit.code}
     case.save(update_fields=["response", "unit"])
@@ -432,7 +434,7 @@ def do_assign(case: Case, *, owner: Person, actor: Person | None = None, now: da
         case = _locked(case)
         if case.owner_id == owner.pk:
             return case
-        previous = case.owner.key if case.owner_id else None
+        previous = case.owner.key if case.owner is not None else None
         case.owner = owner
         case.save(update_fields=["owner"])
         event = _event(

@@ -232,7 +232,8 @@ class NotifySpec(Entry):
 
     def stored(self) -> dict[str, Any]:
         """The form kept on the rule: every severity spelled out, so readers need no defaults."""
-        channels = {severity: list(self.channels.get(severity, DEFAULT_CHANNELS[severity])) for severity in SEVERITIES}
+        chosen: dict[str, list[Channel]] = {str(severity): list(ways) for severity, ways in self.channels.items()}
+        channels = {severity: list(chosen.get(severity, DEFAULT_CHANNELS[severity])) for severity in SEVERITIES}
         return {"to": list(self.to), "channels": channels, "mode": self.mode}
 
 

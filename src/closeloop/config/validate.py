@@ -32,6 +32,8 @@ from closeloop.config.schema import (
 from closeloop.core.conditions import condition_problems
 from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, QUESTION_TYPES
 
+# A question whose type is broken could be any type: its other checks are reported on their own.
+ANY_QUESTION_TYPE = frozenset(QUESTION_TYPES)
 UNIT_SELECTORS = ("unit_leads", "unit_also_alerts", "unit_members", "agent")
 SELECTOR_HELP = "use unit_leads, unit_also_alerts, unit_members, agent, {person: ID} or {level: N}"
 
@@ -98,7 +100,7 @@ class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str) and key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} is given twice in this mapping", key_node.start_mark
@@ -202,7 +204,8 @@ class _Reader:
 
     def section_list_ids(self, raw: Mapping[str, Any], section: str) -> list[tuple[str, object]]:
         field = ID_FIELDS[section]
-        items = raw.get(section) if isinstance(raw.get(section), list) else []
+        listed = raw.get(section)
+        items = listed if isinstance(listed, list) else []
         return [(f"{section}[{i}].{field}", item.get(field)) for i, item in enumerate(items) if isinstance(item, dict)]
 
     def duplicates(self, what: str, ids: list[tuple[str, object]]) -> None:
@@ -266,8 +269,8 @@ class _Reader:
 
         rules = self.entries(RuleSpec, raw, "rules")
         union: dict[str, set[str]] = {}
-        for questions in survey_questions.values():
-            for key, kinds in questions.items():
+        for survey_types in survey_questions.values():
+            for key, kinds in survey_types.items():
                 union.setdefault(key, set()).update({kinds} if isinstance(kinds, str) else kinds)
         for index, rule in rules:
             path = f"rules[{index}]"
@@ -408,12 +411,15 @@ class _Reader:
             for item in spec.questions:
                 if isinstance(item, dict) and isinstance(item.get("key"), str):
                     kind = item.get("type")
-                    by_key.setdefault(item["key"], kind if kind in QUESTION_TYPES else QUESTION_TYPES)
+                    by_key.setdefault(item["key"], kind if kind in QUESTION_TYPES else ANY_QUESTION_TYPE)
             found.append(SurveyEntry(spec=spec, questions=questions, questions_by_key=by_key))
         return found
 
     def follow_up(
-        self, raw: Mapping[str, Any], survey_questions: Mapping[str, Mapping[str, str]], survey_keys: set[str]
+        self,
+        raw: Mapping[str, Any],
+        survey_questions: Mapping[str, Mapping[str, str | frozenset[str]]],
+        survey_keys: set[str],
     ) -> FollowUpSpec | None:
         if raw.get("follow_up") is None:
             return None
@@ -424,7 +430,7 @@ class _Reader:
             self.add("follow_up.survey", f"unknown survey {spec.survey!r}")
         elif spec.survey in survey_questions and survey_questions[spec.survey].get("resolved") not in (
             "yes_no",
-            QUESTION_TYPES,  # a `resolved` question with a broken type is reported on its own
+            ANY_QUESTION_TYPE,  # a `resolved` question with a broken type is reported on its own
         ):
             self.add("follow_up.survey", f"survey {spec.survey!r} has no yes_no question 'resolved'")
         return spec

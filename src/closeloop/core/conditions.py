@@ -19,6 +19,7 @@ tree it was handed directly. Pure: no Django, no I/O.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, WORDED_QUESTION_TYPES, is_number
 
@@ -90,13 +91,13 @@ class _Checker:
                     self.add(_join(path, str(key)), f"unknown key {str(key)!r} next to {kind!r}")
         getattr(self, f"leaf_{kind}" if kind in LEAVES else f"branch_{kind}")(node, path)
 
-    def branch_all(self, node: Mapping, path: str) -> None:
+    def branch_all(self, node: Mapping[str, Any], path: str) -> None:
         self._branch_list(node, path, "all")
 
-    def branch_any(self, node: Mapping, path: str) -> None:
+    def branch_any(self, node: Mapping[str, Any], path: str) -> None:
         self._branch_list(node, path, "any")
 
-    def _branch_list(self, node: Mapping, path: str, kind: str) -> None:
+    def _branch_list(self, node: Mapping[str, Any], path: str, kind: str) -> None:
         items = node[kind]
         here = _join(path, kind)
         if not isinstance(items, list) or not items:
@@ -105,14 +106,14 @@ class _Checker:
         for index, item in enumerate(items):
             self.condition(item, f"{here}[{index}]")
 
-    def branch_not(self, node: Mapping, path: str) -> None:
+    def branch_not(self, node: Mapping[str, Any], path: str) -> None:
         value = node["not"]
         if isinstance(value, list):
             self.add(_join(path, "not"), "not takes one condition, not a list (wrap several in all or any)")
             return
         self.condition(value, _join(path, "not"))
 
-    def leaf_question(self, node: Mapping, path: str) -> None:
+    def leaf_question(self, node: Mapping[str, Any], path: str) -> None:
         key = node["question"]
         operators = [op for op in node if op in QUESTION_OPERATORS]
         for extra in node:
@@ -161,7 +162,7 @@ class _Checker:
         if all(messages):
             self.add(path, f"{value!r} does not fit {key!r}: {'; '.join(m for m in messages if m)}")
 
-    def _comparison(self, node: Mapping, path: str, kind: str, low: float | None, high: float | None) -> None:
+    def _comparison(self, node: Mapping[str, Any], path: str, kind: str, low: float | None, high: float | None) -> None:
         here = _join(path, kind)
         value = node[kind]
         if not isinstance(value, Mapping) or not value:
@@ -177,13 +178,13 @@ class _Checker:
             elif low is not None and high is not None and not low <= limit <= high:
                 self.add(_join(here, operator), f"{limit!r} is outside {low:g}..{high:g}")
 
-    def leaf_overall(self, node: Mapping, path: str) -> None:
+    def leaf_overall(self, node: Mapping[str, Any], path: str) -> None:
         self._comparison(node, path, "overall", None, None)
 
-    def leaf_sentiment(self, node: Mapping, path: str) -> None:
+    def leaf_sentiment(self, node: Mapping[str, Any], path: str) -> None:
         self._comparison(node, path, "sentiment", -1, 1)
 
-    def leaf_nps(self, node: Mapping, path: str) -> None:
+    def leaf_nps(self, node: Mapping[str, Any], path: str) -> None:
         value = node["nps"]
         if value not in NPS_GROUPS:
             self.add(_join(path, "nps"), f"{value!r} is not one of {', '.join(NPS_GROUPS)}")
@@ -191,7 +192,7 @@ class _Checker:
         if self.questions is not None and not any("nps" in _as_set(t) for t in self.questions.values()):
             self.add(_join(path, "nps"), "the survey has no nps question")
 
-    def leaf_keywords(self, node: Mapping, path: str) -> None:
+    def leaf_keywords(self, node: Mapping[str, Any], path: str) -> None:
         words = node["keywords"]
         here = _join(path, "keywords")
         if not isinstance(words, list) or not words:
@@ -201,11 +202,11 @@ class _Checker:
             if not isinstance(word, str) or not word.strip():
                 self.add(f"{here}[{index}]", f"{word!r} is not a word or phrase")
 
-    def leaf_interviewer_flag(self, node: Mapping, path: str) -> None:
+    def leaf_interviewer_flag(self, node: Mapping[str, Any], path: str) -> None:
         if not isinstance(node["interviewer_flag"], bool):
             self.add(_join(path, "interviewer_flag"), f"{node['interviewer_flag']!r} is not true or false")
 
-    def leaf_customer(self, node: Mapping, path: str) -> None:
+    def leaf_customer(self, node: Mapping[str, Any], path: str) -> None:
         value = node["customer"]
         here = _join(path, "customer")
         if not isinstance(value, Mapping) or not value:
@@ -219,10 +220,10 @@ class _Checker:
             else:
                 self._texts(expected, _join(here, str(field)), f"a customer {field}")
 
-    def leaf_segment(self, node: Mapping, path: str) -> None:
+    def leaf_segment(self, node: Mapping[str, Any], path: str) -> None:
         self._code(node["segment"], _join(path, "segment"), self.segments, "segment")
 
-    def leaf_unit(self, node: Mapping, path: str) -> None:
+    def leaf_unit(self, node: Mapping[str, Any], path: str) -> None:
         self._code(node["unit"], _join(path, "unit"), self.units, "unit")
 
     def _code(self, value: object, path: str, known: Collection[str] | None, what: str) -> None:

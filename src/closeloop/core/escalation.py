@@ -26,7 +26,7 @@ class Step:
     index: int
     when: StepCondition
     after: timedelta | None = None
-    notify: tuple = ()
+    notify: tuple[object, ...] = ()
 
     def __post_init__(self) -> None:
         if self.when not in STEP_CONDITIONS:

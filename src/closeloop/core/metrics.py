@@ -134,7 +134,11 @@ def _summarise(
     closed = [case for case in cases if case.closed_at is not None]
     # An open case counts against the goal once its due time has passed; before that it is still undecided.
     judged = [case for case in cases if case.due_at is not None and (case.closed_at is not None or case.due_at <= now)]
-    within_goal = [case for case in judged if case.closed_at is not None and case.closed_at <= case.due_at]
+    within_goal = [
+        case
+        for case in judged
+        if case.closed_at is not None and case.due_at is not None and case.closed_at <= case.due_at
+    ]
     asked = [case for case in cases if case.followup_asked]
     return LoopSummary(
         unit=unit,

@@ -418,9 +418,9 @@ def describe(tree: Mapping[str, Any]) -> str:
         return f"not ({describe(tree['not'])})"
     if kind == "question":
         key = tree["question"]
-        parts = [f"{key} one of {_format(_as_list(tree['in']))}"] if "in" in tree else []
-        parts += [f"{key} {_SYMBOLS[op]} {_format(value)}" for op, value in tree.items() if op in _SYMBOLS]
-        return " and ".join(parts)
+        phrases = [f"{key} one of {_format(_as_list(tree['in']))}"] if "in" in tree else []
+        phrases += [f"{key} {_SYMBOLS[op]} {_format(value)}" for op, value in tree.items() if op in _SYMBOLS]
+        return " and ".join(phrases)
     spec = tree[kind]
     if kind in ("overall", "sentiment") and isinstance(spec, Mapping):
         return " and ".join(f"{kind} {_SYMBOLS[op]} {_format(value)}" for op, value in spec.items() if op in _SYMBOLS)

@@ -23,6 +23,10 @@ FIELDS = ("customer_id", "date", "kind", "amount")
 MAX_AMOUNT = Decimal("999999999999.99")
 
 
+# Inside ActivityRow the field `date` hides the type of the same name.
+Day = date
+
+
 @dataclass(frozen=True)
 class ActivityRow:
     customer: Customer
@@ -31,7 +35,7 @@ class ActivityRow:
     amount: Decimal | None
 
     @property
-    def key(self) -> tuple[int, date, str, Decimal | None]:
+    def key(self) -> tuple[int, Day, str, Decimal | None]:
         return (self.customer.pk, self.date, self.kind, self.amount)
 
 

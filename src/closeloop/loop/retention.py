@@ -80,7 +80,8 @@ def retention_report(
     zone = current_organization().time_zone
     latest: dict[int, Case] = {}
     for case in _closed_cases(date_from, date_to, unit, units, zone):
-        latest[case.response.customer_id] = case  # ordered by closing: the last one wins
+        if case.response.customer_id is not None:
+            latest[case.response.customer_id] = case  # ordered by closing: the last one wins
     answers = follow_up_answers([case.pk for case in latest.values()])
     opened_on = {customer: case.opened_at.astimezone(ZoneInfo(zone)).date() for customer, case in latest.items()}
     activities: dict[int, list[Activity]] = defaultdict(list)

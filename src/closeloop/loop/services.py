@@ -182,7 +182,7 @@ def follow_up_item(follow_up: FollowUp, resolved: bool, now: datetime) -> dict[s
         "segment": original.segment or None,
         "agent": original.agent_code or None,
         # Every field the customer gave, so this response does not erase anything (consent included).
-        "customer": customer_body(original.customer),
+        "customer": customer_body(original.customer) if original.customer is not None else None,
         "answers": {"resolved": resolved},
     }
 

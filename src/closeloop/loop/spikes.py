@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from closeloop.alerts.models import Alert
 from closeloop.core.spikes import Spike, detect_spikes
@@ -58,7 +60,7 @@ def _window(day: date, window_days: int, zone: str) -> tuple[datetime, datetime]
     return local_day_bounds(day - timedelta(days=window_days - 1), zone)[0], local_day_bounds(day, zone)[1]
 
 
-def _recovery_alerts(start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+def _recovery_alerts(start: datetime, end: datetime) -> QuerySet[Alert]:
     return Alert.objects.filter(
         kind="recovery",
         unit__isnull=False,
@@ -131,7 +133,13 @@ def _announce(spike: SpikeAlert, now: datetime) -> None:
     )
     deliveries = []
     for person in _recipients(unit):
-        common = {"channel": "email", "subject": message.subject, "text": message.text, "now": now, "topic": "spike"}
+        common: dict[str, Any] = {
+            "channel": "email",
+            "subject": message.subject,
+            "text": message.text,
+            "now": now,
+            "topic": "spike",
+        }
         common |= {"idempotency_key": f"spike:{spike.pk}:{person.key}:email", "ref": f"spike:{spike.pk}"}
         if person.email:
             deliveries.append(planned(address=person.email, person=person, **common))

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from closeloop.notify.channels import Channel, DeliveryError, PermanentError, SendResult, get_channel
 from closeloop.notify.models import Delivery
@@ -57,7 +57,7 @@ def claim_due(now: datetime, limit: int = CLAIM_BATCH, lease: timedelta = DEFAUL
     return list(Delivery.objects.filter(id__in=ids).select_related("person").order_by("next_attempt_at", "id"))
 
 
-def _still_ours(delivery: Delivery):  # type: ignore[no-untyped-def]
+def _still_ours(delivery: Delivery) -> QuerySet[Delivery]:
     return Delivery.objects.filter(id=delivery.id, status=Delivery.Status.SENDING, attempts=delivery.attempts)
 
 

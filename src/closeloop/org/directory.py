@@ -37,7 +37,7 @@ class Directory:
 def _build() -> Directory:
     units = {u.code: u for u in Unit.objects.select_related("calendar")}
     code_by_pk = {u.pk: u.code for u in units.values()}
-    parents = {u.code: code_by_pk.get(u.parent_id) for u in units.values()}
+    parents = {u.code: code_by_pk[u.parent_id] if u.parent_id is not None else None for u in units.values()}
     roles: dict[tuple[str, str], list[str]] = {}
     for unit_code, role, person_key in Role.objects.filter(person__active=True).values_list(
         "unit__code", "role", "person__key"

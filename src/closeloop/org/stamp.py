@@ -48,7 +48,8 @@ def cached_view(name: str, build: Callable[[], T], token: str | None = None) -> 
         token = stored_token()
     cached = _views.get(name)
     if cached is not None and cached[0] == token:
-        return cached[1]  # type: ignore[no-any-return]
+        view: T = cached[1]
+        return view
     view = build()
     with _lock:
         _views[name] = (token, view)

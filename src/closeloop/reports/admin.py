@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from closeloop.reports.models import Digest, DigestRun, DigestSchedule
 
@@ -15,10 +16,10 @@ class DigestScheduleAdmin(admin.ModelAdmin):
     list_display = ["digest", "unit", "at", "time_zone", "next_run_at"]
     list_select_related = ["digest", "unit"]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -31,8 +32,8 @@ class DigestRunAdmin(admin.ModelAdmin):
     list_select_related = ["digest", "unit"]
     date_hierarchy = "run_at"
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -14,6 +14,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -34,7 +35,7 @@ from closeloop.reports.service_report import build_report, render_pdf, report_ur
 logger = logging.getLogger("closeloop.digests")
 
 ONE_DAY = timedelta(days=1)
-IDEMPOTENCY_KEY_MAX = Delivery._meta.get_field("idempotency_key").max_length
+IDEMPOTENCY_KEY_MAX: int = Delivery._meta.get_field("idempotency_key").max_length or 200
 
 # The configuration token the schedules were last synced for, so an idle worker does not re-read the
 # digests every poll; any configuration change (digest, unit, time zone) writes a new token.
@@ -152,7 +153,7 @@ def _plan_messages(context: RunContext, responses: list[Response], now: datetime
     deliveries = []
     sms_at = sms_time(context.run_at, context.time_zone, digest.at, digest.weekend_sms)
     for person in recipients:
-        common = {"topic": "digest", "ref": context.ref[:100], "person": person}
+        common: dict[str, Any] = {"topic": "digest", "ref": context.ref[:100], "person": person}
         if digest.sms:
             sms = planned(
                 channel="sms",
@@ -173,7 +174,7 @@ def _plan_messages(context: RunContext, responses: list[Response], now: datetime
 
 
 def _planned_email(
-    context: RunContext, responses: list[Response], person: Person, title: str, now: datetime, common: dict
+    context: RunContext, responses: list[Response], person: Person, title: str, now: datetime, common: dict[str, Any]
 ) -> Delivery:
     """The report for one recipient: their name is on it, so each gets their own PDF."""
     if not person.email:
@@ -239,8 +240,9 @@ def _prepare(context: RunContext, now: datetime) -> _Prepared:
 
 def run_schedule(schedule_id: int, now: datetime) -> DigestRun | None:
     """Run the digest of one due schedule row at its scheduled instant and move the row to the next one."""
-    schedule = DigestSchedule.objects.select_related("digest", "unit").filter(pk=schedule_id, next_run_at__lte=now)
-    schedule = schedule.first()
+    schedule = (
+        DigestSchedule.objects.select_related("digest", "unit").filter(pk=schedule_id, next_run_at__lte=now).first()
+    )
     if schedule is None:
         return None
     digest, unit, run_at = schedule.digest, schedule.unit, schedule.next_run_at

@@ -83,12 +83,16 @@ def _follow_up_answers(cases: list[Case]) -> dict[int, bool | None]:
         customer_id__in={case.response.customer_id for case in closed},
         submitted_at__gte=min(case.closed_at for case in closed),  # type: ignore[type-var]
     ).order_by("submitted_at")
-    for customer_id, submitted_at, answers in follow_ups.values_list("customer_id", "submitted_at", "answers"):
-        by_customer.setdefault(customer_id, []).append((submitted_at, (answers or {}).get("resolved")))
+    for answered_by, submitted_at, answers in follow_ups.values_list("customer_id", "submitted_at", "answers"):
+        if answered_by is not None:
+            by_customer.setdefault(answered_by, []).append((submitted_at, (answers or {}).get("resolved")))
     found: dict[int, bool | None] = {}
     for case in closed:
-        for submitted_at, answer in by_customer.get(case.response.customer_id, []):
-            if submitted_at >= case.closed_at:
+        closed_at, customer_id = case.closed_at, case.response.customer_id
+        if closed_at is None or customer_id is None:
+            continue
+        for submitted_at, answer in by_customer.get(customer_id, []):
+            if submitted_at >= closed_at:
                 found[case.pk] = answer if isinstance(answer, bool) else None
                 break
     return found

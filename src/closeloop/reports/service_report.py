@@ -7,14 +7,16 @@ URL fetcher below refuses everything but `data:` URLs, so rendering never reache
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.template.loader import render_to_string
 
 from closeloop.cases.models import CaseEvent
+from closeloop.core.answers import QuestionSpec
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response
 from closeloop.notify.links import absolute_url
@@ -99,7 +101,7 @@ def _overall(response: Response, questions: dict) -> str:
     return _number(response.overall)
 
 
-def _answers_of(response: Response, questions: dict, kind: str) -> list[tuple[str, object]]:
+def _answers_of(response: Response, questions: Mapping[str, QuestionSpec], kind: str) -> list[tuple[str, Any]]:
     """Answers to the questions of one type, in the survey's order (the specs keep the configured order)."""
     return [
         (spec.label or key, response.answers[key])
@@ -180,7 +182,7 @@ def report_html(report: ServiceRecoveryReport) -> str:
     return render_to_string("reports/service_recovery.html", {"report": report})
 
 
-def inline_only_fetcher():  # type: ignore[no-untyped-def]
+def inline_only_fetcher() -> Any:
     """A URL fetcher that only reads `data:` URLs: a report never loads anything from elsewhere."""
     # WeasyPrint is imported when a PDF is made: loading it (and Pango) costs every web and worker process
     # half a second and tens of megabytes, and most never render a report.

@@ -17,6 +17,22 @@ from closeloop.feedback.models import Response, Survey
 from closeloop.notify.outbox import enqueue
 from closeloop.org.models import Person, Segment, Unit
 
+
+def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """A form's choice field, to fill in its choices when the form is made."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
+def model_choice_field(form: forms.Form, name: str) -> forms.ModelChoiceField:
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
+    return field
+
+
 SRN_CHOICES = [
     ("y", "All responses"),
     ("r", "Needing recovery"),
@@ -37,13 +53,13 @@ class DateRangeForm(forms.Form):
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     unit = forms.ChoiceField(required=False, label="Unit (with its sub-units)")
 
-    def __init__(self, *args: object, units: Sequence[Unit] = (), **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["unit"].choices = unit_choices(units)
+    def __init__(self, *args: Any, units: Sequence[Unit] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "unit").choices = unit_choices(units)
         self._units = {u.code: u for u in units}
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
         return data
@@ -60,9 +76,9 @@ class ResponseFilterForm(DateRangeForm):
     )
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["survey"].choices = [("", "All surveys")] + [(s.key, s.name) for s in Survey.objects.all()]
+        choice_field(self, "survey").choices = [("", "All surveys")] + [(s.key, s.name) for s in Survey.objects.all()]
 
 
 class AlertFilterForm(DateRangeForm):
@@ -70,9 +86,9 @@ class AlertFilterForm(DateRangeForm):
     category = forms.ChoiceField(required=False)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, categories: Sequence[str] = (), **kwargs: object) -> None:
+    def __init__(self, *args: Any, categories: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "All categories")] + [(c, c) for c in categories]
+        choice_field(self, "category").choices = [("", "All categories")] + [(c, c) for c in categories]
 
 
 class NoteForm(forms.Form):
@@ -90,23 +106,23 @@ class StatusForm(forms.Form):
     )
     note = forms.CharField(required=False, label="Note (optional)", widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: object, case: Case, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["status"].choices = [(s, s) for s in case.statuses]
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "status").choices = [(s, s) for s in case.statuses]
         self.fields["status"].initial = case.status
 
 
 class AssignForm(forms.Form):
     owner = forms.ModelChoiceField(queryset=Person.objects.none(), to_field_name="key", label="Owner")
 
-    def __init__(self, *args: object, case: Case, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         # Anyone holding a role on the case's unit or above it: the people who could act on it.
         codes = case.unit.path.strip("/").split("/")
-        self.fields["owner"].queryset = (
+        model_choice_field(self, "owner").queryset = (
             Person.objects.filter(active=True, roles__unit__code__in=codes).distinct().order_by("name")
         )
-        if case.owner_id:
+        if case.owner is not None:
             self.fields["owner"].initial = case.owner.key
 
 
@@ -150,12 +166,12 @@ class FixResponseForm(forms.Form):
     unit = forms.ChoiceField(label="Unit")
     segment = forms.ChoiceField(required=False, label="Segment")
 
-    def __init__(self, *args: object, response: Response, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["unit"].choices = [("", "Choose a unit")] + [
+    def __init__(self, *args: Any, response: Response, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "unit").choices = [("", "Choose a unit")] + [
             (u.code, "\u2003" * u.depth + f"{u.name} ({u.code})") for u in Unit.objects.all()
         ]
         segments = list(Segment.objects.values_list("code", flat=True))
-        self.fields["segment"].choices = [("", "None")] + [(code, code) for code in segments]
+        choice_field(self, "segment").choices = [("", "None")] + [(code, code) for code in segments]
         self.fields["segment"].required = bool(segments)
-        self.initial = {"unit": response.unit.code if response.unit_id else "", "segment": response.segment}
+        self.initial = {"unit": response.unit.code if response.unit is not None else "", "segment": response.segment}

@@ -30,8 +30,8 @@ def person_for(request: HttpRequest) -> Person | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    cached = getattr(request, "_closeloop_person", False)
-    if cached is not False:
+    if hasattr(request, "_closeloop_person"):
+        cached: Person | None = request._closeloop_person
         return cached
     person = Person.objects.filter(user_id=user.pk, active=True).first()
     request._closeloop_person = person  # type: ignore[attr-defined]

@@ -74,7 +74,7 @@ def timeline(events: list[CaseEvent]) -> list[TimelineEntry]:
     entries = []
     for event in events:
         who = (event.data or {}).get("author") if event.type == CaseEvent.Type.NOTE else ""
-        who = who or event.actor_name or (event.actor.name if event.actor_id else "") or "closeloop"
+        who = who or event.actor_name or (event.actor.name if event.actor is not None else "") or "closeloop"
         entries.append(
             TimelineEntry(event=event, icon=ICONS.get(event.type, "i-circle"), who=who, text=describe(event))
         )

@@ -13,7 +13,7 @@ from ninja import Router
 
 from closeloop.alerts.models import KIND_CHOICES, Alert
 from closeloop.alerts.serialize import alert_fields
-from closeloop.api.auth import TokenAuth
+from closeloop.api.auth import TokenAuth, token_of
 from closeloop.api.errors import invalid_field
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
@@ -78,7 +78,7 @@ def list_alerts(
     page: int = 1,
 ) -> dict[str, Any]:
     """Newest first. `unit` includes its whole subtree; `since` is an ISO-8601 time or date."""
-    alerts = visible_alerts(request.auth.person)
+    alerts = visible_alerts(token_of(request).person)
     if kind:
         if kind not in KINDS:
             raise invalid_field(("kind",), f"must be one of {', '.join(KINDS)}, not {kind!r}")

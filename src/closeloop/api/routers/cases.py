@@ -15,7 +15,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from closeloop.actions.close_case import change_case_status
-from closeloop.api.auth import TokenAuth
+from closeloop.api.auth import TokenAuth, token_of
 from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
@@ -70,7 +70,7 @@ def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[s
         "opened_at": case.opened_at,
         "due_at": case.due_at,
         "overdue": is_overdue(case, now),
-        "owner": case.owner.key if case.owner_id else None,
+        "owner": case.owner.key if case.owner is not None else None,
         "managers": sorted(p.key for p in case.managers.all()),
         "members": sorted(p.key for p in case.members.all()),
         "viewed_at": case.viewed_at,
@@ -87,7 +87,7 @@ def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[s
                 "id": event.pk,
                 "at": event.at,
                 "type": event.type,
-                "actor": event.actor.key if event.actor_id else None,
+                "actor": event.actor.key if event.actor is not None else None,
                 "actor_name": event.actor_name,
                 "data": event.data,
             }
@@ -98,7 +98,7 @@ def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[s
 
 def _visible_case(request: HttpRequest, case_id: int) -> Case:
     """The case if the caller may see it; 404 otherwise, so hidden cases cannot be told from missing ones."""
-    case = restrict_to_visible(cases_for_api(), request.auth.person).filter(pk=case_id).first()
+    case = restrict_to_visible(cases_for_api(), token_of(request).person).filter(pk=case_id).first()
     if case is None:
         raise ApiError(404, f"No case {case_id}.")
     return case
@@ -122,7 +122,7 @@ def _act(action: Callable[[], T]) -> T:
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
     """Newest first, 50 a page. `overdue` is computed at the moment of the request."""
     now = timezone.now()
-    cases = restrict_to_visible(cases_for_api(), request.auth.person)
+    cases = restrict_to_visible(cases_for_api(), token_of(request).person)
     if filters.state is not None:
         cases = cases.filter(state=filters.state)
     if filters.overdue is True:
@@ -148,7 +148,7 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
 def view_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     """Records that the token's person viewed the case; the first view by the team stops `not_viewed` escalations."""
     case = _visible_case(request, case_id)
-    token = request.auth
+    token = token_of(request)
     do_view_case(case, actor=token.person, now=timezone.now(), actor_name="" if token.person else f"token {token.name}")
     return _detail(case)
 
@@ -171,7 +171,7 @@ def add_note(request: HttpRequest, case_id: int, note: NoteIn) -> Status[dict[st
             text=note.text,
             spoke_to_customer=note.spoke_to_customer,
             author_name=note.author,
-            actor=request.auth.person,
+            actor=token_of(request).person,
             now=timezone.now(),
         )
     )
@@ -205,7 +205,7 @@ def change_status(request: HttpRequest, case_id: int, change: StatusIn) -> dict[
             status=change.status,
             resolution=change.resolution,
             note=change.note,
-            actor=request.auth.person,
+            actor=token_of(request).person,
             now=timezone.now(),
         )
     )
@@ -220,5 +220,5 @@ def assign_case(request: HttpRequest, case_id: int, assignment: AssignIn) -> dic
     owner = Person.objects.filter(key=assignment.owner, active=True).first()
     if owner is None:
         raise invalid_field(("owner",), f"unknown person {assignment.owner!r}")
-    _act(lambda: do_assign(case, owner=owner, actor=request.auth.person, now=timezone.now()))
+    _act(lambda: do_assign(case, owner=owner, actor=token_of(request).person, now=timezone.now()))
     return _detail(case)

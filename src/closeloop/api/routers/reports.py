@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from closeloop.api.auth import TokenAuth
+from closeloop.api.auth import TokenAuth, token_of
 from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.schemas import ErrorOut
 from closeloop.core.periods import default_range
@@ -88,7 +88,7 @@ def summary(request: HttpRequest, filters: Query[SummaryFilters]) -> dict[str, A
     date_to = filters.date_to or default_to
     if date_from > date_to:
         raise invalid_field(("to",), "must not be before `from`")
-    units = visible_units(request.auth.person)
+    units = visible_units(token_of(request).person)
     unit = None
     code = filters.unit
     if code:

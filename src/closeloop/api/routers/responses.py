@@ -11,7 +11,7 @@ from ninja import Query, Router, Status
 
 from closeloop.actions import fix_response as fixing
 from closeloop.actions.ingest import ingest_response
-from closeloop.api.auth import TokenAuth
+from closeloop.api.auth import TokenAuth, token_of
 from closeloop.api.errors import ApiError, invalid_field, parse_json_object
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
@@ -31,7 +31,7 @@ ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 
 
 def _visible_response(request: HttpRequest, response_id: int) -> Response:
     """The response if the caller may see it; 404 otherwise, so hidden responses cannot be told from missing ones."""
-    response = restrict_to_visible(responses_for_api(), request.auth.person).filter(pk=response_id).first()
+    response = restrict_to_visible(responses_for_api(), token_of(request).person).filter(pk=response_id).first()
     if response is None:
         raise ApiError(404, f"No response {response_id}.")
     return response
@@ -62,7 +62,7 @@ def create_response(request: HttpRequest) -> Status[dict[str, Any]]:
 @router.get("", auth=TokenAuth("read"), response={200: ResponsePageOut, **ERRORS}, summary="List responses")
 def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> dict[str, Any]:
     """Newest first, 50 a page; only current responses unless `include_superseded=true`."""
-    responses = restrict_to_visible(responses_for_api(), request.auth.person)
+    responses = restrict_to_visible(responses_for_api(), token_of(request).person)
     if not filters.include_superseded:
         responses = responses.filter(superseded_by__isnull=True)
     if filters.unit is not None:
@@ -104,8 +104,8 @@ def fix_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
     response = _visible_response(request, response_id)
     changes = parse_json_object(request)
     moving = response.status == Response.Status.VALID and changes.get("unit", response.unit_code) != response.unit_code
-    if moving and visible_units(request.auth.person) is not None:
+    if moving and visible_units(token_of(request).person) is not None:
         # Reassigning a valid response moves its case and team: an organisation-wide decision.
         raise ApiError(403, "Only an admin (or a service token) may move a valid response to another unit.")
-    fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=request.auth.person)
+    fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=token_of(request).person)
     return _reloaded(fixed)

@@ -12,7 +12,7 @@ from closeloop.org.models import Person, Role, Unit
 
 
 def section(config: Config) -> Section:
-    desired = {
+    desired: Rows = {
         person.id: {
             "name": person.name,
             "email": person.email,

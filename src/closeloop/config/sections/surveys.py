@@ -10,7 +10,7 @@ from closeloop.feedback.models import Question, Survey
 
 
 def section(config: Config) -> Section:
-    desired = {
+    desired: Rows = {
         entry.spec.key: {
             "name": entry.spec.name,
             "overall": entry.spec.overall or "",

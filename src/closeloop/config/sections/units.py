@@ -10,7 +10,7 @@ from closeloop.org.models import Calendar, Unit
 
 
 def section(config: Config) -> Section:
-    desired = {
+    desired: Rows = {
         place.spec.code: {
             "name": place.spec.name,
             "parent": place.parent,
@@ -86,7 +86,7 @@ def section(config: Config) -> Section:
     def finish(changes: list[Change]) -> None:
         # A kept unit stays under its parent; re-derive its path in case an ancestor moved.
         for unit in Unit.objects.filter(code__in=kept).select_related("parent").order_by("depth"):
-            parent = Unit.objects.filter(pk=unit.parent_id).first()
+            parent = Unit.objects.filter(pk=unit.parent_id).first() if unit.parent_id is not None else None
             path = f"{parent.path if parent else '/'}{unit.code}/"
             depth = parent.depth + 1 if parent else 0
             if (unit.path, unit.depth) != (path, depth):

@@ -10,6 +10,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from typing import Any
 
 from closeloop.notify.channels.base import Channel, PermanentError, SendResult, TemporaryError, register
 from closeloop.notify.models import Delivery, WebhookEndpoint
@@ -40,7 +41,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     # A redirected POST would lose its body or be replayed elsewhere; the endpoint's URL must be fixed instead.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
         return None
 
 

@@ -48,7 +48,7 @@ def case_standing(case: Case, now: datetime | None = None) -> str:
 def sort_link(context: template.Context, key: str, label: str) -> str:
     """A column header that sorts by `key`, flipping direction when it already does."""
     request: HttpRequest = context["request"]
-    current = context.get("sort", "")
+    current = str(context.get("sort") or "")
     query = request.GET.copy()
     query.pop("page", None)
     query["sort"] = f"-{key}" if current == key else key

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
@@ -21,7 +22,7 @@ from closeloop.cases.services import (
     is_manager,
 )
 from closeloop.org.directory import directory
-from closeloop.web.forms import AssignForm, NoteForm, StatusForm
+from closeloop.web.forms import AssignForm, NoteForm, StatusForm, choice_field
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.timeline import timeline
 from closeloop.web.views.common import back_to, page, return_path
@@ -62,7 +63,9 @@ def default_author(request: HttpRequest, case: Case) -> str:
         return viewer.name
     leads = directory().tree.leads_of(case.unit.code)
     people = directory().people_by_key(set(leads))
-    return next((people[key].name for key in leads if key in people), request.user.get_full_name())
+    # A signed-in account without a person (a superuser) still has its own name.
+    fallback = request.user.get_full_name() if isinstance(request.user, User) else ""
+    return next((people[key].name for key in leads if key in people), fallback)
 
 
 def note_form(request: HttpRequest, case: Case, data: Any = None) -> NoteForm:
@@ -75,7 +78,7 @@ def case_panel_context(request: HttpRequest, case: Case, **forms: Any) -> dict[s
     status_form = forms.get("status_form") or StatusForm(case=case)
     if not manager:
         # Only case managers may close: others do not get the closed status to pick.
-        status_form.fields["status"].choices = [(s, s) for s in case.statuses if s != case.closed_status]
+        choice_field(status_form, "status").choices = [(s, s) for s in case.statuses if s != case.closed_status]
     events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("-at", "-id"))
     return {
         "case": case,

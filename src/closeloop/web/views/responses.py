@@ -65,7 +65,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
             "response": r,
             "comment": _comment(r, text_keys.get(r.survey_id, ())),
             "case_id": cases.get(r.pk),
-            "note": notes.get(cases.get(r.pk)),
+            "note": notes.get(cases[r.pk]) if r.pk in cases else None,
         }
         for r in listing.rows
     ]
