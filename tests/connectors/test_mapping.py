@@ -113,8 +113,8 @@ def test_a_value_outside_the_tools_scale_is_a_problem() -> None:
         ("2018-01-18T18:17:02Z", datetime(2018, 1, 18, 18, 17, 2, tzinfo=UTC)),
         ("2015-08-28T010:08:16Z", datetime(2015, 8, 28, 10, 8, 16, tzinfo=UTC)),
         ("2016-08-04 13:57:26 -0700", datetime.fromisoformat("2016-08-04T13:57:26-07:00")),
-        ("6/7/2015 20:54:13", datetime(2015, 6, 7, 20, 54, 13)),
-        ("2015/05/04 15:00", datetime(2015, 5, 4, 15, 0)),
+        ("6/7/2015 20:54:13", datetime(2015, 6, 7, 20, 54, 13)),  # noqa: DTZ001
+        ("2015/05/04 15:00", datetime(2015, 5, 4, 15, 0)),  # noqa: DTZ001
     ],
 )
 def test_times_in_the_forms_tools_write_them(value: object, expected: datetime) -> None:

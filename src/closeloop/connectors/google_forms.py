@@ -56,7 +56,9 @@ def sheet_time(text: str, *, day_first: bool) -> str | None:
     first, second, year, hour, minute, seconds = match.groups()
     day, month = (first, second) if day_first else (second, first)
     try:
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(seconds or 0)).isoformat()
+        # Naive on purpose: ingest reads a time without an offset in the organisation's time zone.
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(seconds or 0))  # noqa: DTZ001
+        return moment.isoformat()
     except ValueError:
         return None
 

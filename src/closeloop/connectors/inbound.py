@@ -124,7 +124,8 @@ class Inbound:
             name = part.get_param("name", header="content-disposition")
             if not name:
                 continue
-            payload = part.get_payload(decode=True) or b""
+            raw = part.get_payload(decode=True)
+            payload = raw if isinstance(raw, bytes) else b""
             charset = part.get_content_charset() or "utf-8"
             try:
                 value = payload.decode(charset)

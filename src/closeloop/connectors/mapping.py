@@ -345,7 +345,8 @@ def build_item(record: Record, rules: Rules, survey: Survey, *, received_at: dat
         except Unconvertible as exc:
             problems.append(f"map.{path}: {exc}")
     if "external_id" not in body:
-        where = _missing_text(rules["external_id"]) if rules.get("external_id") else "no rule for it"
+        rule = rules.get("external_id")
+        where = _missing_text(rule) if rule is not None else "no rule for it"
         raise PayloadUnreadable(f"no response id to use as external_id (map.external_id: {where})")
     body.setdefault("submitted_at", received_at.isoformat())
     if customer:
@@ -555,7 +556,8 @@ def to_moment(value: Any) -> datetime:
     if match:
         year, month, day, hour, minute, second, fraction, zone = match.groups()
         try:
-            moment = datetime(
+            # Naive until the zone is read below; without one, ingest reads it in the organisation's time zone.
+            moment = datetime(  # noqa: DTZ001
                 int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
                 int(float(fraction or 0) * 1_000_000),
             )  # fmt: skip
@@ -566,7 +568,7 @@ def to_moment(value: Any) -> datetime:
         return moment
     for form in _OTHER_FORMATS:
         try:
-            return datetime.strptime(text, form)
+            return datetime.strptime(text, form)  # noqa: DTZ007 (no offset: the organisation's time zone applies)
         except ValueError:
             continue
     raise Unconvertible(f"{value!r} is not a date and time")

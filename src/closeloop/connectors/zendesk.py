@@ -92,8 +92,8 @@ class Zendesk(Connector):
         rating_id = str(rating.get("id") or "").strip()
         ticket_id = str(rating.get("ticket_id") or "").strip()
         meta = {"external_id": rating_id or (f"zendesk-ticket-{ticket_id}" if ticket_id else None)}
-        ticket = data.get("ticket") if isinstance(data.get("ticket"), dict) else {}
-        requester = data.get("requester") if isinstance(data.get("requester"), dict) else {}
+        ticket = _object(data.get("ticket"))
+        requester = _object(data.get("requester"))
         return Record({"field": fields, "ticket": ticket, "requester": requester, "meta": meta}, document=data)
 
     def default_rules(self, survey: Survey, options: Any) -> Rules:
@@ -113,3 +113,8 @@ class Zendesk(Connector):
         if comment:
             rules[f"answers.{comment}"] = default_rule(f"answers.{comment}", pick("field", "comment"))
         return rules
+
+
+def _object(value: object) -> dict[str, Any]:
+    """A JSON object of the payload, or an empty one where the tool sent something else."""
+    return value if isinstance(value, dict) else {}
