@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from closeloop.config.apply import CONFIG_MODELS, ConfigInvalid, apply_config
+from closeloop.config.apply import CONFIG_MODELS, ConfigInvalid
+from closeloop.config.validate import load_config
 
 # A copy of the contract's example (contract-check/example.yaml), which must always apply.
 EXAMPLE_PATH = Path(__file__).parent / "example.yaml"
@@ -31,8 +32,9 @@ def changed(change: Callable[[dict[str, Any]], object]) -> str:
 
 
 def problems_of(text: str) -> list[str]:
+    """Every problem of the file, found by validation alone: no database is needed to know a file is bad."""
     with pytest.raises(ConfigInvalid) as caught:
-        apply_config(text)
+        load_config(text)
     return caught.value.problems
 
 

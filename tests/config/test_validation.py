@@ -1,4 +1,6 @@
-"""Every kind of bad input gives its exact `path: message`, and nothing is written."""
+"""Every kind of bad input gives its exact `path: message`, and nothing is written.
+
+Validation needs no database: only the tests that apply a file use one."""
 
 from __future__ import annotations
 
@@ -8,8 +10,6 @@ import pytest
 
 from closeloop.config.apply import apply_config
 from tests.config.configs import EXAMPLE_PATH, changed, example, problems_of, stored_counts
-
-pytestmark = pytest.mark.django_db
 
 SCALE = {"key": "ease", "type": "scale", "min": 1, "max": 10}
 
@@ -28,6 +28,7 @@ def test_the_example_and_its_two_broken_spots_are_both_reported() -> None:
     ]
 
 
+@pytest.mark.django_db
 def test_nothing_is_written_when_any_problem_is_found() -> None:
     apply_config(EXAMPLE_PATH.read_text())
     before = stored_counts()
@@ -362,6 +363,7 @@ def test_case_templates(text: str, problem: str) -> None:
     assert problems_of(text) == [problem]
 
 
+@pytest.mark.django_db
 def test_an_sla_without_default_is_allowed() -> None:
     text = edit_template(sla={"Gold": {"severity": "urgent", "closure_goal": "24h"}})
     assert not apply_config(text).is_empty
@@ -493,6 +495,7 @@ def test_example_data_is_untouched_between_tests() -> None:
     assert example()["people"][0]["id"] == "gm-galway"
 
 
+@pytest.mark.django_db
 def test_empty_optional_contact_details_are_allowed() -> None:
     text = changed(lambda d: d["people"][1].update(email="", phone=""))
     assert apply_config(text).count("added") == 19
