@@ -408,3 +408,28 @@ def test_the_installed_command_imports_a_file_and_prints_the_summary(tmp_path: P
     )
     assert broken.returncode == 2
     assert "missing required column 'external_id'" in broken.stderr
+
+
+@pytest.mark.django_db
+def test_a_row_with_a_nul_character_is_rejected_and_the_others_are_stored(configured: None, tmp_path: Path) -> None:
+    path = write(tmp_path / "in.csv", HEADER, csv_row("good"), csv_row("nul\x00id"), csv_row("also-good"))
+    output = run_ingest(str(path), "--survey", "upgrade-install")
+    assert "created:  2" in output and "rejected: 1" in output
+    (reject,) = read_rejects(path)
+    assert reject["reason"] == "external_id: contains a NUL character (\\u0000)"
+    assert sorted(Response.objects.values_list("external_id", flat=True)) == ["also-good", "good"]
+
+
+@pytest.mark.django_db
+def test_a_json_line_with_a_lone_surrogate_is_rejected_and_the_others_are_stored(
+    configured: None, tmp_path: Path
+) -> None:
+    good = {"external_id": "ok", "unit": "SUP-EMEA", "answers": {"ease": 7, "comment": "Fine"}}
+    broken = {"external_id": "bad", "unit": "SUP-EMEA", "answers": {"ease": 3}}
+    lines = [json.dumps(good), json.dumps(broken).replace('"ease": 3', '"ease": 3, "comment": "\\ud800"')]
+    path = write(tmp_path / "in.jsonl", *lines)
+    output = run_ingest(str(path), "--survey", "upgrade-install")
+    assert "created:  1" in output and "rejected: 1" in output
+    (reject,) = read_rejects(path)
+    assert reject["reason"] == "answers.comment: contains a lone surrogate (not valid Unicode text)"
+    assert list(Response.objects.values_list("external_id", flat=True)) == ["ok"]

@@ -92,7 +92,7 @@ def test_fewer_than_two_parameters_explain_the_url(erin: Client, query: str) -> 
 
 def test_a_malformed_date_is_explained(erin: Client) -> None:
     page = erin.get("/recovery-notes?unit=SUP-EMEA&date=20-11-2026")
-    assert page.status_code == 400 and b"write it as YYYY-MM-DD" in page.content
+    assert page.status_code == 400 and b"is not a date like 2026-11-23 (YYYY-MM-DD)" in page.content
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,11 @@ def _client_loc(loc: Sequence[str | int]) -> tuple[str | int, ...]:
 
 
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [(_client_loc(item.get("loc", ())), str(item.get("msg", "invalid"))) for item in exc.errors]
+    # Our own validators raise ValueError; pydantic prefixes their words with "Value error, ".
+    errors = [
+        (_client_loc(item.get("loc", ())), str(item.get("msg", "invalid")).removeprefix("Value error, "))
+        for item in exc.errors
+    ]
     return error_response(422, field_errors_detail(errors), errors)
 
 

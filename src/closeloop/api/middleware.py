@@ -1,16 +1,19 @@
-"""Request guards for the API: a body size limit, and JSON errors for everything under /api/."""
+"""Request guards: a body size limit, text that can be stored (no NUL, no lone surrogate, no absurd nesting)
+in every query string, form and API body, and JSON errors for everything under /api/."""
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
-from closeloop.api.errors import error_response
+from closeloop.api.errors import error_response, field_errors_detail
+from closeloop.core.limits import MAX_NESTING, Location, text_problem, unsafe_value
 
 logger = logging.getLogger("closeloop.api")
 
@@ -58,6 +61,58 @@ class BodySizeLimitMiddleware:
             request.META["CONTENT_LENGTH"] = str(len(body))
             request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]
         return self.get_response(request)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _unsafe_parameter(parameters: object, where: str) -> tuple[Location, str] | None:
+    """The first query or form parameter (name or value) that is not storable text."""
+    for key, values in parameters.lists():  # type: ignore[attr-defined]
+        problem = text_problem(key)
+        if problem:
+            return (where, key), f"parameter name {problem}"
+        for value in values:
+            if isinstance(value, str) and (problem := text_problem(value)):
+                return (where, key), problem
+    return None
+
+
+def _unsafe_json_body(request: HttpRequest) -> tuple[Location, str] | None:
+    try:
+        document = json.loads(request.body)
+    except RecursionError:
+        return (), f"nested more than {MAX_NESTING} levels deep"
+    except ValueError:
+        return None  # malformed JSON: the endpoint reports it in its own words
+    return unsafe_value(document)
+
+
+class InputSafetyMiddleware:
+    """Refuses, naming the field, text that would crash a database or a page later: a NUL character
+    (PostgreSQL refuses it), a lone surrogate (not encodable for SQLite or a response), JSON nested past
+    MAX_NESTING (Python's parser would hit its recursion limit). API answers 422 in the API's error shape;
+    pages answer 400."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        found = _unsafe_parameter(request.GET, "query")
+        content_type = request.content_type or ""
+        if found is None and request.method in ("POST", "PUT", "PATCH"):
+            if content_type.startswith(FORM_TYPES):
+                found = _unsafe_parameter(request.POST, "form")
+            elif content_type == "application/json" or request.path.startswith(API_PREFIX):
+                found = _unsafe_json_body(request)
+        if found is None:
+            return self.get_response(request)
+        location, problem = found
+        if request.path.startswith(API_PREFIX):
+            errors = [(location, problem)]
+            return error_response(422, field_errors_detail(errors), errors)
+        name = ".".join(str(part) for part in location) or "the request"
+        return HttpResponseBadRequest(f"{name}: {problem}", content_type="text/plain; charset=utf-8")
 
 
 _DETAIL_BY_STATUS = {

@@ -19,6 +19,7 @@ from django.db import connection
 from pydantic import ValidationError
 
 from closeloop.core.answers import answer_problem, overall_score
+from closeloop.core.limits import unsafe_value
 from closeloop.feedback.catalog import Catalog, SurveyInfo
 from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.schemas import CustomerIn, ResponseFixIn, ResponseIn
@@ -68,6 +69,10 @@ class _Accepted:
 def _check(index: int, item: Mapping[str, Any], catalog: Catalog, now: datetime) -> _Accepted | RejectedInput:
     if not isinstance(item, Mapping):
         return RejectedInput([FieldError((), "expected a JSON object")])
+    # Files and webhook receivers reach this without the API's request guard: the same limits apply.
+    unsafe = unsafe_value(dict(item))
+    if unsafe is not None:
+        return RejectedInput([FieldError(*unsafe)])
     try:
         data = ResponseIn.model_validate(dict(item))
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from closeloop.alerts.models import KIND_CHOICES
 from closeloop.cases.models import Case
+from closeloop.core.limits import day_problem
 from closeloop.feedback.models import Response, Survey
 from closeloop.notify.outbox import enqueue
 from closeloop.org.models import Person, Segment, Unit
@@ -48,9 +50,19 @@ def unit_choices(units: Sequence[Unit]) -> list[tuple[str, str]]:
     return [("", "All my units")] + [(u.code, "\u2003" * u.depth + f"{u.name} ({u.code})") for u in units]
 
 
+def _usable_day(day: date) -> None:
+    problem = day_problem(day)
+    if problem:
+        raise forms.ValidationError(f"{problem}.")
+
+
 class DateRangeForm(forms.Form):
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}), validators=[_usable_day]
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}), validators=[_usable_day]
+    )
     unit = forms.ChoiceField(required=False, label="Unit (with its sub-units)")
 
     def __init__(self, *args: Any, units: Sequence[Unit] = (), **kwargs: Any) -> None:

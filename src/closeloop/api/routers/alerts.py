@@ -17,6 +17,7 @@ from closeloop.api.auth import TokenAuth, token_of
 from closeloop.api.errors import invalid_field
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
+from closeloop.core.limits import instant_problem
 from closeloop.feedback.queries import visible_units
 from closeloop.notify.models import Delivery
 from closeloop.org.directory import current_organization
@@ -55,6 +56,9 @@ def _since(raw: str) -> datetime:
         moment = datetime.combine(day, time.min, tzinfo=ZoneInfo(current_organization().time_zone))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(current_organization().time_zone))
+    problem = instant_problem(moment)
+    if problem:
+        raise invalid_field(("since",), problem)
     return moment
 
 

@@ -18,7 +18,7 @@ from closeloop.api.auth import TokenAuth, token_of
 from closeloop.api.errors import ApiError, invalid_field, malformed_json_detail
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
-from closeloop.api.schemas import ErrorOut
+from closeloop.api.schemas import Day, ErrorOut
 from closeloop.core.periods import default_range
 from closeloop.feedback.queries import visible_units
 from closeloop.feedback.store import FieldError, RejectedInput
@@ -37,7 +37,7 @@ class ActivityIn(BaseModel):
     """One thing a customer did; a body is one of these or a list of them."""
 
     customer_id: str = Field(description="The customer's id, as the survey tool sent it with their responses")
-    date: date
+    date: Day
     kind: Literal["purchase", "renewal", "cancellation"]
     amount: Decimal | None = None
 
@@ -86,10 +86,10 @@ def post_activity(request: HttpRequest) -> Status:
 
 
 class RetentionFilters(Schema):
-    date_from: date | None = Field(
+    date_from: Day | None = Field(
         None, alias="from", description="YYYY-MM-DD, first day cases closed; default 29 days ago"
     )
-    date_to: date | None = Field(None, alias="to", description="YYYY-MM-DD, last day, included; default today")
+    date_to: Day | None = Field(None, alias="to", description="YYYY-MM-DD, last day, included; default today")
     days: int = Field(DEFAULT_DAYS, description="Days after the case opened in which the customer must buy or renew")
     unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
 

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 
 from closeloop.api.auth import TokenAuth, token_of
 from closeloop.api.errors import ApiError, invalid_field
-from closeloop.api.schemas import ErrorOut
+from closeloop.api.schemas import Day, ErrorOut
 from closeloop.core.periods import default_range
 from closeloop.feedback.queries import visible_units
 from closeloop.org.directory import current_organization
@@ -60,10 +60,10 @@ class SummaryOut(UnitSummaryOut):
 class SummaryFilters(Schema):
     """The query parameters of `GET /api/v1/reports/summary`."""
 
-    date_from: date | None = Field(
+    date_from: Day | None = Field(
         None, alias="from", description="YYYY-MM-DD, first day (organisation's time zone); default 29 days ago"
     )
-    date_to: date | None = Field(None, alias="to", description="YYYY-MM-DD, last day, included; default today")
+    date_to: Day | None = Field(None, alias="to", description="YYYY-MM-DD, last day, included; default today")
     unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
     from_status: str | None = Field(
         None, description="With `to_status`: also report the median hours between entering the two statuses"

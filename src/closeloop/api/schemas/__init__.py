@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+
+from closeloop.core.limits import day_problem, parse_day
+
+
+def _strict_day(value: object) -> datetime.date:
+    """Only YYYY-MM-DD within 1970..2999: a lenient parser would read `from=0` as 1970-01-01."""
+    if isinstance(value, str):
+        return parse_day(value.strip())
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        problem = day_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+    raise ValueError("expected a date like 2026-11-23 (YYYY-MM-DD)")
+
+
+# A day in a query string or body: `YYYY-MM-DD`, 1970-01-01..2999-12-31.
+Day = Annotated[datetime.date, BeforeValidator(_strict_day)]
 
 
 class FieldErrorOut(Schema):
@@ -78,9 +96,7 @@ class ResponseFilters(Schema):
         "v with notes, none of which spoke to the customer; s a note spoke to the customer",
     )
     unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
-    date: datetime.date | None = Field(
-        None, description="YYYY-MM-DD: submitted on that day in the organisation's time zone"
-    )
+    date: Day | None = Field(None, description="YYYY-MM-DD: submitted on that day in the organisation's time zone")
     ticket: str | None = Field(None, description="The ticket number")
     survey: str | None = Field(None, description="A survey key")
     status: Literal["valid", "invalid"] | None = None

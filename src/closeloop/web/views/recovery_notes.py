@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.queries import responses_for_srn
+from closeloop.core.limits import parse_day
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import in_unit_subtree, submitted_on
 from closeloop.org.directory import current_organization
@@ -54,11 +55,9 @@ def matching_ids(viewer: Viewer, params: QueryDict) -> tuple[list[int], bool]:
     day: date | None = None
     if raw_date:
         try:
-            day = date.fromisoformat(raw_date)
-        except ValueError:
-            raise NotesUrlError(
-                f"The date {raw_date!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-23."
-            ) from None
+            day = parse_day(raw_date)
+        except ValueError as exc:
+            raise NotesUrlError(f"The date is not usable: {exc}.") from None
     responses = viewer.responses(Response.objects.filter(superseded_by__isnull=True, status=Response.Status.VALID))
     if unit_code:
         unit = Unit.objects.filter(code=unit_code).first()

@@ -6,7 +6,6 @@ the same file the digest email attaches). Errors use the API's body: `{"detail",
 
 from __future__ import annotations
 
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.views import redirect_to_login
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from closeloop.api.auth import find_active_token, note_token_use
+from closeloop.core.limits import parse_day
 from closeloop.feedback.queries import visible_units
 from closeloop.org.directory import directory
 from closeloop.org.models import Unit
@@ -60,9 +60,9 @@ def service_recovery_pdf(request: HttpRequest) -> HttpResponse:
     raw_date = request.GET.get("date", "").strip()
     if raw_date:
         try:
-            day = date.fromisoformat(raw_date)
-        except ValueError:
-            return _error(400, f"date: {raw_date!r} is not a date; write it as YYYY-MM-DD", "date")
+            day = parse_day(raw_date)
+        except ValueError as exc:
+            return _error(400, f"date: {exc}", "date")
     else:
         day = timezone.now().astimezone(ZoneInfo(directory().time_zone_of(unit))).date()
     pdf = render_pdf(report_for_day(unit, day, recipient=recipient))
