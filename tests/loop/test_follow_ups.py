@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -139,9 +140,40 @@ def test_an_expired_link_says_so(acme: None) -> None:
     assert follow_up.answered_at is None
 
 
+def test_a_yes_link_cannot_be_posted_as_no_nor_the_other_way_round(recent_close: Case) -> None:
+    follow_up, links = send(recent_close)
+    yes_token = links["yes"].split("/")[2]
+    no_token = links["no"].split("/")[2]
+    assert yes_token != no_token
+    for path in (f"/follow-up/{yes_token}/no", f"/follow-up/{no_token}/yes"):
+        for page in (Client().get(path), Client().post(path)):
+            assert page.status_code == 400
+            assert b"does not work" in page.content
+    follow_up.refresh_from_db()
+    assert follow_up.answered_at is None
+    assert Client().post(links["no"]).status_code == 200
+    follow_up.refresh_from_db()
+    assert follow_up.answer is False
+
+
+def test_the_answer_is_stored_under_an_id_nobody_can_guess_in_advance(recent_close: Case) -> None:
+    follow_up, links = send(recent_close)
+    Client().post(links["yes"])
+    follow_up.refresh_from_db()
+    external_id = follow_up.response.external_id
+    assert external_id != f"follow-up-{follow_up.pk}"
+    assert re.fullmatch(r"follow-up-[A-Za-z0-9_-]{16,}", external_id)
+
+
+def test_the_confirm_page_offers_the_other_answer_with_its_own_signed_link(recent_close: Case) -> None:
+    _, links = send(recent_close)
+    page = Client().get(links["yes"]).content.decode()
+    assert links["no"] in page
+
+
 def test_a_tampered_link_says_so(recent_close: Case) -> None:
     follow_up, _ = send(recent_close)
-    token = make_token(follow_up)
+    token = make_token(follow_up, "yes")
     forged = token.replace(f"{follow_up.pk}.", f"{follow_up.pk + 1}.", 1)
     for path in (f"/follow-up/{forged}/yes", f"/follow-up/{token[:-2]}/yes", f"/follow-up/{token}/maybe"):
         for page in (Client().get(path), Client().post(path)):

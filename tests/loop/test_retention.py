@@ -47,7 +47,7 @@ def example(acme: None) -> dict[str, Case]:
         "e": closed_case(closed_at=CLOSED + timedelta(days=10)),
     }
     run_due_work(CLOSED + timedelta(days=2))
-    answer_follow_up(make_token(FollowUp.objects.get(case=cases["a"])), "yes", now=CLOSED + timedelta(days=3))
+    answer_follow_up(make_token(FollowUp.objects.get(case=cases["a"]), "yes"), "yes", now=CLOSED + timedelta(days=3))
     bought(cases["a"], "purchase", 10)
     bought(cases["a"], "purchase", 0)  # the opening day itself does not count
     bought(cases["b"], "renewal", 5)

@@ -37,7 +37,7 @@ def answer_follow_up(token: str, answer: str, *, now: datetime) -> Answered:
         raise LinkProblem("invalid")
     resolved = ANSWERS[answer]
     with transaction.atomic():
-        follow_up = lock_unanswered(token, now)
+        follow_up = lock_unanswered(token, answer, now)
         case = follow_up.case
         try:
             response = ingest_response(follow_up_item(follow_up, resolved, now), source="follow-up", now=now).response

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 
 from closeloop.cases.models import Case
 from closeloop.cases.notifications import case_link, send_emails, team_of
@@ -63,12 +64,21 @@ def schedule_follow_up(case: Case, now: datetime) -> FollowUp | None:
 # --- links ----------------------------------------------------------------------------------------------
 
 
-def make_token(follow_up: FollowUp) -> str:
-    return signing.TimestampSigner(salt=SALT).sign(f"{follow_up.pk}.{follow_up.nonce}")
+def make_token(follow_up: FollowUp, answer: str) -> str:
+    """The signed credential of one answer's link: the answer is signed too, so a "yes" link cannot be
+    posted as "no" (or the other way round) by editing the address."""
+    if answer not in ANSWERS:
+        raise ValueError(f"a follow-up answer is yes or no, not {answer!r}")
+    return signing.TimestampSigner(salt=SALT).sign(f"{follow_up.pk}.{follow_up.nonce}.{answer}")
 
 
 def answer_link(follow_up: FollowUp, answer: str) -> str:
-    return absolute_url("follow-up", make_token(follow_up), answer)
+    return absolute_url("follow-up", make_token(follow_up, answer), answer)
+
+
+def answer_path(follow_up: FollowUp, answer: str) -> str:
+    """The same link without the site's address, for pages of this site."""
+    return reverse("follow-up", args=(make_token(follow_up, answer), answer))
 
 
 class LinkProblem(Exception):
@@ -81,15 +91,18 @@ class LinkProblem(Exception):
         super().__init__(reason)
 
 
-def follow_up_from_token(token: str, now: datetime) -> FollowUp:
-    """The follow-up a link is for, or LinkProblem when it was altered, has expired or was already used."""
+def follow_up_from_token(token: str, answer: str, now: datetime) -> FollowUp:
+    """The follow-up a link for `answer` is for, or LinkProblem when it was altered (including its answer),
+    has expired or was already used."""
     try:
         value = signing.TimestampSigner(salt=SALT).unsign(token, max_age=link_lifetime())
     except signing.SignatureExpired:
         raise LinkProblem("expired") from None
     except signing.BadSignature:
         raise LinkProblem("invalid") from None
-    pk, _, nonce = value.partition(".")
+    pk, nonce, signed_answer = (value.split(".") + ["", ""])[:3]
+    if signed_answer != answer:
+        raise LinkProblem("invalid")
     follow_up = (
         FollowUp.objects.select_related("case__unit", "case__response__customer").filter(pk=pk, nonce=nonce).first()
         if pk.isdigit()
@@ -176,7 +189,8 @@ def follow_up_item(follow_up: FollowUp, resolved: bool, now: datetime) -> dict[s
     original = case.response
     return {
         "survey": current_organization().follow_up_survey,
-        "external_id": f"follow-up-{follow_up.pk}",
+        # Random, not the follow-up's number: a survey tool's token must not be able to post the answer first.
+        "external_id": f"follow-up-{secrets.token_urlsafe(12)}",
         "submitted_at": now.isoformat(),
         "unit": case.unit.code,
         "segment": original.segment or None,
@@ -187,10 +201,10 @@ def follow_up_item(follow_up: FollowUp, resolved: bool, now: datetime) -> dict[s
     }
 
 
-def lock_unanswered(token: str, now: datetime) -> FollowUp:
+def lock_unanswered(token: str, answer: str, now: datetime) -> FollowUp:
     """The follow-up a link is for, locked for answering; LinkProblem when it cannot be answered (any more).
     Call inside the answering transaction."""
-    found = follow_up_from_token(token, now)
+    found = follow_up_from_token(token, answer, now)
     follow_up = FollowUp.objects.select_for_update(of=("self",)).get(pk=found.pk)
     if follow_up.answered_at is not None:
         raise LinkProblem("used", follow_up)  # a second click that raced the first one

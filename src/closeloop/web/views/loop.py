@@ -13,7 +13,7 @@ from closeloop.actions.follow_up import answer_follow_up
 from closeloop.core.metrics import NEVER_CONTACTED, NOT_RECOVERED, RECOVERED
 from closeloop.core.periods import default_range
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
-from closeloop.loop.services import ANSWERS, LinkProblem, follow_up_from_token
+from closeloop.loop.services import ANSWERS, LinkProblem, answer_path, follow_up_from_token
 from closeloop.org.directory import current_organization
 from closeloop.web.forms import ReportFilterForm
 from closeloop.web.permissions import Viewer, web_view
@@ -45,12 +45,12 @@ def follow_up_answer(request: HttpRequest, token: str, answer: str) -> HttpRespo
         if request.method == "POST":
             answered = answer_follow_up(token, answer, now=now)
             return _follow_up_page(request, {"state": "thanks", "resolved": answered.follow_up.answer})
-        follow_up_from_token(token, now)
+        follow_up = follow_up_from_token(token, answer, now)
     except LinkProblem as problem:
         return _follow_up_page(request, {"state": problem.reason}, PROBLEM_STATUS[problem.reason])
     other = "no" if answer == "yes" else "yes"
     return _follow_up_page(
-        request, {"state": "confirm", "resolved": ANSWERS[answer], "other_link": f"/follow-up/{token}/{other}"}
+        request, {"state": "confirm", "resolved": ANSWERS[answer], "other_link": answer_path(follow_up, other)}
     )
 
 
