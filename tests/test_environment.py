@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -73,11 +74,19 @@ def test_email_urls(tmp_path: Path, url: str, host: str, port: int, tls: bool, s
         ("SMS_URL", "not a url"),
         ("DEFAULT_FROM_EMAIL", "nobody"),
         ("CLOSELOOP_DEBUG", "maybe"),
+        ("CLOSELOOP_MESSAGE_RETENTION", "forever"),
+        ("CLOSELOOP_MESSAGE_RETENTION", "2h"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(BadEnvironment, match=f"^{name}:"):
         load({"CLOSELOOP_HOME": str(tmp_path), name: value}, tmp_path)
+
+
+def test_message_bodies_are_kept_90_days_unless_configured(tmp_path: Path) -> None:
+    assert load({"CLOSELOOP_HOME": str(tmp_path)}, tmp_path).message_retention == timedelta(days=90)
+    custom = {"CLOSELOOP_HOME": str(tmp_path), "CLOSELOOP_MESSAGE_RETENTION": "2w"}
+    assert load(custom, tmp_path).message_retention == timedelta(weeks=2)
 
 
 def test_home_that_is_a_file_is_refused(tmp_path: Path) -> None:

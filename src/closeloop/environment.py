@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+
+from closeloop.core.durations import BadDuration, parse_duration
 
 
 class BadEnvironment(ValueError):
@@ -39,6 +42,8 @@ class Environment:
     default_from_email: str
     secret_key: str
     debug: bool
+    # How long the bodies of sent messages are kept (the outbox keeps who got what and when for ever).
+    message_retention: timedelta = timedelta(days=90)
 
 
 def parse_database_url(url: str) -> dict[str, Any]:
@@ -128,6 +133,17 @@ def load_secret_key(home: Path) -> str:
     return key
 
 
+def parse_retention(value: str) -> timedelta:
+    """`CLOSELOOP_MESSAGE_RETENTION`: a duration such as 30d or 2w, at least a day."""
+    try:
+        kept = parse_duration(value)
+    except BadDuration as exc:
+        raise BadEnvironment(f"CLOSELOOP_MESSAGE_RETENTION: {exc}") from None
+    if kept < timedelta(days=1):
+        raise BadEnvironment(f"CLOSELOOP_MESSAGE_RETENTION: {value!r} is shorter than a day")
+    return kept
+
+
 def parse_bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -159,4 +175,5 @@ def load(environ: dict[str, str], cwd: Path) -> Environment:
         default_from_email=parse_from_email(environ.get("DEFAULT_FROM_EMAIL") or "closeloop@localhost"),
         secret_key=environ.get("SECRET_KEY") or load_secret_key(home),
         debug=parse_bool("CLOSELOOP_DEBUG", environ.get("CLOSELOOP_DEBUG", "")),
+        message_retention=parse_retention(environ.get("CLOSELOOP_MESSAGE_RETENTION") or "90d"),
     )

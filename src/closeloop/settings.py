@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     # Listed so the API docs page uses Ninja's bundled Swagger UI instead of a CDN.
     "ninja",
     "closeloop.org",
+    "closeloop.audit",
     "closeloop.feedback",
     "closeloop.alerts",
     "closeloop.notify",
@@ -108,6 +109,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # The API limit is enforced by closeloop.api.middleware with a JSON 413; Django's own
 # limit only guards form posts.
 CLOSELOOP_MAX_BODY_BYTES = 1024 * 1024
+CLOSELOOP_MESSAGE_RETENTION = ENV.message_retention
 DATA_UPLOAD_MAX_MEMORY_SIZE = CLOSELOOP_MAX_BODY_BYTES
 
 DEFAULT_FROM_EMAIL = ENV.default_from_email

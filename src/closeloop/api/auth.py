@@ -14,6 +14,7 @@ from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 
 from closeloop.api.models import SCOPES, ApiToken, hash_token
+from closeloop.audit.log import record_view
 
 # Recording every use would turn each read into a write; a minute is precise enough to spot unused tokens.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -46,6 +47,13 @@ def token_of(request: HttpRequest) -> ApiToken:
     if not isinstance(token, ApiToken):
         raise TypeError("token_of() is for views behind TokenAuth")
     return token
+
+
+def log_token_view(request: HttpRequest, target: str) -> None:
+    """Record in the audit log that the caller was given a customer's data (`target`)."""
+    token = token_of(request)
+    name = token.person.name if token.person else f"token {token.name}"
+    record_view(target, now=timezone.now(), actor=token.person, actor_name=name, surface="api")
 
 
 class TokenAuth(HttpBearer):

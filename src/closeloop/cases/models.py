@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
@@ -102,6 +103,14 @@ class CaseEventQuerySet(models.QuerySet):
     def update(self, **kwargs: object) -> int:
         raise AppendOnlyError("case events cannot be changed")
 
+    def redact(self, data_by_event: Mapping[int, dict[str, Any]]) -> int:
+        """The one change an event allows, once: replacing a customer's words with their erased form when the
+        customer's data is erased. The database triggers allow this and nothing else (migration 0004)."""
+        changed = 0
+        for pk, data in data_by_event.items():
+            changed += models.QuerySet.update(self.filter(pk=pk, redacted=False), data=data, redacted=True)
+        return changed
+
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("case events cannot be deleted")
 
@@ -125,6 +134,8 @@ class CaseEvent(models.Model):
     actor = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor_name = models.CharField(max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # Set, once, when the customer's data was erased: the customer's words in `data` are replaced.
+    redacted = models.BooleanField(default=False)
 
     objects = CaseEventQuerySet.as_manager()
 

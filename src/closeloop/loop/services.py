@@ -100,7 +100,7 @@ def follow_up_from_token(token: str, answer: str, now: datetime) -> FollowUp:
         raise LinkProblem("expired") from None
     except signing.BadSignature:
         raise LinkProblem("invalid") from None
-    pk, nonce, signed_answer = (value.split(".") + ["", ""])[:3]
+    pk, nonce, signed_answer = [*value.split("."), "", ""][:3]
     if signed_answer != answer:
         raise LinkProblem("invalid")
     follow_up = (

@@ -16,6 +16,7 @@ from closeloop.cases.escalation import escalate_due
 from closeloop.loop.services import send_due_follow_ups
 from closeloop.loop.spikes import check_spikes
 from closeloop.notify.dispatch import deliver_due
+from closeloop.notify.privacy import purge_old_bodies
 from closeloop.reports.digests import run_due_digests
 
 
@@ -31,4 +32,5 @@ STEPS: tuple[Step, ...] = (
     Step("digests", run_due_digests),
     Step("follow-ups", send_due_follow_ups),
     Step("spikes", check_spikes),
+    Step("retention", purge_old_bodies),
 )

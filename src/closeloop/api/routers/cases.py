@@ -15,7 +15,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from closeloop.actions.close_case import change_case_status
-from closeloop.api.auth import TokenAuth, token_of
+from closeloop.api.auth import TokenAuth, log_token_view, token_of
 from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
@@ -139,7 +139,9 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
 
 @router.get("/{int:case_id}", auth=TokenAuth("read"), response={200: CaseOut, **ERRORS}, summary="Get a case")
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    return case_to_dict(_visible_case(request, case_id), events=True)
+    case = _visible_case(request, case_id)
+    log_token_view(request, f"case:{case.pk}")
+    return case_to_dict(case, events=True)
 
 
 @router.post(

@@ -11,7 +11,7 @@ from ninja import Query, Router, Status
 
 from closeloop.actions import fix_response as fixing
 from closeloop.actions.ingest import ingest_response
-from closeloop.api.auth import TokenAuth, token_of
+from closeloop.api.auth import TokenAuth, log_token_view, token_of
 from closeloop.api.errors import ApiError, invalid_field, parse_json_object
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
@@ -89,7 +89,9 @@ def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> dic
     "/{int:response_id}", auth=TokenAuth("read"), response={200: ResponseOut, **ERRORS}, summary="Get a response"
 )
 def get_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
-    return response_to_dict(_visible_response(request, response_id))
+    response = _visible_response(request, response_id)
+    log_token_view(request, f"response:{response.pk}")
+    return response_to_dict(response)
 
 
 @router.patch(

@@ -25,7 +25,7 @@ from closeloop.org.directory import directory
 from closeloop.web.forms import AssignForm, NoteForm, StatusForm, choice_field
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.timeline import timeline
-from closeloop.web.views.common import back_to, page, return_path
+from closeloop.web.views.common import back_to, log_customer_view, page, return_path
 from closeloop.web.views.detail import response_context, visible_response
 
 
@@ -98,6 +98,7 @@ def case_panel_context(request: HttpRequest, case: Case, **forms: Any) -> dict[s
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = record_view(request, visible_case(request, case_id))
     response = visible_response(request, case.response_id)
+    log_customer_view(request, f"case:{case.pk}")
     context = response_context(response) | {"alerts": list(response.alerts.all())} | case_panel_context(request, case)
     return page(request, "web/case.html", context)
 

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from closeloop.audit.log import record_view
 from closeloop.org.directory import current_organization
 from closeloop.web.permissions import Viewer
 
@@ -53,3 +54,10 @@ def return_path(request: HttpRequest, fallback: str) -> str:
     if request.method == "POST":
         return next_path(request, fallback)
     return request.get_full_path()
+
+
+def log_customer_view(request: HttpRequest, target: str, surface: str = "web") -> None:
+    """Record in the audit log that the signed-in person was shown a customer's data (`target`)."""
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    user_name = request.user.get_username() if request.user.is_authenticated else ""
+    record_view(target, now=timezone.now(), actor=viewer.person, actor_name=viewer.name or user_name, surface=surface)

@@ -21,7 +21,7 @@ from closeloop.org.models import Unit
 from closeloop.web.forms import NoteForm
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.views.cases import note_form, record_view, save_note
-from closeloop.web.views.common import page
+from closeloop.web.views.common import log_customer_view, page
 from closeloop.web.views.detail import response_context, visible_response
 
 NO_MATCH = "Your URL is formed correctly but we couldn't find any surveys that matched the criteria in your URL."
@@ -105,6 +105,7 @@ def recovery_notes(request: HttpRequest) -> HttpResponse:
         )
     position = _position(request.GET, len(ids))
     response = visible_response(request, ids[position - 1])
+    log_customer_view(request, f"response:{response.pk}", surface="notes")
     case = Case.objects.filter(response=response).select_related("unit", "owner", "response").first()
     form: NoteForm | None = None
     if request.method == "POST" and case is not None:

@@ -21,7 +21,7 @@ from closeloop.web.forms import FixResponseForm, ResponseFilterForm
 from closeloop.web.lists import in_date_range, page_of, sort_order
 from closeloop.web.permissions import Viewer, admin_view, web_view
 from closeloop.web.views.cases import case_panel_context, record_view
-from closeloop.web.views.common import page
+from closeloop.web.views.common import log_customer_view, page
 from closeloop.web.views.detail import response_context, visible_response
 
 RESPONSE_ORDERS = {
@@ -94,7 +94,9 @@ def _comment(response: Response, text_keys: Sequence[str]) -> str:
 
 @web_view
 def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
-    return _detail(request, visible_response(request, response_id))
+    response = visible_response(request, response_id)
+    log_customer_view(request, f"response:{response.pk}")
+    return _detail(request, response)
 
 
 def _detail(request: HttpRequest, response: Response, fix_form: FixResponseForm | None = None) -> HttpResponse:

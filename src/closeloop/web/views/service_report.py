@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from closeloop.api.auth import find_active_token, note_token_use
+from closeloop.audit.log import record_view
 from closeloop.core.limits import parse_day
 from closeloop.feedback.queries import visible_units
 from closeloop.org.directory import directory
@@ -44,9 +45,11 @@ def service_recovery_pdf(request: HttpRequest) -> HttpResponse:
         if "read" not in token.scopes:
             return _error(403, "This token lacks the `read` scope needed here.")
         units, recipient = visible_units(token.person), token.person.name if token.person else ""
+        actor, actor_name = token.person, recipient or f"token {token.name}"
     elif request.user.is_authenticated:
         viewer = viewer_for(request)
         units, recipient = viewer.units, viewer.name
+        actor, actor_name = viewer.person, viewer.name or request.user.get_username()
     else:
         return redirect_to_login(request.get_full_path())
 
@@ -66,6 +69,9 @@ def service_recovery_pdf(request: HttpRequest) -> HttpResponse:
     else:
         day = timezone.now().astimezone(ZoneInfo(directory().time_zone_of(unit))).date()
     pdf = render_pdf(report_for_day(unit, day, recipient=recipient))
+    record_view(
+        f"report:{unit.code}:{day.isoformat()}", now=timezone.now(), actor=actor, actor_name=actor_name, surface="pdf"
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="service-recovery-{unit.code}-{day.isoformat()}.pdf"'
     # Customer data: never kept by a shared cache.
