@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "ninja",
     "closeloop.org",
     "closeloop.feedback",
+    "closeloop.intake",
     "closeloop.alerts",
     "closeloop.notify",
     "closeloop.cases",

@@ -1,4 +1,4 @@
-"""Request guards for the API: a body size limit, and JSON errors for everything under /api/."""
+"""Request guards for the API: a body size limit, and JSON errors for everything under /api/ and /hooks/."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from closeloop.api.errors import error_response
 logger = logging.getLogger("closeloop.api")
 
 API_PREFIX = "/api/"
+# The survey tools' endpoints answer in the API's error shape too.
+JSON_PREFIXES = (API_PREFIX, "/hooks/")
 
 
 def _too_large(limit: int, size: str) -> HttpResponse:
@@ -69,21 +71,22 @@ _DETAIL_BY_STATUS = {
 
 
 class ApiJsonErrorsMiddleware:
-    """Any non-JSON error under /api/ (unknown path, wrong method, crash) becomes the API's JSON error body."""
+    """Any non-JSON error under /api/ or /hooks/ (unknown path, wrong method, crash) becomes the API's JSON
+    error body."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not request.path.startswith(API_PREFIX) or response.status_code < 400:
+        if not request.path.startswith(JSON_PREFIXES) or response.status_code < 400:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
         return self._as_json(request, response)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not request.path.startswith(API_PREFIX):
+        if not request.path.startswith(JSON_PREFIXES):
             return None
         # The traceback goes to the log only: it can hold data the client must not see.
         logger.error("Unhandled error in %s %s", request.method, request.path, exc_info=exception)

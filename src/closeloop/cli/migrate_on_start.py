@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 # Commands that need the schema; Django's own (migrate, makemigrations, check, shell...) are left alone.
 COMMANDS_NEEDING_SCHEMA = frozenset(
-    {"run", "serve", "worker", "demo", "config", "token", "ingest", "ingest-activity", "tick", "digest"}
+    {"run", "serve", "worker", "demo", "config", "token", "ingest", "ingest-activity", "tick", "digest", "source"}
 )
 
 # Any fixed number: several processes starting at once on PostgreSQL take turns migrating.
