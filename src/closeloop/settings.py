@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "closeloop.org",
     "closeloop.audit",
     "closeloop.feedback",
+    "closeloop.intake",
     "closeloop.alerts",
     "closeloop.notify",
     "closeloop.cases",

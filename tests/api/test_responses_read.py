@@ -87,6 +87,7 @@ def test_a_response_shows_every_documented_field(org, api_as):
         "problems": [],
         "submitted_at": body["submitted_at"],
         "received_at": body["received_at"],
+        "updated_at": None,
         "unit": "SUP-EMEA",
         "segment": "SMB",
         "agent": "erin",

@@ -10,13 +10,25 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from closeloop.alerts.detection import Detection, raise_alerts_for_existing, raise_alerts_for_new
+from closeloop.alerts.detection import (
+    Detection,
+    move_alerts_with_response,
+    raise_alerts_for_existing,
+    raise_alerts_for_new,
+)
 from closeloop.alerts.models import Alert
 from closeloop.alerts.planning import plan_alert_deliveries
-from closeloop.cases.services import open_cases_for_existing, open_cases_for_new
+from closeloop.cases.services import do_move_case_to_unit, open_cases_for_existing, open_cases_for_new
 from closeloop.config.snapshot import Snapshot, current
 from closeloop.feedback.models import Response
-from closeloop.feedback.store import IngestResult, RejectedInput, mark_needing_recovery, store_responses
+from closeloop.feedback.store import (
+    IngestResult,
+    Notes,
+    RejectedInput,
+    mark_needing_recovery,
+    store_responses,
+    update_responses,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +37,26 @@ ATTEMPTS = 3
 
 
 def ingest_responses(
-    items: Sequence[Mapping[str, Any]], *, source: str, now: datetime
+    items: Sequence[Mapping[str, Any]],
+    *,
+    source: str,
+    now: datetime,
+    notes: Notes = None,
+    merge: bool = False,
 ) -> list[IngestResult | RejectedInput]:
     """Validate and store a batch in one transaction; one outcome per item, in order.
 
     Rejected items are reported, not stored; everything else is committed together, with its
-    alerts, cases and deliveries, or not at all.
+    alerts, cases and deliveries, or not at all. `notes` (in step with `items`) are kept with the
+    new responses. `merge`: an item whose survey + external_id was stored before updates that
+    response and evaluates it again (only rules that newly match raise alerts; never a second case)
+    instead of being a replay.
     """
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
                 snapshot = current()
-                stored = store_responses(items, catalog=snapshot.catalog, source=source, now=now)
+                stored = store_responses(items, catalog=snapshot.catalog, source=source, now=now, notes=notes)
                 detection = raise_alerts_for_new(
                     stored.to_evaluate,
                     catalog=snapshot.catalog,
@@ -45,6 +65,8 @@ def ingest_responses(
                     now=now,
                 )
                 _follow_through(detection, stored.to_evaluate, snapshot, stored.superseded, now, new=True)
+                if merge:
+                    return _merge_replays(items, stored.outcomes, snapshot, notes, now)
                 return stored.outcomes
         except IntegrityError:
             # A concurrent writer stored one of these external_ids between our read and our
@@ -61,6 +83,40 @@ def ingest_response(item: Mapping[str, Any], *, source: str, now: datetime) -> I
     if isinstance(outcome, RejectedInput):
         raise outcome
     return outcome
+
+
+def _merge_replays(
+    items: Sequence[Mapping[str, Any]],
+    outcomes: list[IngestResult | RejectedInput],
+    snapshot: Snapshot,
+    notes: Notes,
+    now: datetime,
+) -> list[IngestResult | RejectedInput]:
+    """Update the responses that were stored before this batch with their items, then evaluate them again."""
+    created = {o.response.pk for o in outcomes if isinstance(o, IngestResult) and o.created}
+    positions = [
+        index
+        for index, outcome in enumerate(outcomes)
+        if isinstance(outcome, IngestResult) and not outcome.created and outcome.response.pk not in created
+    ]
+    if not positions:
+        return outcomes
+    merged = update_responses(
+        [(outcomes[index].response, items[index]) for index in positions],  # type: ignore[union-attr]
+        catalog=snapshot.catalog,
+        now=now,
+        notes=[notes[index] for index in positions] if notes is not None else None,
+    )
+    result = list(outcomes)
+    for index, outcome in zip(positions, merged.outcomes, strict=True):
+        result[index] = outcome
+    for response, previous_unit in merged.moved:
+        # As when a person fixes the unit: the alerts and the case go with the response.
+        move_alerts_with_response(response)
+        do_move_case_to_unit(response, previous_unit, actor=None, now=now)
+    if merged.to_evaluate:
+        evaluate_stored(merged.to_evaluate, snapshot=snapshot, now=now)
+    return result
 
 
 def evaluate_stored(responses: Sequence[Response], *, snapshot: Snapshot, now: datetime) -> Detection:

@@ -1,5 +1,5 @@
 """Request guards: a body size limit, text that can be stored (no NUL, no lone surrogate, no absurd nesting)
-in every query string, form and API body, and JSON errors for everything under /api/."""
+in every query string, form and API body, and JSON errors for everything under /api/ and /hooks/."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from closeloop.core.limits import MAX_NESTING, Location, text_problem, unsafe_va
 logger = logging.getLogger("closeloop.api")
 
 API_PREFIX = "/api/"
+# The survey tools' endpoints answer in the API's error shape too.
+HOOKS_PREFIX = "/hooks/"
+JSON_PREFIXES = (API_PREFIX, HOOKS_PREFIX)
 
 
 def _too_large(limit: int, size: str) -> HttpResponse:
@@ -100,7 +103,10 @@ class InputSafetyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         found = _unsafe_parameter(request.GET, "query")
         content_type = request.content_type or ""
-        if found is None and request.method in ("POST", "PUT", "PATCH"):
+        # A webhook's body is the tool's own, signed as sent: it is verified first and its translated items are
+        # checked by the ingest store like any other, so one bad field never refuses the whole delivery.
+        receiving = request.path.startswith(HOOKS_PREFIX)
+        if found is None and request.method in ("POST", "PUT", "PATCH") and not receiving:
             if content_type.startswith(FORM_TYPES):
                 found = _unsafe_parameter(request.POST, "form")
             elif content_type == "application/json" or request.path.startswith(API_PREFIX):
@@ -108,7 +114,7 @@ class InputSafetyMiddleware:
         if found is None:
             return self.get_response(request)
         location, problem = found
-        if request.path.startswith(API_PREFIX):
+        if request.path.startswith(JSON_PREFIXES):
             errors = [(location, problem)]
             return error_response(422, field_errors_detail(errors), errors)
         name = ".".join(str(part) for part in location) or "the request"
@@ -124,21 +130,22 @@ _DETAIL_BY_STATUS = {
 
 
 class ApiJsonErrorsMiddleware:
-    """Any non-JSON error under /api/ (unknown path, wrong method, crash) becomes the API's JSON error body."""
+    """Any non-JSON error under /api/ or /hooks/ (unknown path, wrong method, crash) becomes the API's JSON
+    error body."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not request.path.startswith(API_PREFIX) or response.status_code < 400:
+        if not request.path.startswith(JSON_PREFIXES) or response.status_code < 400:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
         return self._as_json(request, response)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not request.path.startswith(API_PREFIX):
+        if not request.path.startswith(JSON_PREFIXES):
             return None
         # The traceback goes to the log only: it can hold data the client must not see.
         logger.error("Unhandled error in %s %s", request.method, request.path, exc_info=exception)

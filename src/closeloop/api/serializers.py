@@ -39,6 +39,8 @@ def response_to_dict(response: Response, *, organization: Organization | None = 
         "problems": response.problems,
         "submitted_at": response.submitted_at,
         "received_at": response.received_at,
+        # Set when a later delivery of the same response (a comment after the score) changed it.
+        "updated_at": response.updated_at,
         # What the sender said stays visible on a quarantined response, so it can be fixed.
         "unit": response.unit.code if response.unit is not None else (response.unit_code or None),
         "segment": response.segment or None,

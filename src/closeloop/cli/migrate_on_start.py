@@ -25,6 +25,7 @@ COMMANDS_NEEDING_SCHEMA = frozenset(
         "digest",
         "customer",
         "audit",
+        "source",
     }
 )
 

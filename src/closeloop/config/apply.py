@@ -19,6 +19,7 @@ from closeloop.config.sections import (
     people,
     rules,
     segments,
+    sources,
     surveys,
     units,
     webhooks,
@@ -89,4 +90,5 @@ def _sections(config: Config) -> list[Section]:
         rules.section(config),
         digests.section(config),
         webhooks.section(config),
+        sources.section(config),
     ]

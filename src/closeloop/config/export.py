@@ -20,6 +20,7 @@ from closeloop.config.sections import (
     people,
     rules,
     segments,
+    sources,
     surveys,
     units,
     webhooks,
@@ -40,6 +41,7 @@ def export_config() -> str:
         "digests": digests.export(),
         "follow_up": organization.export_follow_up(),
         "webhooks": webhooks.export(),
+        "sources": sources.export(),
     }
     document = {name: value for name, value in document.items() if value or name in ("organization", "units")}
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)

@@ -337,6 +337,7 @@ SECTIONS = (
     "digests",
     "follow_up",
     "webhooks",
+    "sources",
 )
 LIST_SECTIONS: dict[str, type[Entry]] = {
     "people": PersonSpec,
@@ -356,4 +357,5 @@ ID_FIELDS = {
     "escalation_policies": "key",
     "digests": "key",
     "webhooks": "key",
+    "sources": "key",
 }

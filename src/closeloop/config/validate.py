@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import yaml
@@ -29,6 +29,8 @@ from closeloop.config.schema import (
     UnitSpec,
     WebhookSpec,
 )
+from closeloop.connectors import SourceInvalid, SourceSpec, Survey, load_source
+from closeloop.core.answers import QuestionSpec as AnswerSpec
 from closeloop.core.conditions import condition_problems
 from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, QUESTION_TYPES
 
@@ -69,6 +71,14 @@ class SurveyEntry:
 
 
 @dataclass(frozen=True)
+class ConfiguredSource:
+    """A `sources:` entry that passed its checks, and the entry as written (kept to be exported as it was)."""
+
+    spec: SourceSpec
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Config:
     """A configuration file that passed every check."""
 
@@ -83,6 +93,7 @@ class Config:
     digests: list[DigestSpec]
     follow_up: FollowUpSpec | None
     webhooks: list[WebhookSpec]
+    sources: list[ConfiguredSource] = field(default_factory=list)
 
 
 def load_config(text: str) -> Config:
@@ -308,6 +319,7 @@ class _Reader:
         webhooks = self.entries(WebhookSpec, raw, "webhooks")
         for index, hook in webhooks:
             self.unit_list(hook.units, f"webhooks[{index}].units", unit_codes)
+        sources = self.sources(raw, surveys, survey_keys)
 
         if self.problems or organization is None:
             return None
@@ -323,6 +335,7 @@ class _Reader:
             digests=[d for _, d in digests],
             follow_up=follow_up,
             webhooks=[w for _, w in webhooks],
+            sources=sources,
         )
 
     def units(self, raw: Mapping[str, Any], calendars: set[str]) -> list[UnitPlace]:
@@ -415,6 +428,40 @@ class _Reader:
             found.append(SurveyEntry(spec=spec, questions=questions, questions_by_key=by_key))
         return found
 
+    def sources(
+        self, raw: Mapping[str, Any], surveys: list[SurveyEntry], survey_keys: set[str]
+    ) -> list[ConfiguredSource]:
+        """Each source on its own (the connectors' checks), then against its survey: the survey exists and the
+        map names its questions and fits their types. A `secret_file` is not read here: the server that
+        receives reads it on every request (a missing one answers 503), and may see other files than this."""
+        by_key: dict[str, SurveyEntry] = {}
+        for entry in surveys:
+            by_key.setdefault(entry.spec.key, entry)
+        found: list[ConfiguredSource] = []
+        for index, item in enumerate(self.section_list(raw, "sources")):
+            path = f"sources[{index}]"
+            if not isinstance(item, dict):
+                self.add(path, f"must be a mapping (key: value), not {item!r}")
+                continue
+            try:
+                spec = load_source(item, check_files=False)
+            except SourceInvalid as exc:
+                for problem in exc.problems:
+                    where, _, message = problem.partition(": ")
+                    self.add(path if where == "(entry)" else f"{path}.{where}", message)
+                continue
+            survey = by_key.get(spec.survey)
+            if survey is None:
+                if spec.survey not in survey_keys:
+                    self.add(f"{path}.survey", f"unknown survey {spec.survey!r}")
+            elif len(survey.questions) == len(survey.spec.questions):
+                # (A survey with a broken question is reported there; its map is checked once it is fixed.)
+                for problem in spec.survey_problems(_connector_survey(survey)):
+                    self.add(f"{path}.{problem.partition(': ')[0]}", problem.partition(": ")[2])
+            found.append(ConfiguredSource(spec=spec, raw=dict(item)))
+        self.duplicates("sources", self.section_list_ids(raw, "sources"))
+        return found
+
     def follow_up(
         self,
         raw: Mapping[str, Any],
@@ -471,8 +518,17 @@ _SINGULAR = {
     "escalation_policies": "escalation policy key",
     "digests": "digest key",
     "webhooks": "webhook key",
+    "sources": "source key",
     "question keys": "question key",
 }
+
+
+def _connector_survey(entry: SurveyEntry) -> Survey:
+    questions = {
+        q.key: AnswerSpec(key=q.key, type=q.type, min=q.min, max=q.max, options=tuple(q.options), label=q.label)
+        for q in entry.questions
+    }
+    return Survey(entry.spec.key, questions, overall=entry.spec.overall or "")
 
 
 def _section_order(problem: str) -> int:

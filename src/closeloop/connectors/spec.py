@@ -117,6 +117,9 @@ class SourceSpec(BaseModel):
     @model_validator(mode="after")
     def _whole(self, info: ValidationInfo) -> SourceSpec:
         connector = registry.get(self.tool)
+        # The server that receives may see other files than the machine that checks the configuration:
+        # there a missing secret file is a 503 at use (SecretUnavailable), not a reason to refuse the entry.
+        check_files = bool((info.context or {}).get("check_files", True))
         problems: list[tuple[str, str]] = []
         if self.secret is not None and self.secret_file is not None:
             problems.append(("secret", "give secret or secret_file, not both"))
@@ -124,14 +127,10 @@ class SourceSpec(BaseModel):
             problems.append(("secret", f"{connector.title} sources need a secret or secret_file"))
         elif self.secret is not None and not self.secret.get_secret_value().strip():
             problems.append(("secret", "must not be empty"))
-        elif self.secret_file is not None and not self.secret_file.is_file():
+        elif self.secret_file is not None and check_files and not self.secret_file.is_file():
             problems.append(("secret_file", f"no such file: {self.secret_file}"))
-        else:
-            problem = (
-                connector.secret_problem(read_secret(self.secret, self.secret_file))
-                if (self.secret or self.secret_file)
-                else None
-            )
+        elif self.secret is not None or (self.secret_file is not None and check_files):
+            problem = connector.secret_problem(read_secret(self.secret, self.secret_file))
             if problem:
                 problems.append(("secret_file" if self.secret_file else "secret", problem))
         settings = None
@@ -196,11 +195,14 @@ class SourceSpec(BaseModel):
         return problems
 
 
-def load_source(raw: Mapping[str, Any]) -> SourceSpec:
-    """A source from its YAML mapping; raises SourceInvalid listing every problem as "path: message"."""
+def load_source(raw: Mapping[str, Any], *, check_files: bool = True) -> SourceSpec:
+    """A source from its YAML mapping; raises SourceInvalid listing every problem as "path: message".
+
+    `check_files=False` leaves `secret_file` unread: it is read (and may be missing) when the source is used.
+    """
     collected: list[str] = []
     try:
-        spec = SourceSpec.model_validate(raw, context={"problems": collected})
+        spec = SourceSpec.model_validate(raw, context={"problems": collected, "check_files": check_files})
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):

@@ -22,7 +22,7 @@ from typing import Any
 from closeloop.core.answers import QuestionSpec
 from closeloop.core.vocabulary import FALSE_WORDS, NUMERIC_QUESTION_TYPES, TRUE_WORDS
 from closeloop.feedback.models import Response
-from closeloop.feedback.store import FieldError, IngestResult, RejectedInput
+from closeloop.feedback.store import FieldError, IngestResult, IntakeNote, RejectedInput
 
 CUSTOMER_COLUMNS = {
     "customer_id": "id",
@@ -43,6 +43,8 @@ REQUIRED_COLUMNS = ("external_id",)
 REASON_COLUMN = "reason"
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 CSV_SUFFIXES = (".csv",)
+# What `closeloop ingest --format` accepts; qualtrics files are read by closeloop.intake.exports.
+FORMATS = ("csv", "jsonl", "qualtrics")
 # Rows per ingest call: large enough that commits are not the cost, small enough that a
 # batch's transaction holds the SQLite write lock for well under a second.
 DEFAULT_BATCH_SIZE = 500
@@ -62,12 +64,18 @@ class CellError(ValueError):
 
 @dataclass
 class FileRow:
-    """One row of the input: its original cells (for the rejects file) and the item or the errors."""
+    """One row of the input: its original cells (for the rejects file) and the item or the errors.
+
+    `problems` are kept with the stored response (what a survey tool's export had wrong that did not
+    stop the row); `skipped` says why a row is not a response at all (a tool's preview or test).
+    """
 
     line: int
     cells: list[str]
     item: dict[str, Any] | None = None
     errors: list[FieldError] = field(default_factory=list)
+    problems: tuple[str, ...] = ()
+    skipped: str | None = None
 
 
 def parse_bool(text: str) -> bool:
@@ -285,10 +293,11 @@ class ImportCounts:
     replayed: int = 0  # the same survey + external_id was stored before: nothing changed
     invalid: int = 0  # stored but quarantined (unknown unit or segment) until fixed
     rejected: int = 0  # not stored; written to the rejects file with the reason
+    skipped: int = 0  # not a response (a survey tool's preview, test or spam); not stored
 
     @property
     def rows(self) -> int:
-        return self.created + self.replayed + self.invalid + self.rejected
+        return self.created + self.replayed + self.invalid + self.rejected + self.skipped
 
 
 # The ingest action (closeloop.actions.ingest.ingest_responses), passed in: files are read here, below the
@@ -315,7 +324,12 @@ def import_rows(
     batch: list[FileRow] = []
 
     def flush() -> None:
-        outcomes = ingest([row.item or {} for row in batch], source=source, now=clock())
+        items = [row.item or {} for row in batch]
+        if any(row.problems for row in batch):
+            notes = [IntakeNote(row.problems) for row in batch]
+            outcomes = ingest(items, source=source, now=clock(), notes=notes)
+        else:
+            outcomes = ingest(items, source=source, now=clock())
         for row, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, RejectedInput):
                 rejects.write(row, outcome.errors)
@@ -331,6 +345,11 @@ def import_rows(
         batch.clear()
 
     for row in rows:
+        if row.skipped:
+            counts.skipped += 1
+            if on_progress is not None:
+                on_progress(1)
+            continue
         if row.item is None:
             rejects.write(row, row.errors)
             counts.rejected += 1
@@ -345,17 +364,20 @@ def import_rows(
     return counts
 
 
-def open_response_file(path: Path, *, surveys: SurveyQuestions, default_survey: str | None = None) -> ResponseFile:
-    """The reader for `path`, chosen by its extension; raises UnreadableFile for anything unusable."""
+def open_response_file(
+    path: Path, *, surveys: SurveyQuestions, default_survey: str | None = None, kind: str | None = None
+) -> ResponseFile:
+    """The reader for `path`, chosen by `kind` (csv, jsonl) or else its extension; raises UnreadableFile for
+    anything unusable."""
     if default_survey is not None and default_survey not in surveys:
         known = ", ".join(sorted(surveys)) or "none configured"
         raise UnreadableFile(f"--survey: unknown survey {default_survey!r} (known: {known})")
     if not path.is_file():
         raise UnreadableFile(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
+    if kind == "csv" or (kind is None and suffix in CSV_SUFFIXES):
         return CsvResponses(path, surveys=surveys, default_survey=default_survey)
-    if suffix in JSON_LINES_SUFFIXES:
+    if kind == "jsonl" or (kind is None and suffix in JSON_LINES_SUFFIXES):
         return JsonLinesResponses(path, surveys=surveys, default_survey=default_survey)
     raise UnreadableFile(f"{path}: unknown file type {suffix or '(none)'!r}; use .csv, .jsonl or .ndjson")
 
@@ -366,10 +388,16 @@ def reason_text(errors: Sequence[FieldError]) -> str:
 
 
 class RejectsWriter:
-    """Writes rejected rows, as they come, to a CSV beside the input (created on the first reject)."""
+    """Writes rejected rows, as they come, to a CSV beside the input (created on the first reject).
 
-    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+    `more_header_rows`: formats whose header is several rows (a Qualtrics export's question texts and
+    ImportIds) get them repeated, each with its cell for the reason column, so the file reads as the input
+    did and can be imported again once corrected.
+    """
+
+    def __init__(self, path: Path, columns: Sequence[str], more_header_rows: Sequence[Sequence[str]] = ()) -> None:
         self.path = path
+        self.more_header_rows = [list(row) for row in more_header_rows]
         self.columns = [*columns, REASON_COLUMN] if REASON_COLUMN not in columns else list(columns)
         self._reason_index = self.columns.index(REASON_COLUMN)
         self._handle: Any = None
@@ -381,6 +409,7 @@ class RejectsWriter:
             self._handle = self.path.open("w", newline="", encoding="utf-8")
             self._writer = csv.writer(self._handle)
             self._writer.writerow(self.columns)
+            self._writer.writerows(self.more_header_rows)
         cells = list(row.cells)
         if len(cells) == len(self.columns):
             cells[self._reason_index] = reason_text(errors)  # a re-imported rejects file: replace the old reason

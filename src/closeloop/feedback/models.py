@@ -85,7 +85,13 @@ class Response(models.Model):
     interviewer_flag = models.BooleanField(default=False)
     audio_url = models.URLField(max_length=1000, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices)
+    # Everything wrong with the response: why it cannot be routed, then `intake_problems`.
     problems = models.JSONField(default=list, blank=True)
+    # What the sending tool's data had wrong (a mapped field missing, a value that did not fit), kept with
+    # the response; these alone do not quarantine it, and fixing the unit or segment leaves them listed.
+    intake_problems = models.JSONField(default=list, blank=True)
+    # When a later delivery of the same response (a comment after the score) last changed it.
+    updated_at = models.DateTimeField(null=True, blank=True)
     superseded_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )

@@ -46,6 +46,26 @@ class RejectedInput(Exception):
 class IngestResult:
     response: Response
     created: bool  # False: the same survey + external_id was stored before (idempotent replay)
+    updated: bool = False  # a merge changed the stored response (a later phase of the same response)
+
+
+@dataclass(frozen=True)
+class IntakeNote:
+    """What a sender said about one item beyond its body: the problems its data had, kept with the response.
+
+    `hold`: part of the item was refused, so the response waits in quarantine until a person looks at it
+    (fixing its unit or segment releases it), instead of alerting on what is left.
+    """
+
+    problems: tuple[str, ...] = ()
+    hold: bool = False
+
+
+Notes = Sequence[IntakeNote | None] | None
+
+
+def _note(notes: Notes, index: int) -> IntakeNote:
+    return (notes[index] if notes is not None else None) or IntakeNote()
 
 
 def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
@@ -154,9 +174,12 @@ class StoredBatch:
     superseded: dict[int, Response]
 
 
-def store_responses(items: Sequence[Mapping[str, Any]], *, catalog: Catalog, source: str, now: datetime) -> StoredBatch:
+def store_responses(
+    items: Sequence[Mapping[str, Any]], *, catalog: Catalog, source: str, now: datetime, notes: Notes = None
+) -> StoredBatch:
     """Validate and store a batch; rejected items are reported, not stored. Call inside a transaction.
 
+    `notes`, in step with `items` when given, are stored with each new response (see IntakeNote).
     A concurrent writer that stores one of these external_ids first makes the insert raise
     IntegrityError: the caller retries the batch, which then finds those items as replays.
     """
@@ -206,7 +229,10 @@ def store_responses(items: Sequence[Mapping[str, Any]], *, catalog: Catalog, sou
     new_responses: list[Response] = []
     for a in fresh:
         data = a.data
-        problems = catalog.placement_problems(data.unit, data.segment)
+        note = _note(notes, a.index)
+        placement = catalog.placement_problems(data.unit, data.segment)
+        problems = [*placement, *note.problems]
+        held = bool(placement) or note.hold
         customer = customers.get(data.customer.id) if data.customer else None
         contact_ok = bool(data.customer and data.customer.contact_ok)
         new_responses.append(
@@ -216,7 +242,7 @@ def store_responses(items: Sequence[Mapping[str, Any]], *, catalog: Catalog, sou
                 source=source,
                 submitted_at=a.submitted_at,
                 received_at=now,
-                valid_since=None if problems else now,
+                valid_since=None if held else now,
                 unit_code=data.unit or "",
                 unit=catalog.units.get(data.unit or ""),
                 segment=data.segment or "",
@@ -230,8 +256,9 @@ def store_responses(items: Sequence[Mapping[str, Any]], *, catalog: Catalog, sou
                 interviewer_flag=data.interviewer_flag,
                 # A recording identifies the customer: keep it only with their consent.
                 audio_url=(data.audio_url or "") if contact_ok else "",
-                status=Response.Status.INVALID if problems else Response.Status.VALID,
+                status=Response.Status.INVALID if held else Response.Status.VALID,
                 problems=problems,
+                intake_problems=list(note.problems),
             )
         )
     Response.objects.bulk_create(new_responses)
@@ -307,9 +334,174 @@ def fix_placement(response: Response, fix: ResponseFixIn, *, catalog: Catalog, n
         locked.unit = catalog.units[locked.unit_code]
     if "segment" in fix.model_fields_set:
         locked.segment = fix.segment or ""
-    locked.problems = catalog.placement_problems(locked.unit_code, locked.segment)
-    locked.status = Response.Status.INVALID if locked.problems else Response.Status.VALID
+    placement = catalog.placement_problems(locked.unit_code, locked.segment)
+    locked.problems = [*placement, *locked.intake_problems]
+    locked.status = Response.Status.INVALID if placement else Response.Status.VALID
     if locked.status == Response.Status.VALID and not was_valid:
         locked.valid_since = now
     locked.save()
     return PlacementFix(locked, was_valid, previous_unit)
+
+
+# --- merging later deliveries of a stored response ------------------------------------------------------
+
+# What a merge may change; a response whose values here are the same afterwards was only replayed.
+_MERGED = (
+    "answers",
+    "overall",
+    "customer_id",
+    "agent_code",
+    "interviewer_notes",
+    "interviewer_flag",
+    "audio_url",
+    "unit_code",
+    "segment",
+    "problems",
+    "intake_problems",
+    "status",
+)
+
+
+@dataclass
+class MergedBatch:
+    """What merging did: one outcome per update, in order, and what the caller must do next."""
+
+    outcomes: list[IngestResult | RejectedInput]
+    # Changed, valid and current: to be evaluated again (only rules that newly match raise alerts).
+    to_evaluate: list[Response]
+    # Valid responses the update moved to another unit, with the unit they were in.
+    moved: list[tuple[Response, Unit | None]]
+
+
+def update_responses(
+    updates: Sequence[tuple[Response, Mapping[str, Any]]],
+    *,
+    catalog: Catalog,
+    now: datetime,
+    notes: Notes = None,
+) -> MergedBatch:
+    """Merge a later delivery of each stored response into it (a comment that follows the score, a changed
+    rating). Call inside a transaction; the rows are locked until it ends.
+
+    The answers given are set (the others kept), `overall` is recomputed, the customer and agent are
+    updated, and the intake problems become the update's. `received_at`, `submitted_at`, the survey,
+    external_id and ticket stay as first stored. A quarantined response takes the update's unit and
+    segment and may become valid; a valid one moves only to another known unit or segment (else it
+    stays where it is and the update's value is listed as a problem), and never back into quarantine.
+    """
+    checked = [_check(index, item, catalog, now) for index, (_, item) in enumerate(updates)]
+    accepted = [c for c in checked if isinstance(c, _Accepted)]
+    customers = _upsert_customers(accepted, now)
+    ids = [response.pk for response, _ in updates]
+    rows = Response.objects.select_for_update(of=("self",)).select_related("unit", "survey").filter(pk__in=ids)
+    locked = {r.pk: r for r in rows}
+    batch = MergedBatch(outcomes=[], to_evaluate=[], moved=[])
+    for (stored, _), check in zip(updates, checked, strict=True):
+        if isinstance(check, RejectedInput):
+            batch.outcomes.append(check)
+            continue
+        response = locked[stored.pk]
+        previous_unit = response.unit
+        was_valid = response.status == Response.Status.VALID
+        changed = _merge(response, check, _note(notes, check.index), customers, catalog, now, was_valid=was_valid)
+        batch.outcomes.append(IngestResult(response, created=False, updated=changed))
+        if not changed:
+            continue
+        if response.status == Response.Status.VALID and response.superseded_by_id is None:
+            batch.to_evaluate.append(response)
+        if was_valid and response.unit_id != (previous_unit.pk if previous_unit else None):
+            batch.moved.append((response, previous_unit))
+    return batch
+
+
+def _merge(
+    response: Response,
+    accepted: _Accepted,
+    note: IntakeNote,
+    customers: Mapping[str, Customer],
+    catalog: Catalog,
+    now: datetime,
+    *,
+    was_valid: bool,
+) -> bool:
+    """Apply one update to the locked response and save it if anything changed; whether it did."""
+    data = accepted.data
+    given = data.model_fields_set
+    before = {name: getattr(response, name) for name in _MERGED}
+    problems = list(note.problems)
+    response.answers = {**(response.answers or {}), **data.answers}
+    response.overall = overall_score(accepted.info.survey.overall, response.answers)
+    if data.customer is not None:
+        response.customer = customers.get(data.customer.id)
+    if data.agent:
+        response.agent_code = data.agent
+        response.agent = catalog.people.get(data.agent)
+    if "interviewer_notes" in given:
+        response.interviewer_notes = data.interviewer_notes
+    if "interviewer_flag" in given:
+        response.interviewer_flag = data.interviewer_flag
+    if data.audio_url and response.customer is not None and response.customer.contact_ok:
+        response.audio_url = data.audio_url
+    if data.ticket and data.ticket != response.ticket:
+        # Another ticket would make this a resubmission of that ticket: the response keeps its own.
+        problems.append(f"ticket: a later delivery named {data.ticket!r}; the response keeps {response.ticket!r}")
+    unit_code = data.unit or response.unit_code
+    segment = data.segment or response.segment
+    if was_valid and unit_code != response.unit_code and unit_code not in catalog.units:
+        problems.append(f"unit: a later delivery named unknown unit {unit_code!r}; it stays in {response.unit_code}")
+        unit_code = response.unit_code
+    if was_valid and segment != response.segment and catalog.segments and segment not in catalog.segments:
+        problems.append(f"segment: a later delivery named unknown segment {segment!r}; it stays {response.segment!r}")
+        segment = response.segment
+    response.unit_code = unit_code
+    response.unit = catalog.units.get(unit_code)
+    response.segment = segment
+    placement = catalog.placement_problems(unit_code, segment) if not was_valid else []
+    response.intake_problems = problems
+    response.problems = [*placement, *problems]
+    held = not was_valid and (bool(placement) or note.hold)
+    response.status = Response.Status.INVALID if held else Response.Status.VALID
+    if not was_valid and not held:
+        response.valid_since = now
+    if all(getattr(response, name) == value for name, value in before.items()):
+        return False
+    response.updated_at = now
+    response.save()
+    return True
+
+
+# --- what storing would do ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What storing one item would do, for checking a source's map without storing anything."""
+
+    outcome: str  # new | replay | update | rejected
+    status: str = ""  # valid | invalid for a new response; the stored response's status otherwise
+    problems: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()  # why the item would be refused
+    existing: int | None = None  # the stored response a replay or update is about
+
+
+def preview_responses(
+    items: Sequence[Mapping[str, Any]], *, catalog: Catalog, now: datetime, notes: Notes = None, merge: bool = False
+) -> list[Preview]:
+    """For each item: refused (and why), a replay or update of a stored response, or a new one and its status."""
+    previews: list[Preview] = []
+    for index, item in enumerate(items):
+        checked = _check(index, item, catalog, now)
+        if isinstance(checked, RejectedInput):
+            previews.append(Preview("rejected", errors=tuple(str(error) for error in checked.errors)))
+            continue
+        note = _note(notes, index)
+        stored = Response.objects.filter(survey=checked.info.survey, external_id=checked.data.external_id).first()
+        if stored is not None:
+            outcome = "update" if merge else "replay"
+            previews.append(Preview(outcome, stored.status, tuple(stored.problems), existing=stored.pk))
+            continue
+        placement = catalog.placement_problems(checked.data.unit, checked.data.segment)
+        held = bool(placement) or note.hold
+        status = Response.Status.INVALID if held else Response.Status.VALID
+        previews.append(Preview("new", str(status), (*placement, *note.problems)))
+    return previews

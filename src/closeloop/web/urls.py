@@ -16,6 +16,7 @@ from closeloop.web.views import (
     reports,
     responses,
     service_report,
+    sources,
 )
 
 urlpatterns = [
@@ -39,5 +40,9 @@ urlpatterns = [
     path("follow-up/<str:token>/<str:answer>", loop.follow_up_answer, name="follow-up"),
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:delivery_id>/retry", outbox.retry_delivery, name="retry-delivery"),
+    path("sources/", sources.source_list, name="sources"),
+    path("sources/<str:key>/", sources.source_detail, name="source"),
+    path("sources/<str:key>/test", sources.test_payload, name="source-test"),
+    path("sources/<str:key>/dead-letters/<int:letter_id>/replay", sources.replay, name="replay-dead-letter"),
     path("", include(account.urlpatterns)),
 ]

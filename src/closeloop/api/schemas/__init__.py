@@ -63,6 +63,7 @@ class ResponseOut(Schema):
     problems: list[Any]
     submitted_at: datetime.datetime
     received_at: datetime.datetime
+    updated_at: datetime.datetime | None
     unit: str | None
     segment: str | None
     agent: str | None

@@ -19,6 +19,7 @@ from closeloop.alerts.models import Rule
 from closeloop.cases.models import CaseTemplate, EscalationPolicy
 from closeloop.core.durations import format_duration, parse_duration
 from closeloop.feedback.models import Question, Survey
+from closeloop.intake.models import Source
 from closeloop.notify.models import WebhookEndpoint
 from closeloop.org.models import Calendar, Organization, Person, Role, Segment, Unit
 from closeloop.reports.models import Digest
@@ -42,6 +43,7 @@ CONFIG_MODELS: tuple[type[models.Model], ...] = (
     EscalationPolicy,
     Digest,
     WebhookEndpoint,
+    Source,
 )
 
 

@@ -15,13 +15,17 @@ from closeloop.actions.ingest import ingest_responses
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.files import (
     DEFAULT_BATCH_SIZE,
+    FORMATS,
     ImportCounts,
     RejectsWriter,
+    ResponseFile,
     UnreadableFile,
     import_rows,
     open_response_file,
     rejects_path,
 )
+from closeloop.intake.exports import QualtricsFile
+from closeloop.intake.sources import active_sources, target_survey
 
 MAX_SOURCE_LENGTH = 100
 
@@ -30,13 +34,25 @@ class Command(BaseCommand):
     help = (
         "Import survey responses from a CSV file (header row: external_id, submitted_at, unit, segment, agent, "
         "ticket, customer_*, contact_ok, one column per question) or JSON Lines (one API body per line). "
-        "Same validation and idempotency as the API: importing a file again replays, it does not duplicate."
+        "Same validation and idempotency as the API: importing a file again replays, it does not duplicate. "
+        "--format qualtrics reads a Qualtrics export through a configured qualtrics source's map."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", type=Path, help="a .csv, .jsonl or .ndjson file")
         parser.add_argument("--survey", help="the survey key for rows that do not name one (no survey column)")
         parser.add_argument("--source", default="file", help="recorded on each response (default: file)")
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            help="csv, jsonl, or qualtrics (a Qualtrics export: three header rows); default: by the file's extension",
+        )
+        parser.add_argument(
+            "--mapping",
+            metavar="SOURCE",
+            help="with --format qualtrics: the key of the `tool: qualtrics` source whose map reads the file "
+            "(default: the survey's only Qualtrics source, else the columns named like question keys)",
+        )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"default {DEFAULT_BATCH_SIZE}")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,14 +62,26 @@ class Command(BaseCommand):
             raise CommandError(f"--source: give a name of 1 to {MAX_SOURCE_LENGTH} characters", returncode=2)
         if options["batch_size"] < 1:
             raise CommandError("--batch-size: must be at least 1", returncode=2)
-        surveys = {key: info.questions for key, info in Catalog.load().surveys.items()}
+        if options["mapping"] and options["format"] != "qualtrics":
+            raise CommandError("--mapping: only with --format qualtrics", returncode=2)
+        catalog = Catalog.load()
+        surveys = {key: info.questions for key, info in catalog.surveys.items()}
         rejected_to = rejects_path(path)
         try:
-            reader = open_response_file(path, surveys=surveys, default_survey=options["survey"])
+            reader: ResponseFile | QualtricsFile
+            more_header_rows: list[list[str]] = []
+            if options["format"] == "qualtrics":
+                reader = _qualtrics_file(path, catalog, options["survey"], options["mapping"])
+                more_header_rows = reader.more_header_rows
+            else:
+                reader = open_response_file(
+                    path, surveys=surveys, default_survey=options["survey"], kind=options["format"]
+                )
             total = reader.count()
             # A rejects file from an earlier import of this file would now be misleading.
             rejected_to.unlink(missing_ok=True)
-            with RejectsWriter(rejected_to, reader.columns) as rejects, _progress_bar() as progress:
+            writer = RejectsWriter(rejected_to, reader.columns, more_header_rows)
+            with writer as rejects, _progress_bar() as progress:
                 task = progress.add_task(f"Importing {path.name}", total=total)
                 counts = import_rows(
                     reader.rows(),
@@ -66,7 +94,44 @@ class Command(BaseCommand):
                 )
         except UnreadableFile as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        self.stdout.write(_summary(path, counts, rejected_to))
+        self.stdout.write(_summary(path, counts, rejected_to, skipped=options["format"] == "qualtrics"))
+
+
+def _qualtrics_file(path: Path, catalog: Catalog, survey_key: str | None, mapping: str | None) -> QualtricsFile:
+    """The export read through the chosen (or the survey's only) `tool: qualtrics` source, else the defaults."""
+    sources = active_sources()
+    spec = None
+    if mapping:
+        entry = sources.get(mapping)
+        if entry is None or entry.spec is None or entry.spec.tool != "qualtrics":
+            known = ", ".join(sorted(k for k, e in sources.items() if e.spec and e.spec.tool == "qualtrics"))
+            raise CommandError(
+                f"--mapping: {mapping!r} is not a qualtrics source (qualtrics sources: {known or 'none'})",
+                returncode=2,
+            )
+        spec = entry.spec
+        if survey_key and survey_key != spec.survey:
+            raise CommandError(
+                f"--survey {survey_key!r}: source {mapping!r} feeds survey {spec.survey!r}", returncode=2
+            )
+        survey_key = spec.survey
+    elif survey_key:
+        candidates = [
+            e.spec for e in sources.values() if e.spec and e.spec.tool == "qualtrics" and e.spec.survey == survey_key
+        ]
+        if len(candidates) > 1:
+            keys = ", ".join(sorted(c.key for c in candidates))
+            raise CommandError(
+                f"survey {survey_key!r} has several qualtrics sources ({keys}): give --mapping", returncode=2
+            )
+        spec = candidates[0] if candidates else None
+    else:
+        raise CommandError("--format qualtrics: give --survey KEY or --mapping SOURCE", returncode=2)
+    survey = target_survey(catalog, survey_key)
+    if survey is None:
+        known = ", ".join(sorted(catalog.surveys)) or "none configured"
+        raise CommandError(f"--survey: unknown survey {survey_key!r} (known: {known})", returncode=2)
+    return QualtricsFile(path, survey=survey, source=spec, received_at=timezone.now())
 
 
 def _progress_bar() -> Progress:
@@ -83,7 +148,7 @@ def _progress_bar() -> Progress:
     )
 
 
-def _summary(path: Path, counts: ImportCounts, rejected_to: Path) -> str:
+def _summary(path: Path, counts: ImportCounts, rejected_to: Path, *, skipped: bool = False) -> str:
     lines = [
         f"Imported {path}: {counts.rows} rows",
         f"  created:  {counts.created}",
@@ -91,6 +156,8 @@ def _summary(path: Path, counts: ImportCounts, rejected_to: Path) -> str:
         f"  invalid:  {counts.invalid}" + ("  (stored; fix their unit or segment)" if counts.invalid else ""),
         f"  rejected: {counts.rejected}",
     ]
+    if skipped or counts.skipped:
+        lines.append(f"  skipped:  {counts.skipped}" + ("  (previews, tests and spam)" if counts.skipped else ""))
     if counts.rejected:
         lines.append(f"Rejected rows written to {rejected_to}")
     return "\n".join(lines)
