@@ -14,6 +14,9 @@ from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 
+# An interview of half an hour in a compressed format, or a few minutes of WAV.
+DEFAULT_AUDIO_MAX_BYTES = 25 * 1024 * 1024
+
 
 class BadEnvironment(ValueError):
     """A variable has a value closeloop cannot use; the message names it."""
@@ -39,6 +42,7 @@ class Environment:
     default_from_email: str
     secret_key: str
     debug: bool
+    audio_max_bytes: int = DEFAULT_AUDIO_MAX_BYTES
 
 
 def parse_database_url(url: str) -> dict[str, Any]:
@@ -128,6 +132,19 @@ def load_secret_key(home: Path) -> str:
     return key
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+
+
+def parse_size(name: str, value: str) -> int:
+    """A size in bytes: "26214400", "25MiB", "20 MB"."""
+    text = value.strip().lower().replace(" ", "")
+    number = text.rstrip("kmgib")
+    unit = text[len(number) :]
+    if not number.isdigit() or unit not in _SIZE_UNITS or int(number) == 0:
+        raise BadEnvironment(f"{name}: {value!r} is not a size; use bytes or a unit, e.g. 25MiB or 20MB")
+    return int(number) * _SIZE_UNITS[unit]
+
+
 def parse_bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -159,4 +176,7 @@ def load(environ: dict[str, str], cwd: Path) -> Environment:
         default_from_email=parse_from_email(environ.get("DEFAULT_FROM_EMAIL") or "closeloop@localhost"),
         secret_key=environ.get("SECRET_KEY") or load_secret_key(home),
         debug=parse_bool("CLOSELOOP_DEBUG", environ.get("CLOSELOOP_DEBUG", "")),
+        audio_max_bytes=parse_size("CLOSELOOP_AUDIO_MAX_BYTES", environ["CLOSELOOP_AUDIO_MAX_BYTES"])
+        if environ.get("CLOSELOOP_AUDIO_MAX_BYTES")
+        else DEFAULT_AUDIO_MAX_BYTES,
     )

@@ -108,6 +108,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # limit only guards form posts.
 CLOSELOOP_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = CLOSELOOP_MAX_BODY_BYTES
+# Interview recordings (POST /api/v1/responses/{id}/audio) may be larger: CLOSELOOP_AUDIO_MAX_BYTES.
+CLOSELOOP_AUDIO_MAX_BYTES = ENV.audio_max_bytes
 
 DEFAULT_FROM_EMAIL = ENV.default_from_email
 SERVER_EMAIL = ENV.default_from_email

@@ -36,7 +36,7 @@ def ingest_responses(
         try:
             with transaction.atomic():
                 snapshot = current()
-                stored = store_responses(items, catalog=snapshot.catalog, source=source, now=now)
+                stored = store_responses(items, catalog=snapshot.catalog, source=source, now=now, tiers=snapshot.tiers)
                 detection = raise_alerts_for_new(
                     stored.to_evaluate,
                     catalog=snapshot.catalog,
