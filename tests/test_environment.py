@@ -114,3 +114,19 @@ def test_connections_are_kept_between_requests_on_both_databases(tmp_path: Path)
     postgres = load({"CLOSELOOP_HOME": str(tmp_path), "DATABASE_URL": "postgres://u@db/cl"}, tmp_path).database
     assert sqlite["CONN_MAX_AGE"] == postgres["CONN_MAX_AGE"] == 600
     assert sqlite["CONN_HEALTH_CHECKS"] and postgres["CONN_HEALTH_CHECKS"]
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [("", 25 * 1024 * 1024), ("25MiB", 26_214_400), ("20 MB", 20_000_000), ("1000", 1000), ("1GiB", 1024**3)],
+)
+def test_the_largest_recording_is_read_as_a_size(tmp_path: Path, value: str, size: int) -> None:
+    environ = {"CLOSELOOP_HOME": str(tmp_path), "CLOSELOOP_AUDIO_MAX_BYTES": value}
+    assert load(environ, tmp_path).audio_max_bytes == size
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-5", "1.5MB", "5TB"])
+def test_a_recording_limit_that_is_not_a_size_names_the_variable(tmp_path: Path, value: str) -> None:
+    environ = {"CLOSELOOP_HOME": str(tmp_path), "CLOSELOOP_AUDIO_MAX_BYTES": value}
+    with pytest.raises(BadEnvironment, match=f"^CLOSELOOP_AUDIO_MAX_BYTES: '{value}' is not a size"):
+        load(environ, tmp_path)

@@ -17,6 +17,9 @@ import dj_database_url
 
 from closeloop.core.durations import BadDuration, parse_duration
 
+# An interview of half an hour in a compressed format, or a few minutes of WAV.
+DEFAULT_AUDIO_MAX_BYTES = 25 * 1024 * 1024
+
 
 class BadEnvironment(ValueError):
     """A variable has a value closeloop cannot use; the message names it."""
@@ -44,6 +47,7 @@ class Environment:
     debug: bool
     # How long the bodies of sent messages are kept (the outbox keeps who got what and when for ever).
     message_retention: timedelta = timedelta(days=90)
+    audio_max_bytes: int = DEFAULT_AUDIO_MAX_BYTES
 
 
 def parse_database_url(url: str) -> dict[str, Any]:
@@ -144,6 +148,19 @@ def parse_retention(value: str) -> timedelta:
     return kept
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+
+
+def parse_size(name: str, value: str) -> int:
+    """A size in bytes: "26214400", "25MiB", "20 MB"."""
+    text = value.strip().lower().replace(" ", "")
+    number = text.rstrip("kmgib")
+    unit = text[len(number) :]
+    if not number.isdigit() or unit not in _SIZE_UNITS or int(number) == 0:
+        raise BadEnvironment(f"{name}: {value!r} is not a size; use bytes or a unit, e.g. 25MiB or 20MB")
+    return int(number) * _SIZE_UNITS[unit]
+
+
 def parse_bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -176,4 +193,7 @@ def load(environ: dict[str, str], cwd: Path) -> Environment:
         secret_key=environ.get("SECRET_KEY") or load_secret_key(home),
         debug=parse_bool("CLOSELOOP_DEBUG", environ.get("CLOSELOOP_DEBUG", "")),
         message_retention=parse_retention(environ.get("CLOSELOOP_MESSAGE_RETENTION") or "90d"),
+        audio_max_bytes=parse_size("CLOSELOOP_AUDIO_MAX_BYTES", environ["CLOSELOOP_AUDIO_MAX_BYTES"])
+        if environ.get("CLOSELOOP_AUDIO_MAX_BYTES")
+        else DEFAULT_AUDIO_MAX_BYTES,
     )

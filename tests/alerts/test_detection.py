@@ -181,7 +181,7 @@ def test_repeats_are_seen_inside_one_batch() -> None:
         }
         for i in range(2)
     ]
-    first, second = ingest_responses(items, source="file", now=NOW)
+    first, second = ingest_responses(items, source="file", now=NOW + timedelta(hours=2))
     assert not Alert.objects.get(response=first.response).repeat
     assert Alert.objects.get(response=second.response).repeat
 

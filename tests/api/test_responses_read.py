@@ -105,6 +105,7 @@ def test_a_response_shows_every_documented_field(org, api_as):
         "interviewer_notes": "Close to cancelling.",
         "interviewer_flag": True,
         "audio_url": "https://recordings.example.com/1.mp3",
+        "recording": None,
         "overall": 3.0,
         "needs_recovery": True,
         "superseded_by": None,

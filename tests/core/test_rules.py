@@ -99,8 +99,11 @@ LEAF_CASES = [
     ({"nps": "promoter"}, False),
     ({"keywords": ["refund"]}, True),
     ({"keywords": ["Refund", "never again"]}, True),
-    ({"keywords": ["cancel"]}, False),
+    # "cancelling" is a form of "cancel": keywords match word forms.
+    ({"keywords": ["cancel"]}, True),
     ({"keywords": ["cancelling"]}, True),
+    ({"keywords": ["cancellations"]}, True),
+    ({"keywords": ["cancer"]}, False),
     ({"interviewer_flag": True}, True),
     ({"interviewer_flag": False}, False),
     ({"customer": {"tier": "gold"}}, True),
@@ -275,7 +278,7 @@ def test_explain_lists_why_each_leaf_held() -> None:
     tree = {
         "all": [
             {"question": "completed", "equals": False},
-            {"keywords": ["refund", "cancel", "cancelling"]},
+            {"keywords": ["refund", "cancel", "cancelling", "twice"]},
             {"overall": {"lte": 5}},
             {"nps": "detractor"},
             {"interviewer_flag": True},
@@ -288,7 +291,8 @@ def test_explain_lists_why_each_leaf_held() -> None:
     assert explain(tree, facts()) == [
         "completed = no",
         "keyword “refund”",
-        "keyword “cancelling”",
+        "keyword “cancel”",
+        "keyword “twice”",
         "overall 3 ≤ 5",
         "NPS 4 (detractor)",
         "interviewer flagged a problem",

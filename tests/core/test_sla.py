@@ -266,3 +266,12 @@ def test_unknown_or_missing_tiers_use_the_default_entry(tier: str) -> None:
 def test_without_a_default_entry_the_rules_severity_and_72_hours_apply() -> None:
     assert choose_sla({"Gold": SLA["Gold"]}, "Bronze", "low") == SlaChoice("low", FALLBACK_GOAL, None)
     assert timedelta(hours=72) == FALLBACK_GOAL
+
+
+@pytest.mark.parametrize("tier", ["gold", "GOLD", " Gold "])
+def test_tiers_pick_their_entry_whatever_their_case_as_rules_match_them(tier: str) -> None:
+    assert choose_sla(SLA, tier, "high") == SlaChoice("urgent", timedelta(hours=24), "Gold")
+
+
+def test_a_tier_called_default_in_another_case_is_not_the_catch_all_entry() -> None:
+    assert choose_sla({"Gold": SLA["Gold"]}, "DEFAULT", "low") == SlaChoice("low", FALLBACK_GOAL, None)

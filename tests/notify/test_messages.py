@@ -210,3 +210,64 @@ def test_rendered_email_is_deliverable_as_multipart(org, erin, settings):
     build_message(delivery).send()
     [sent] = mail.outbox
     assert sent.alternatives[0][1] == "text/html"
+
+
+# --- whose words: the customer's, or the interviewer's ------------------------------------------------
+
+
+def test_sms_quotes_the_customers_words_not_the_interviewers_notes(org, erin):
+    sms = render_alert(make_alert(org, erin, comment="It failed twice."), erin, "sms").text
+    assert '"It failed twice."' in sms
+    assert "Sounded close to cancelling" not in sms
+
+
+def test_sms_without_the_customers_words_gives_the_interviewers_notes_labelled(org, erin):
+    alert = make_alert(org, erin, comment="")
+    Response.objects.filter(pk=alert.response_id).update(interviewer_notes="Guest mentioned wanting a refund.")
+    alert.response.refresh_from_db()
+    sms = render_alert(alert, erin, "sms").text
+    assert sms.startswith("[URGENT] Recovery: SUP-EMEA – 2/10 – Installation issues Interviewer's notes: ")
+    assert 'Interviewer\'s notes: "Guest mentioned wanting a refund."' in sms
+    assert sms.endswith(f"/responses/{alert.response_id}")
+
+
+def test_chat_quotes_the_customer_and_labels_the_interviewers_notes(org, erin):
+    text = render_alert(make_alert(org, erin, comment="It failed twice."), erin, "chat").text
+    assert "> It failed twice." in text
+    assert "> Sounded close" not in text
+    assert "_Interviewer's notes:_ Sounded close to cancelling." in text
+
+
+def test_email_keeps_the_interviewers_notes_in_their_own_labelled_section(org, erin):
+    text = render_alert(make_alert(org, erin, comment=""), erin, "email").text
+    assert "In the customer's words" not in text
+    assert "Interviewer's notes:\n  Sounded close to cancelling." in text
+
+
+def test_the_webhook_keeps_the_answers_and_the_interviewers_notes_apart(org, erin):
+    payload = render_alert(make_alert(org, erin), None, "webhook").payload
+    assert payload["response"]["answers"]["comment"] == "It failed twice."
+    assert payload["response"]["interviewer_notes"] == "Sounded close to cancelling."
+
+
+def test_the_webhook_shows_the_customer_as_the_api_does_without_consent(org, erin):
+    payload = render_alert(make_alert(org, erin, contact_ok=False), None, "webhook").payload
+    customer = payload["customer"]
+    assert {key: customer[key] for key in ("name", "email", "phone", "tier", "contact_ok")} == {
+        "name": None,
+        "email": None,
+        "phone": None,
+        "tier": "Gold",
+        "contact_ok": False,
+    }
+    assert customer["id"].startswith("C-")
+    assert payload["links"]["audio"] is None
+
+
+def test_the_alert_email_says_when_the_customer_answered_in_the_units_time(org, erin):
+    import time_machine
+
+    with time_machine.travel(NOW, tick=False):
+        text = render_alert(make_alert(org, erin), erin, "email").text
+    # NOW is 10:00 UTC; the unit has no time zone of its own and the organisation's is UTC.
+    assert "Submitted Mon 23 Nov, 10:00 UTC" in text

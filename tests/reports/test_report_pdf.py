@@ -51,7 +51,7 @@ def test_a_lead_gets_the_pdf_of_their_units_digest(reported):
     assert "(Spoke? No)" in text and "(Spoke? Yes)" in text
     assert "Left a voicemail." in text and "Talked it through; fixed." in text
     assert "For Erin Diaz" in text
-    assert "Mon 23 Nov 2026 09:00 to Tue 24 Nov 2026 09:00 (Europe/London)" in text
+    assert "Mon 23 Nov, 09:00 GMT to Tue 24 Nov, 09:00 GMT" in text
 
 
 def test_a_read_token_gets_the_pdf(reported, api_as):

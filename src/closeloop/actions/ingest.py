@@ -56,7 +56,9 @@ def ingest_responses(
         try:
             with transaction.atomic():
                 snapshot = current()
-                stored = store_responses(items, catalog=snapshot.catalog, source=source, now=now, notes=notes)
+                stored = store_responses(
+                    items, catalog=snapshot.catalog, source=source, now=now, notes=notes, tiers=snapshot.tiers
+                )
                 detection = raise_alerts_for_new(
                     stored.to_evaluate,
                     catalog=snapshot.catalog,
@@ -106,6 +108,7 @@ def _merge_replays(
         catalog=snapshot.catalog,
         now=now,
         notes=[notes[index] for index in positions] if notes is not None else None,
+        tiers=snapshot.tiers,
     )
     result = list(outcomes)
     for index, outcome in zip(positions, merged.outcomes, strict=True):

@@ -11,7 +11,7 @@ from closeloop.alerts.models import Alert
 from closeloop.core.routing import praise_recipients
 from closeloop.notify.links import absolute_url
 from closeloop.notify.models import Delivery
-from closeloop.notify.outbox import enqueue
+from closeloop.notify.outbox import enqueue, link_alerts
 from closeloop.notify.render import Message, make_message
 from closeloop.org.directory import directory
 from closeloop.org.models import Person
@@ -58,4 +58,6 @@ def share_praise(alert: Alert, *, actor: Person | None, now: datetime) -> tuple[
                 person=person,
             )
             created += not existed
+        # A shared kudos is one more message about the alert: it is listed with the alert's recipients.
+        link_alerts({f"praise-share:{alert.pk}:{person.key}:email": [alert.pk] for person in recipients})
     return created, len(recipients)

@@ -33,7 +33,7 @@ def rule_spec(rule: Rule) -> RuleSpec:
     )
 
 
-def response_facts(response: Response, question_types: Mapping[str, str]) -> ResponseFacts:
+def response_facts(response: Response, question_types: Mapping[str, str], language: str = "en") -> ResponseFacts:
     answers = response.answers or {}
     texts = [v for k, v in answers.items() if question_types.get(k) == "text" and isinstance(v, str) and v.strip()]
     if response.interviewer_notes.strip():
@@ -53,6 +53,7 @@ def response_facts(response: Response, question_types: Mapping[str, str]) -> Res
         tier=customer.tier if customer else "",
         segment=response.segment,
         unit_path=unit_path(response.unit),
+        language=language,
     )
 
 
@@ -139,6 +140,9 @@ def _raise(
     question_types = {
         info.survey.pk: {key: spec.type for key, spec in info.questions.items()} for info in catalog.surveys.values()
     }
+    surveys = {info.survey.pk: info for info in catalog.surveys.values()}
+    # Each survey's threshold in its own scale (a 5/5 on a 1-5 survey is no low score).
+    thresholds = {pk: info.recovery_threshold(org.recovery_threshold) for pk, info in surveys.items()}
     exclude = {r.pk for r in responses} | {old.pk for old in superseded.values()}
     earlier = _recent_recovery(responses, org.repeat_window, exclude)
 
@@ -146,9 +150,12 @@ def _raise(
     notify_specs: list[Mapping[str, Any]] = []
     needing: list[Response] = []
     for response in sorted(responses, key=lambda r: (r.submitted_at, r.pk)):
-        facts = response_facts(response, question_types.get(response.survey_id, {}))
+        info = surveys.get(response.survey_id)
+        language = info.survey.language if info is not None else response.survey.language
+        facts = response_facts(response, question_types.get(response.survey_id, {}), language)
+        threshold = thresholds.get(response.survey_id, org.recovery_threshold)
         matches: list[Match] = detect(
-            specs, response.survey.key, facts, org.recovery_threshold, threshold_unless=org.threshold_unless
+            specs, response.survey.key, facts, threshold, threshold_unless=org.threshold_unless
         )
         previous = earlier.get(response.customer_id or -1, [])
         repeat = is_repeat_failure(response.submitted_at, previous, org.repeat_window)

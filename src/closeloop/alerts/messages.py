@@ -1,23 +1,37 @@
 """What an alert says, per channel: email (text + HTML), SMS, webhook JSON and chat markdown.
 
 The customer's own words come first, because that is what the responsible person needs
-to decide how to call back. Contact details (name, email, phone) appear only when the
-customer agreed to be contacted (`contact_ok`), on every channel.
+to decide how to call back; interviewer notes are shown apart and labelled as such, never
+quoted as the customer's. Contact details (name, email, phone) and the recording appear only
+when the customer agreed to be contacted (`contact_ok`), on every channel.
+
+One message can tell about several alerts of one response (closeloop.alerts.planning sends each
+person one message per channel and response): the first alert leads (subject, severity), and
+every alert is listed with its rule and category.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from django.utils import timezone
+
 from closeloop.alerts.models import Alert
 from closeloop.alerts.serialize import alert_fields
+from closeloop.core.moments import format_moment
+from closeloop.core.rules import THRESHOLD_RULE_KEY, threshold_rule
+from closeloop.core.vocabulary import SEVERITIES
 from closeloop.feedback.models import Question, Response
+from closeloop.feedback.recordings import has_recording, recording_token
+from closeloop.feedback.schemas import customer_body
 from closeloop.notify.channels.sms import SMS_MAX_CHARS, fit_sms
 from closeloop.notify.links import absolute_url
 from closeloop.notify.render import make_message
-from closeloop.org.directory import current_organization
+from closeloop.org.directory import current_organization, directory
 from closeloop.org.models import Person
 
 
@@ -50,6 +64,49 @@ class Contact:
     @property
     def tel(self) -> str:
         return "tel:" + "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
+
+
+@dataclass(frozen=True)
+class AlertReason:
+    """One alert as a message lists it: which rule fired, in which category, how severe."""
+
+    rule: str
+    category: str
+    severity: str
+    kind: str
+    repeat: bool
+
+
+KIND_ORDER = ("recovery", "watch", "praise")
+
+
+def lead_first(alerts: Sequence[Alert]) -> list[Alert]:
+    """The alerts of one message, the one it leads with first: the most severe, a recovery before a
+    watch before praise, then in the order they were raised."""
+
+    def rank(alert: Alert) -> tuple[int, int, int]:
+        severity = SEVERITIES.index(alert.severity) if alert.severity in SEVERITIES else 0
+        kind = KIND_ORDER.index(alert.kind) if alert.kind in KIND_ORDER else len(KIND_ORDER)
+        return (-severity, kind, alert.pk or 0)
+
+    return sorted(alerts, key=rank)
+
+
+def rule_name(alert: Alert) -> str:
+    if alert.rule is not None and alert.rule.name:
+        return alert.rule.name
+    if alert.rule_key == THRESHOLD_RULE_KEY:
+        return threshold_rule(0).name
+    return alert.rule_key
+
+
+def reason_of(alert: Alert) -> AlertReason:
+    return AlertReason(rule_name(alert), alert.category, alert.severity, alert.kind, alert.repeat)
+
+
+def recording_link(response: Response, person: Person | None) -> str:
+    """An expiring, signed link to the uploaded recording, for one recipient (None: a webhook endpoint)."""
+    return absolute_url("recording-link", recording_token(response.pk, person.key if person else ""))
 
 
 def web_link(url: str) -> str:
@@ -115,16 +172,42 @@ def contact_of(response: Response) -> Contact | None:
     return Contact(name=customer.name, email=customer.email, phone=customer.phone)
 
 
-def alert_subject(alert: Alert, response: Response, score: str) -> str:
-    """E.g. "[URGENT] Recovery: SUP-EMEA – 2/10 – Installation issues"."""
-    details = " – ".join(part for part in (alert.unit.code if alert.unit else "", score, alert.category) if part)
+def alert_subject(alert: Alert, response: Response, score: str, categories: Sequence[str] = ()) -> str:
+    """E.g. "[URGENT] Recovery: SUP-EMEA – 2/10 – Installation issues"; with several alerts every category,
+    the leading alert's first: "... – At-risk customer + Installation issues"."""
+    named = " + ".join(dict.fromkeys([alert.category, *categories]))
+    details = " – ".join(part for part in (alert.unit.code if alert.unit else "", score, named) if part)
     if alert.kind == "praise":
         agent = response.agent.name if response.agent else ""
+        if not agent and response.agent_code:
+            # An id nobody is known by: the leads get the praise, with the name to pass it on to.
+            agent = f"{response.agent_code} (not a known person)"
         return f"Kudos for {agent}: {details}" if agent else f"Kudos: {details}"
     return f"[{alert.severity.upper()}] {alert.kind.capitalize()}: {details}"
 
 
+def when_for_people(instant: datetime, response: Response) -> str:
+    """An instant in the response's unit's time zone, as people read it ("Thu 3 Dec, 17:00 CET")."""
+    return format_moment(instant, directory().time_zone_of(response.unit), now=timezone.now())
+
+
+def audio_link(response: Response, person: Person | None) -> str:
+    """Where a recipient can listen: the uploaded recording (a signed, expiring link) or the recording's own
+    address elsewhere; nothing without the customer's consent."""
+    if response.customer is None or not response.customer.contact_ok:
+        return ""
+    if has_recording(response):
+        return recording_link(response, person)
+    return web_link(response.audio_url)
+
+
 def alert_context(alert: Alert, person: Person | None) -> dict[str, Any]:
+    return alerts_context([alert], person)
+
+
+def alerts_context(alerts: Sequence[Alert], person: Person | None) -> dict[str, Any]:
+    """What a message about `alerts` (all of one response, the leading one first) says to `person`."""
+    alert = alerts[0]
     response = alert.response
     organization = current_organization()
     answers = answer_lines(response)
@@ -132,13 +215,17 @@ def alert_context(alert: Alert, person: Person | None) -> dict[str, Any]:
     customer = response.customer
     return {
         "alert": alert,
+        "alerts": list(alerts),
+        "reasons": [reason_of(each) for each in alerts],
         "response": response,
         "person": person,
         "organization": organization,
-        "subject": alert_subject(alert, response, score),
+        "subject": alert_subject(alert, response, score, [each.category for each in alerts[1:]]),
         "score": score,
         "unit": alert.unit,
         "agent": response.agent,
+        "agent_code": response.agent_code,
+        "submitted": when_for_people(response.submitted_at, response),
         "verbatim": [line.value for line in answers if line.is_text],
         "answers": answers,
         "interviewer_notes": response.interviewer_notes,
@@ -148,8 +235,8 @@ def alert_context(alert: Alert, person: Person | None) -> dict[str, Any]:
         "contact_withheld": customer is not None and not customer.contact_ok,
         "ticket": response.ticket,
         "ticket_url": web_link(organization.ticket_link(response.ticket)),
-        "audio_url": web_link(response.audio_url),
-        "repeat_days": organization.repeat_window.days if alert.repeat else None,
+        "audio_url": audio_link(response, person),
+        "repeat_days": organization.repeat_window.days if any(each.repeat for each in alerts) else None,
         "response_url": response_url(response),
     }
 
@@ -159,15 +246,23 @@ def render_email(context: dict[str, Any]) -> Rendered:
     return Rendered(subject=message.subject, text=message.text, html=message.html)
 
 
+INTERVIEWER_LABEL = "Interviewer's notes:"
+
+
 def render_sms(context: dict[str, Any]) -> Rendered:
-    """One or two SMS segments: what, where, the customer's first words and the link."""
+    """One or two SMS segments: what, where, the customer's first words and the link.
+
+    Only the customer's own words are quoted; without any, the interviewer's notes are given, labelled."""
     link = context["response_url"]
     head = context["subject"]
-    words = " ".join(context["verbatim"]) or context["interviewer_notes"]
+    words = " ".join(context["verbatim"])
+    label = ""
+    if not words and context["interviewer_notes"].strip():
+        words, label = context["interviewer_notes"], f" {INTERVIEWER_LABEL}"
     quoted = ""
-    budget = SMS_MAX_CHARS - len(head) - len(link) - 5  # space, two quotes, space, margin
+    budget = SMS_MAX_CHARS - len(head) - len(label) - len(link) - 5  # space, two quotes, space, margin
     if words and budget > 20:
-        quoted = f' "{fit_sms(words, budget)}"'
+        quoted = f'{label} "{fit_sms(words, budget)}"'
     text = fit_sms(head + quoted, SMS_MAX_CHARS - len(link) - 1) + " " + link
     return Rendered(subject=head, text=text)
 
@@ -184,6 +279,15 @@ def render_chat(context: dict[str, Any]) -> Rendered:
     lines = [f"**{context['subject']}**"]
     for words in context["verbatim"]:
         lines.append("> " + markdown_escape(" ".join(words.split())))
+    if context["interviewer_notes"].strip():
+        lines.append(f"_{INTERVIEWER_LABEL}_ " + markdown_escape(" ".join(context["interviewer_notes"].split())))
+    if len(context["reasons"]) > 1:
+        lines.append(
+            "\n".join(
+                f"- {markdown_escape(reason.rule)}: {markdown_escape(reason.category)} ({reason.severity})"
+                for reason in context["reasons"]
+            )
+        )
     if context["repeat_days"]:
         lines.append(f"Repeat: this customer had another recovery alert in the last {context['repeat_days']} days")
     contact = context["contact"]
@@ -198,22 +302,21 @@ def render_chat(context: dict[str, Any]) -> Rendered:
     if context["ticket"]:
         ticket = markdown_escape(context["ticket"])
         links.append(f"[Ticket {ticket}]({context['ticket_url']})" if context["ticket_url"] else f"Ticket {ticket}")
+    if context["audio_url"]:
+        links.append(f"[Listen to the call]({context['audio_url']})")
     lines.append(" · ".join(links))
     return Rendered(subject=context["subject"], text="\n\n".join(lines))
 
 
 def render_webhook(context: dict[str, Any]) -> Rendered:
+    """The `alert.created` event: `alert` is the leading alert (the shape of a one-alert event), `alerts`
+    every alert of the response that this call tells about, the leading one first."""
     alert: Alert = context["alert"]
     response: Response = context["response"]
-    contact: Contact | None = context["contact"]
-    customer: dict[str, Any] | None = None
-    if response.customer is not None:
-        customer = {"id": context["customer_id"], "tier": context["customer_tier"], "contact_ok": contact is not None}
-        if contact is not None:
-            customer.update(name=contact.name, email=contact.email, phone=contact.phone)
     payload = {
         "type": "alert.created",
         "alert": {**alert_fields(alert), "subject": context["subject"]},
+        "alerts": [{**alert_fields(each), "name": rule_name(each)} for each in context["alerts"]],
         "response": {
             "id": response.id,
             "survey": response.survey.key,
@@ -226,7 +329,8 @@ def render_webhook(context: dict[str, Any]) -> Rendered:
             "answers": response.answers,
             "interviewer_notes": response.interviewer_notes,
         },
-        "customer": customer,
+        # The API's customer: name, email and phone are null without the customer's consent.
+        "customer": customer_body(response.customer) if response.customer is not None else None,
         "links": {
             "response": context["response_url"],
             "ticket": context["ticket_url"] or None,
@@ -241,8 +345,16 @@ _RENDERERS = {"email": render_email, "sms": render_sms, "chat": render_chat, "we
 
 def render_alert(alert: Alert, person: Person | None, channel: str) -> Rendered:
     """The message telling `person` (None for webhooks) about `alert` on `channel`."""
+    return render_alerts([alert], person, channel)
+
+
+def render_alerts(alerts: Sequence[Alert], person: Person | None, channel: str) -> Rendered:
+    """The one message telling `person` (None for webhooks) about `alerts` of one response on `channel`,
+    the leading alert first (see `lead_first`)."""
+    if not alerts:
+        raise ValueError("a message needs at least one alert")
     try:
         renderer = _RENDERERS[channel]
     except KeyError:
         raise ValueError(f"no alert message for channel {channel!r}") from None
-    return renderer(alert_context(alert, person))
+    return renderer(alerts_context(alerts, person))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -23,12 +24,25 @@ HOOKS_PREFIX = "/hooks/"
 JSON_PREFIXES = (API_PREFIX, HOOKS_PREFIX)
 
 
-def _too_large(limit: int, size: str) -> HttpResponse:
+# An interview recording upload (multipart) may be as large as CLOSELOOP_AUDIO_MAX_BYTES, plus the few
+# bytes of its multipart envelope; every other API body stays within CLOSELOOP_MAX_BODY_BYTES.
+RECORDING_UPLOAD = re.compile(r"^/api/v1/responses/\d+/audio/?$")
+MULTIPART_ENVELOPE_BYTES = 64 * 1024
+
+
+def _too_large(limit: int, size: str, what: str = "Request body") -> HttpResponse:
     return error_response(
         413,
-        f"Request body is {size}; the limit is {limit} bytes (1 MiB).",
+        f"{what} is {size}; the limit is {limit} bytes ({limit / (1024 * 1024):g} MiB).",
         [((), f"at most {limit} bytes")],
     )
+
+
+def body_limit(request: HttpRequest) -> tuple[int, str]:
+    """The largest body this request may have, and what to call it in the 413."""
+    if request.method == "POST" and RECORDING_UPLOAD.match(request.path):
+        return settings.CLOSELOOP_AUDIO_MAX_BYTES + MULTIPART_ENVELOPE_BYTES, "The upload"
+    return settings.CLOSELOOP_MAX_BODY_BYTES, "Request body"
 
 
 def _is_streamed_without_length(request: HttpRequest) -> bool:
@@ -50,17 +64,17 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = settings.CLOSELOOP_MAX_BODY_BYTES
+        limit, what = body_limit(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if length > limit:
-            return _too_large(limit, f"{length} bytes")
+            return _too_large(limit, f"{length} bytes", what)
         if length == 0 and "wsgi.input" in request.META and _is_streamed_without_length(request):
             body = request.META["wsgi.input"].read(limit + 1)
             if len(body) > limit:
-                return _too_large(limit, "over the limit")
+                return _too_large(limit, "over the limit", what)
             request.META["CONTENT_LENGTH"] = str(len(body))
             request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]
         return self.get_response(request)

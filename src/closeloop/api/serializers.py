@@ -6,7 +6,9 @@ from typing import Any
 
 from closeloop.cases import queries as cases
 from closeloop.feedback.models import Response
+from closeloop.feedback.recordings import has_recording
 from closeloop.feedback.schemas import customer_body
+from closeloop.notify.links import absolute_url
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Organization
 
@@ -27,8 +29,20 @@ def response_notes(response: Response) -> list[dict[str, Any]]:
     return cases.response_notes(response)
 
 
-def response_to_dict(response: Response, *, organization: Organization | None = None) -> dict[str, Any]:
-    """A response as the API shows it; pass `organization` when serialising many to load it once."""
+def recording_url(response: Response) -> str | None:
+    """Where the uploaded recording plays (login, or a token with `read`); null without consent."""
+    if not has_recording(response) or response.customer is None or not response.customer.contact_ok:
+        return None
+    return absolute_url("response-audio", response.pk)
+
+
+def response_to_dict(
+    response: Response, *, organization: Organization | None = None, notes: bool = True
+) -> dict[str, Any]:
+    """A response as the API shows it; pass `organization` when serialising many to load it once.
+
+    `notes=False` (a list asked for with `srn=n`) leaves the notes out: `notes` is an empty list.
+    """
     organization = organization or current_organization()
     return {
         "id": response.pk,
@@ -53,10 +67,11 @@ def response_to_dict(response: Response, *, organization: Organization | None = 
         "interviewer_notes": response.interviewer_notes,
         "interviewer_flag": response.interviewer_flag,
         "audio_url": response.audio_url or None,
+        "recording": recording_url(response),
         "overall": response.overall,
         "needs_recovery": response.needs_recovery,
         "superseded_by": response.superseded_by_id,
         "alerts": response_alerts(response),
         "case": response_case_id(response),
-        "notes": response_notes(response),
+        "notes": response_notes(response) if notes else [],
     }

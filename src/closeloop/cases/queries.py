@@ -107,7 +107,7 @@ def responses_for_srn(queryset: QuerySet[Response], srn: str) -> QuerySet[Respon
     follows resubmissions."""
     if srn not in SRN_CODES:
         raise ValueError(f"srn must be one of {', '.join(SRN_CODES)}, not {srn!r}")
-    if srn == "y":
+    if srn in ("y", "n"):
         return queryset
     if srn == "r":
         return queryset.filter(needs_recovery=True)

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 from closeloop.core.durations import BadDuration, parse_duration
+from closeloop.core.text import DEFAULT_LANGUAGE, stemmer_languages
 from closeloop.core.vocabulary import SEVERITIES, TRIGGERS_WITH_DELAY
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -209,10 +210,20 @@ class QuestionSpec(Entry):
         return self
 
 
+def _check_language(value: str) -> str:
+    if value not in stemmer_languages():
+        known = ", ".join(sorted(stemmer_languages()))
+        raise _problem(f"unknown language {value!r}; use an ISO 639-1 code with a stemmer: {known}")
+    return value
+
+
 class SurveySpec(Entry):
     key: Key
     name: Text
     overall: str | None = None
+    # In the overall question's own scale (checked in validate.py, which knows the questions).
+    recovery_threshold: float | None = None
+    language: Annotated[str, AfterValidator(_check_language)] = DEFAULT_LANGUAGE
     questions: list[Any] = Field(min_length=1)
 
 

@@ -6,10 +6,12 @@ read of the configuration stamp, and a part is rebuilt only when the configurati
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from closeloop.alerts.models import Rule
 from closeloop.alerts.rulebook import configured_rules
+from closeloop.config.tiers import configured_tiers
 from closeloop.feedback.catalog import Catalog
 from closeloop.notify.endpoints import active_endpoints
 from closeloop.notify.models import WebhookEndpoint
@@ -24,6 +26,7 @@ class Snapshot:
     catalog: Catalog
     rules: tuple[Rule, ...]
     endpoints: tuple[WebhookEndpoint, ...]
+    tiers: Mapping[str, str]  # configured customer tiers by their case-folded name (core.tiers)
 
 
 def current() -> Snapshot:
@@ -35,4 +38,5 @@ def current() -> Snapshot:
         catalog=Catalog.load(token),
         rules=configured_rules(token),
         endpoints=active_endpoints(token),
+        tiers=configured_tiers(token),
     )

@@ -420,6 +420,8 @@ class _Reader:
                         f"{path}.overall",
                         f"{spec.overall!r} is a {types[spec.overall]} question; the overall score needs scale or nps",
                     )
+            if spec.recovery_threshold is not None:
+                self.survey_threshold(spec, questions, path)
             by_key: dict[str, str | frozenset[str]] = {}
             for item in spec.questions:
                 if isinstance(item, dict) and isinstance(item.get("key"), str):
@@ -461,6 +463,24 @@ class _Reader:
             found.append(ConfiguredSource(spec=spec, raw=dict(item)))
         self.duplicates("sources", self.section_list_ids(raw, "sources"))
         return found
+
+    def survey_threshold(self, spec: SurveySpec, questions: list[QuestionSpec], path: str) -> None:
+        """A survey's own threshold is a score of its overall question, so it must lie on that scale."""
+        threshold = spec.recovery_threshold
+        if spec.overall is None:
+            self.add(f"{path}.recovery_threshold", "needs an overall question: the threshold is an overall score")
+            return
+        overall = next((q for q in questions if q.key == spec.overall), None)
+        if overall is None or overall.type not in NUMERIC_QUESTION_TYPES:
+            return  # the overall question's own problem is reported above
+        low, high = (0.0, 10.0) if overall.type == "nps" else (overall.min, overall.max)
+        if low is None or high is None or threshold is None:
+            return
+        if not low <= threshold <= high:
+            self.add(
+                f"{path}.recovery_threshold",
+                f"{threshold:g} is outside the survey's scale {low:g}..{high:g} (question {overall.key!r})",
+            )
 
     def follow_up(
         self,

@@ -52,6 +52,7 @@ class ResponseFacts:
     tier: str = ""
     segment: str = ""
     unit_path: tuple[str, ...] = ()
+    language: str = text.DEFAULT_LANGUAGE  # the survey's: keywords match word forms of this language
 
     # Derived values are computed at most once per facts object, and only when a rule
     # needs them: VADER is the costliest step of detection.
@@ -66,6 +67,10 @@ class ResponseFacts:
     @functools.cached_property
     def clauses(self) -> tuple[text.Clause, ...]:
         return text.clauses(self.free_texts)
+
+    @functools.cached_property
+    def stemmed_clauses(self) -> tuple[text.Clause, ...]:
+        return text.stemmed(self.clauses, self.language)
 
 
 @dataclass(frozen=True)
@@ -283,7 +288,9 @@ def _nps_leaf(spec: object, facts: ResponseFacts) -> Reasons | None:
 
 def _keywords_leaf(spec: object, facts: ResponseFacts) -> Reasons | None:
     keywords = [word for word in _as_list(spec) if isinstance(word, str)]
-    hits = text.find_keywords_in_clauses(facts.clauses, keywords)
+    hits = text.find_keywords_in_clauses(
+        facts.clauses, keywords, language=facts.language, stemmed_clauses=facts.stemmed_clauses
+    )
     return [f"keyword “{hit}”" for hit in hits] or None
 
 

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from closeloop.core.tiers import DEFAULT_SLA_ENTRY, tier_key
+
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # A calendar whose working days never come (say only Sundays, all of them holidays) must not loop forever;
@@ -229,9 +231,21 @@ class SlaChoice:
 
 
 def choose_sla(sla: Mapping[str, Mapping[str, Any]], tier: str, rule_severity: str) -> SlaChoice:
-    """The customer's tier picks severity and closure goal; `default` covers unknown or missing tiers."""
-    for entry in (tier, "default"):
-        if entry and entry in sla:
-            chosen = sla[entry]
-            return SlaChoice(chosen.get("severity") or rule_severity, timedelta(seconds=chosen["closure_goal"]), entry)
+    """The customer's tier picks severity and closure goal; `default` covers unknown or missing tiers.
+
+    Tiers match case-insensitively, as rules match them: `gold` finds the `Gold` entry.
+    """
+    entry = _sla_entry(sla, tier) if tier else None
+    if entry is None and "default" in sla:
+        entry = "default"
+    if entry is not None:
+        chosen = sla[entry]
+        return SlaChoice(chosen.get("severity") or rule_severity, timedelta(seconds=chosen["closure_goal"]), entry)
     return SlaChoice(rule_severity, FALLBACK_GOAL, None)
+
+
+def _sla_entry(sla: Mapping[str, Mapping[str, Any]], tier: str) -> str | None:
+    if tier in sla:
+        return tier
+    wanted = tier_key(tier)
+    return next((name for name in sla if name != DEFAULT_SLA_ENTRY and tier_key(name) == wanted), None)

@@ -2,10 +2,12 @@
 
 Keyword matching works on *clauses*: a text is cut at . ! ? ; , : dashes and line breaks, every
 clause is normalised (case, accents, punctuation) and split into word tokens. A keyword
-(one word or a phrase) matches a run of tokens inside one clause. An occurrence does not
-count when a negator ("not", "never", "wasn't", "without", ...) stands at most
-``NEGATION_WINDOW`` tokens before it in the same clause and no "but"/"however" lies in
-between ("not rude" does not hit "rude", "not only slow but rude" does).
+(one word or a phrase) matches a run of tokens inside one clause, compared stem by stem with
+the Snowball stemmer of the survey's language, so word forms match: "refunds" and "refunded"
+hit "refund", "rudeness" hits "rude". An occurrence does not count when a negator ("not",
+"never", "wasn't", "without", ...) stands at most ``NEGATION_WINDOW`` tokens before it in the
+same clause and no "but"/"however" lies in between ("not rude" does not hit "rude", "not only
+slow but rude" does). Negators and scope breakers are read as written, never stemmed.
 
 Decisions worth knowing (each one is pinned by a test in tests/core/test_text.py):
 
@@ -25,15 +27,22 @@ Decisions worth knowing (each one is pinned by a test in tests/core/test_text.py
   for. The price is "not a rude person" hitting "rude".
 - "No" directly before a noun still negates it: "no refund" does not hit "refund". Write
   "no refund" as a keyword for that complaint.
+- Stemming joins a word's family, including its derived words: "helpful" hits "help" and
+  "cancellation" hits "cancel". Words of another family stay apart ("crude" is not "rude",
+  "slowly" is not "slow" in English). A keyword written in another form ("refunds") matches
+  the same words as its stem ("refund").
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
+import snowballstemmer
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 # VADER looks three words back for negation; the same span keeps "was not very rude"
@@ -121,6 +130,87 @@ _CLAUSE_END = re.compile(r"(?<!\d)[.,]|[.,](?!\d)|[!?;:\n\r\u2026\u2013\u2014\u3
 
 Clause = tuple[str, ...]
 
+DEFAULT_LANGUAGE = "en"
+
+# ISO 639-1 codes of the languages a survey may be written in -> their Snowball stemmer.
+_SNOWBALL_NAMES = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "eo": "esperanto",
+    "es": "spanish",
+    "et": "estonian",
+    "eu": "basque",
+    "fa": "persian",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
+}
+
+
+@functools.cache
+def stemmer_languages() -> dict[str, str]:
+    """The language codes the installed Snowball stemmers cover, each with its stemmer's name."""
+    available = set(snowballstemmer.algorithms())
+    return {code: name for code, name in _SNOWBALL_NAMES.items() if name in available}
+
+
+# A Snowball stemmer keeps the word it works on in itself: each thread (the web server's, the
+# worker's) gets its own.
+_local_stemmers = threading.local()
+
+
+def _stemmer(language: str) -> Any:
+    cached: dict[str, Any] = _local_stemmers.__dict__.setdefault("by_language", {})
+    if language not in cached:
+        try:
+            name = stemmer_languages()[language]
+        except KeyError:
+            raise ValueError(
+                f"no stemmer for language {language!r}; use one of {', '.join(sorted(stemmer_languages()))}"
+            ) from None
+        cached[language] = snowballstemmer.stemmer(name)
+    return cached[language]
+
+
+# The pure-Python stemmers take some 60 µs a word; customers use the same few thousand words, so a cache
+# makes stemming a dictionary look-up for nearly every word of a 100k-row import.
+@functools.lru_cache(maxsize=100_000)
+def _stem(language: str, word: str) -> str:
+    return str(_stemmer(language).stemWord(word))
+
+
+def stems(words: Clause, language: str = DEFAULT_LANGUAGE) -> Clause:
+    """The Snowball stem of every word, in the survey's language (an ISO 639-1 code such as "en")."""
+    return tuple(_stem(language, word) for word in words)
+
+
+def stemmed(text_clauses: Sequence[Clause], language: str = DEFAULT_LANGUAGE) -> tuple[Clause, ...]:
+    """Every clause with its words stemmed, position for position (so negation can read the words as written)."""
+    return tuple(stems(clause, language) for clause in text_clauses)
+
 
 def normalise(text: str) -> str:
     """Casefold, strip accents, turn punctuation into spaces (apostrophes inside words stay), collapse spaces."""
@@ -148,6 +238,11 @@ def tokens(text: str) -> Clause:
 def keyword_tokens(keyword: str) -> Clause:
     """A configured keyword's words; cached, as the same few keywords are looked for in every response."""
     return tokens(keyword)
+
+
+@functools.lru_cache(maxsize=2048)
+def keyword_stems(keyword: str, language: str = DEFAULT_LANGUAGE) -> Clause:
+    return stems(keyword_tokens(keyword), language)
 
 
 def clauses(texts: Sequence[str]) -> tuple[Clause, ...]:
@@ -192,38 +287,56 @@ def _occurrences(clause: Clause, phrase: Clause) -> list[int]:
     return [start for start in range(len(clause) - width + 1) if clause[start : start + width] == phrase]
 
 
-def keyword_in_clauses(text_clauses: Sequence[Clause], keyword: str) -> bool:
-    """Whether ``keyword`` occurs un-negated in any clause."""
+def keyword_in_clauses(
+    text_clauses: Sequence[Clause],
+    keyword: str,
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    stemmed_clauses: Sequence[Clause] | None = None,
+) -> bool:
+    """Whether ``keyword`` occurs un-negated in any clause, stem by stem.
+
+    ``stemmed_clauses`` (``stemmed(text_clauses, language)``) saves stemming the same text once per keyword.
+    """
     phrase = keyword_tokens(keyword)
     if not phrase:
         return False
+    wanted = keyword_stems(keyword, language)
     literal = is_negator(phrase[0])
-    for clause in text_clauses:
-        for start in _occurrences(clause, phrase):
+    stemmed_text = stemmed(text_clauses, language) if stemmed_clauses is None else stemmed_clauses
+    for clause, clause_stems in zip(text_clauses, stemmed_text, strict=True):
+        for start in _occurrences(clause_stems, wanted):
             if literal or not is_negated(clause, start):
                 return True
     return False
 
 
-def find_keywords_in_clauses(text_clauses: Sequence[Clause], keywords: Sequence[str]) -> list[str]:
+def find_keywords_in_clauses(
+    text_clauses: Sequence[Clause],
+    keywords: Sequence[str],
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    stemmed_clauses: Sequence[Clause] | None = None,
+) -> list[str]:
     """The keywords (as given, first spelling of each, in the given order) that occur un-negated."""
     hits: list[str] = []
     if not text_clauses:
         return hits
+    stemmed_text = stemmed(text_clauses, language) if stemmed_clauses is None else stemmed_clauses
     seen: set[Clause] = set()
     for keyword in keywords:
-        phrase = keyword_tokens(keyword)
+        phrase = keyword_stems(keyword, language)
         if phrase in seen:
             continue
         seen.add(phrase)
-        if keyword_in_clauses(text_clauses, keyword):
+        if keyword_in_clauses(text_clauses, keyword, language=language, stemmed_clauses=stemmed_text):
             hits.append(keyword)
     return hits
 
 
-def find_keywords(texts: Sequence[str], keywords: Sequence[str]) -> list[str]:
-    """The keywords that occur, whole-word and not negated, in any of the texts."""
-    return find_keywords_in_clauses(clauses(texts), keywords)
+def find_keywords(texts: Sequence[str], keywords: Sequence[str], language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """The keywords that occur, word form by word form and not negated, in any of the texts."""
+    return find_keywords_in_clauses(clauses(texts), keywords, language=language)
 
 
 @functools.cache

@@ -77,6 +77,12 @@ class Srn(StrEnum):
     WITH_NOTES = "w"
     NOT_SPOKEN_TO = "v"  # with notes, none of which spoke to the customer
     SPOKEN_TO = "s"  # at least one note spoke to the customer
+    WITHOUT_NOTES = "n"  # all responses, their notes not shown ("srn=n tells not to show the notes")
+
+
+def shows_notes(srn: str) -> bool:
+    """Whether a list or report asked for with this `srn` shows the responses' notes (all but `n` do)."""
+    return srn != Srn.WITHOUT_NOTES
 
 
 SRN_CODES: tuple[str, ...] = tuple(Srn)

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from closeloop.feedback.models import Customer, Question, Response, Survey
 
@@ -20,6 +22,23 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "name", "email"]
 
 
+class HasProblemsFilter(admin.SimpleListFilter):
+    """Responses with something to look at: an invalid unit or segment, or an unknown agent or tier."""
+
+    title = "problems"
+    parameter_name = "problems"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "With problems"), ("no", "Without problems")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Response]) -> QuerySet[Response]:
+        if self.value() == "yes":
+            return queryset.exclude(problems=[])
+        if self.value() == "no":
+            return queryset.filter(problems=[])
+        return queryset
+
+
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
     list_display = [
@@ -32,9 +51,14 @@ class ResponseAdmin(admin.ModelAdmin):
         "overall",
         "status",
         "needs_recovery",
+        "problem_list",
     ]
-    list_filter = ["status", "needs_recovery", "survey", "source"]
+    list_filter = ["status", HasProblemsFilter, "needs_recovery", "survey", "source"]
     search_fields = ["external_id", "ticket", "customer__name"]
     list_select_related = ["survey", "unit"]
     raw_id_fields = ["customer", "superseded_by", "agent"]
     date_hierarchy = "submitted_at"
+
+    @admin.display(description="Problems")
+    def problem_list(self, response: Response) -> str:
+        return "; ".join(str(problem) for problem in response.problems or []) or "—"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from closeloop.core.answers import QuestionSpec
+from closeloop.core.detection import survey_threshold
 from closeloop.feedback.models import Survey
 from closeloop.org.directory import directory
 from closeloop.org.models import Organization, Person, Segment, Unit
@@ -16,6 +17,16 @@ from closeloop.org.stamp import cached_view, stored_token
 class SurveyInfo:
     survey: Survey
     questions: dict[str, QuestionSpec]
+
+    def recovery_threshold(self, organization_threshold: float) -> float:
+        """The threshold in this survey's own scale: its own, or the organisation's converted onto it."""
+        overall = self.questions.get(self.survey.overall) if self.survey.overall else None
+        low, high = (
+            (None, None) if overall is None else ((0.0, 10.0) if overall.type == "nps" else (overall.min, overall.max))
+        )
+        return survey_threshold(
+            organization_threshold, own_threshold=self.survey.recovery_threshold, scale_min=low, scale_max=high
+        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ class Survey(models.Model):
     key = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     overall = models.CharField(max_length=100, blank=True, help_text="Key of the overall-score question")
+    # In the overall question's own scale; None: the organisation's threshold, converted onto that scale.
+    recovery_threshold = models.FloatField(null=True, blank=True)
+    language = models.CharField(max_length=10, default="en", help_text="ISO 639-1 code: keywords match its word forms")
     position = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True, help_text="False once removed from the configuration")
 
@@ -84,6 +87,9 @@ class Response(models.Model):
     interviewer_notes = models.TextField(blank=True)
     interviewer_flag = models.BooleanField(default=False)
     audio_url = models.URLField(max_length=1000, blank=True)
+    # An uploaded recording: its file name in $CLOSELOOP_HOME/audio/ and its type, read from its content.
+    audio_file = models.CharField(max_length=200, blank=True)
+    audio_type = models.CharField(max_length=50, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices)
     # Everything wrong with the response: why it cannot be routed, then `intake_problems`.
     problems = models.JSONField(default=list, blank=True)
@@ -119,3 +125,16 @@ class Response(models.Model):
     @property
     def is_current(self) -> bool:
         return self.superseded_by_id is None
+
+    @property
+    def placement_problems(self) -> list[str]:
+        """The problems that keep it quarantined (its unit or segment), without those only listed."""
+        return [str(problem) for problem in self.problems or [] if is_placement_problem(str(problem))]
+
+
+# The fields whose problems quarantine a response (it cannot be routed); other problems are only listed.
+PLACEMENT_FIELDS = frozenset({"unit", "segment"})
+
+
+def is_placement_problem(problem: str) -> bool:
+    return problem.split(":", 1)[0] in PLACEMENT_FIELDS

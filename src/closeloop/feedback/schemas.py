@@ -27,6 +27,7 @@ class CustomerIn(BaseModel):
     email: Annotated[StrictStr, Field(max_length=254)] = ""
     phone: Annotated[StrictStr, Field(max_length=40)] = ""
     tier: Annotated[StrictStr, Field(max_length=50)] = ""
+    # Omitted means no: consent to be contacted (and recorded) is given, never assumed.
     contact_ok: StrictBool = False
 
     @field_validator("email")
@@ -83,12 +84,17 @@ class ResponseFixIn(BaseModel):
 
 
 def customer_body(customer: Customer) -> dict[str, Any]:
-    """A stored customer in the shape of the `customer` object of a response body."""
+    """A stored customer in the shape of the `customer` object of a response body.
+
+    Name, email and phone are null unless the customer agreed to be contacted: no surface shows the
+    contact details of a customer who did not, to anyone. The id, tier and consent stay.
+    """
+    shown = customer.contact_ok
     return {
         "id": customer.external_id,
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
+        "name": customer.name if shown else None,
+        "email": customer.email if shown else None,
+        "phone": customer.phone if shown else None,
         "tier": customer.tier,
         "contact_ok": customer.contact_ok,
     }

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -20,8 +20,9 @@ from pydantic import ValidationError
 
 from closeloop.core.answers import answer_problem, overall_score
 from closeloop.core.limits import unsafe_value
+from closeloop.core.tiers import read_tier
 from closeloop.feedback.catalog import Catalog, SurveyInfo
-from closeloop.feedback.models import Customer, Response
+from closeloop.feedback.models import Customer, Response, is_placement_problem
 from closeloop.feedback.schemas import CustomerIn, ResponseFixIn, ResponseIn
 from closeloop.org.models import Unit
 
@@ -84,9 +85,35 @@ class _Accepted:
     data: ResponseIn
     info: SurveyInfo
     submitted_at: datetime
+    # What is odd but not wrong enough to refuse or quarantine (an unknown agent or tier): listed in `problems`.
+    notices: list[str] = field(default_factory=list)
 
 
-def _check(index: int, item: Mapping[str, Any], catalog: Catalog, now: datetime) -> _Accepted | RejectedInput:
+# A survey answered before 1970 is a broken clock or a placeholder date ("0001-01-01"), and one more than
+# a few minutes ahead of ours is a sender's clock that is wrong; either would sit at the top or bottom of
+# every list and make date arithmetic on it fail.
+EARLIEST_SUBMISSION = datetime(1970, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def submitted_at_problem(submitted_at: datetime, now: datetime, *, as_sent: datetime | None = None) -> str | None:
+    """Why `submitted_at` (aware) cannot be when a customer answered, or None; `as_sent` is the value as the
+    sender wrote it (without an offset, if it had none), for the message."""
+    shown = (as_sent or submitted_at).isoformat()
+    # The year is looked at first: an instant near year 1 cannot even be moved to UTC.
+    if submitted_at.year < EARLIEST_SUBMISSION.year or submitted_at < EARLIEST_SUBMISSION:
+        return f"{shown} is before 1970; send the time the customer answered"
+    if submitted_at > now + FUTURE_TOLERANCE:
+        return (
+            f"{shown} is more than {int(FUTURE_TOLERANCE.total_seconds() // 60)} minutes "
+            "in the future; check the sending system's clock"
+        )
+    return None
+
+
+def _check(
+    index: int, item: Mapping[str, Any], catalog: Catalog, now: datetime, tiers: Mapping[str, str]
+) -> _Accepted | RejectedInput:
     if not isinstance(item, Mapping):
         return RejectedInput([FieldError((), "expected a JSON object")])
     # Files and webhook receivers reach this without the API's request guard: the same limits apply.
@@ -107,13 +134,24 @@ def _check(index: int, item: Mapping[str, Any], catalog: Catalog, now: datetime)
             errors.append(FieldError(("answers", key), f"unknown question {key!r} in survey {data.survey!r}"))
         elif problem := answer_problem(spec, value):
             errors.append(FieldError(("answers", key), problem))
-    if errors:
-        return RejectedInput(errors)
     submitted_at = data.submitted_at or now
     if submitted_at.tzinfo is None:
         # A time without an offset is read in the organisation's time zone, as people wrote it.
         submitted_at = submitted_at.replace(tzinfo=zoneinfo.ZoneInfo(catalog.organization.time_zone))
-    return _Accepted(index, data, info, submitted_at)
+    if problem := submitted_at_problem(submitted_at, now, as_sent=data.submitted_at):
+        errors.append(FieldError(("submitted_at",), problem))
+    if errors:
+        return RejectedInput(errors)
+    notices = []
+    if data.agent and data.agent not in catalog.people:
+        # The praise still reaches the unit's leads, who can pass it on; the misspelt id is shown to fix.
+        notices.append(f"agent: unknown person {data.agent!r}")
+    if data.customer is not None and data.customer.tier:
+        reading = read_tier(data.customer.tier, tiers)
+        data.customer.tier = reading.tier
+        if reading.problem:
+            notices.append(reading.problem)
+    return _Accepted(index, data, info, submitted_at, notices)
 
 
 def _upsert_customers(accepted: Sequence[_Accepted], now: datetime) -> dict[str, Customer]:
@@ -175,18 +213,27 @@ class StoredBatch:
 
 
 def store_responses(
-    items: Sequence[Mapping[str, Any]], *, catalog: Catalog, source: str, now: datetime, notes: Notes = None
+    items: Sequence[Mapping[str, Any]],
+    *,
+    catalog: Catalog,
+    source: str,
+    now: datetime,
+    notes: Notes = None,
+    tiers: Mapping[str, str] | None = None,
 ) -> StoredBatch:
     """Validate and store a batch; rejected items are reported, not stored. Call inside a transaction.
 
     `notes`, in step with `items` when given, are stored with each new response (see IntakeNote).
+    `tiers` are the configured customer tiers by case-folded name (config.tiers): a customer's tier is
+    stored in the configured spelling, an unknown one as sent with a problem listed.
+
     A concurrent writer that stores one of these external_ids first makes the insert raise
     IntegrityError: the caller retries the batch, which then finds those items as replays.
     """
     outcomes: list[IngestResult | RejectedInput | None] = [None] * len(items)
     accepted: list[_Accepted] = []
     for index, item in enumerate(items):
-        checked = _check(index, item, catalog, now)
+        checked = _check(index, item, catalog, now, tiers or {})
         if isinstance(checked, RejectedInput):
             outcomes[index] = checked
         else:
@@ -231,7 +278,7 @@ def store_responses(
         data = a.data
         note = _note(notes, a.index)
         placement = catalog.placement_problems(data.unit, data.segment)
-        problems = [*placement, *note.problems]
+        problems = [*placement, *a.notices, *note.problems]
         held = bool(placement) or note.hold
         customer = customers.get(data.customer.id) if data.customer else None
         contact_ok = bool(data.customer and data.customer.contact_ok)
@@ -335,7 +382,9 @@ def fix_placement(response: Response, fix: ResponseFixIn, *, catalog: Catalog, n
     if "segment" in fix.model_fields_set:
         locked.segment = fix.segment or ""
     placement = catalog.placement_problems(locked.unit_code, locked.segment)
-    locked.problems = [*placement, *locked.intake_problems]
+    # Problems that never made it invalid (an unknown agent or tier) stay listed.
+    kept = [problem for problem in locked.problems or [] if not is_placement_problem(problem)]
+    locked.problems = placement + kept
     locked.status = Response.Status.INVALID if placement else Response.Status.VALID
     if locked.status == Response.Status.VALID and not was_valid:
         locked.valid_since = now
@@ -379,6 +428,7 @@ def update_responses(
     catalog: Catalog,
     now: datetime,
     notes: Notes = None,
+    tiers: Mapping[str, str] | None = None,
 ) -> MergedBatch:
     """Merge a later delivery of each stored response into it (a comment that follows the score, a changed
     rating). Call inside a transaction; the rows are locked until it ends.
@@ -389,7 +439,7 @@ def update_responses(
     segment and may become valid; a valid one moves only to another known unit or segment (else it
     stays where it is and the update's value is listed as a problem), and never back into quarantine.
     """
-    checked = [_check(index, item, catalog, now) for index, (_, item) in enumerate(updates)]
+    checked = [_check(index, item, catalog, now, tiers or {}) for index, (_, item) in enumerate(updates)]
     accepted = [c for c in checked if isinstance(c, _Accepted)]
     customers = _upsert_customers(accepted, now)
     ids = [response.pk for response, _ in updates]
@@ -428,7 +478,7 @@ def _merge(
     data = accepted.data
     given = data.model_fields_set
     before = {name: getattr(response, name) for name in _MERGED}
-    problems = list(note.problems)
+    problems = [*accepted.notices, *note.problems]
     response.answers = {**(response.answers or {}), **data.answers}
     response.overall = overall_score(accepted.info.survey.overall, response.answers)
     if data.customer is not None:
@@ -485,12 +535,18 @@ class Preview:
 
 
 def preview_responses(
-    items: Sequence[Mapping[str, Any]], *, catalog: Catalog, now: datetime, notes: Notes = None, merge: bool = False
+    items: Sequence[Mapping[str, Any]],
+    *,
+    catalog: Catalog,
+    now: datetime,
+    notes: Notes = None,
+    merge: bool = False,
+    tiers: Mapping[str, str] | None = None,
 ) -> list[Preview]:
     """For each item: refused (and why), a replay or update of a stored response, or a new one and its status."""
     previews: list[Preview] = []
     for index, item in enumerate(items):
-        checked = _check(index, item, catalog, now)
+        checked = _check(index, item, catalog, now, tiers or {})
         if isinstance(checked, RejectedInput):
             previews.append(Preview("rejected", errors=tuple(str(error) for error in checked.errors)))
             continue

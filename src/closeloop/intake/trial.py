@@ -3,6 +3,7 @@ would do. Nothing is written; for an administrator checking a mapping before the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -64,6 +65,7 @@ def try_payload(
     *,
     catalog: Catalog,
     now: datetime,
+    tiers: Mapping[str, str] | None = None,
     verify: bool = True,
     fetch: Fetch = http.fetch,
 ) -> Trial:
@@ -79,7 +81,7 @@ def try_payload(
         return replace(trial, ignored=exc.reason)
     bodies = [item.body for item in translation.items]
     notes = [IntakeNote(item.problems) for item in translation.items]
-    previews = preview_responses(bodies, catalog=catalog, now=now, notes=notes, merge=translation.merge)
+    previews = preview_responses(bodies, catalog=catalog, now=now, notes=notes, merge=translation.merge, tiers=tiers)
     items = [
         TrialItem(item.body, item.problems, preview) for item, preview in zip(translation.items, previews, strict=True)
     ]

@@ -195,8 +195,13 @@ def follow_up_item(follow_up: FollowUp, resolved: bool, now: datetime) -> dict[s
         "unit": case.unit.code,
         "segment": original.segment or None,
         "agent": original.agent_code or None,
-        # Every field the customer gave, so this response does not erase anything (consent included).
-        "customer": customer_body(original.customer) if original.customer is not None else None,
+        # Every field the customer gave, so this response does not erase anything (consent included); the
+        # contact details a customer without consent has are withheld (null), and an omitted field erases nothing.
+        "customer": (
+            {key: value for key, value in customer_body(original.customer).items() if value is not None}
+            if original.customer is not None
+            else None
+        ),
         "answers": {"resolved": resolved},
     }
 

@@ -19,6 +19,9 @@ class Delivery(models.Model):
     alert = models.ForeignKey(
         "alerts.Alert", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
+    # Every alert the message tells about: one message per person and response can cover several alerts
+    # (its `alert` is the one it leads with). An alert's recipients are the deliveries listed here.
+    alerts = models.ManyToManyField("alerts.Alert", blank=True, related_name="messages")
     ref = models.CharField(max_length=100, blank=True, db_index=True)
     person = models.ForeignKey(
         "org.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,23 @@ def enqueue_all(deliveries: Sequence[Delivery]) -> None:
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     if any(d.status == Delivery.Status.PENDING for d in deliveries):
         _wake_after_commit()
+
+
+# Keys looked up per query when linking messages to their alerts (well inside SQLite's variable limit).
+_LINK_CHUNK = 500
+
+
+def link_alerts(links: Mapping[str, Sequence[int]]) -> None:
+    """Record which alerts each message (named by its idempotency key) tells about; links that exist already
+    are kept. Call inside the transaction that enqueued the messages."""
+    keys = [key for key, alert_ids in links.items() if alert_ids]
+    through = Delivery.alerts.through
+    rows: list[Any] = []
+    for start in range(0, len(keys), _LINK_CHUNK):
+        chunk = keys[start : start + _LINK_CHUNK]
+        for key, delivery_id in Delivery.objects.filter(idempotency_key__in=chunk).values_list("idempotency_key", "id"):
+            rows.extend(through(delivery_id=delivery_id, alert_id=alert_id) for alert_id in links[key])
+    through.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def retry_now(deliveries: Iterable[Delivery], now: datetime) -> int:

@@ -26,7 +26,7 @@ def digest_for_unit(unit: Unit) -> Digest | None:
     return next((d for d in Digest.objects.order_by("key") if unit.code in (d.units or [])), None)
 
 
-def report_for_day(unit: Unit, day: date, *, recipient: str = "") -> ServiceRecoveryReport:
+def report_for_day(unit: Unit, day: date, *, recipient: str = "", with_notes: bool = True) -> ServiceRecoveryReport:
     time_zone = directory().time_zone_of(unit)
     digest = digest_for_unit(unit)
     if digest is None:
@@ -43,7 +43,15 @@ def report_for_day(unit: Unit, day: date, *, recipient: str = "") -> ServiceReco
             .select_related("survey", "unit", "agent", "customer")
             .order_by("submitted_at", "id")
         )
-        return build_report(unit, responses, window=window, time_zone=time_zone, recipient=recipient, notes_day=day)
+        return build_report(
+            unit,
+            responses,
+            window=window,
+            time_zone=time_zone,
+            recipient=recipient,
+            notes_day=day,
+            with_notes=with_notes,
+        )
     run_at = run_instant(day, digest.at, time_zone)
     run = DigestRun.objects.filter(digest=digest, unit=unit, run_at=run_at).first()
     if run is not None:
@@ -57,4 +65,12 @@ def report_for_day(unit: Unit, day: date, *, recipient: str = "") -> ServiceReco
         window = digest_window(run_at, digest.window, time_zone)
         responses = list(responses_for_run(digest, unit, window))
     notes_day = window[0].astimezone(ZoneInfo(current_organization().time_zone)).date()
-    return build_report(unit, responses, window=window, time_zone=time_zone, recipient=recipient, notes_day=notes_day)
+    return build_report(
+        unit,
+        responses,
+        window=window,
+        time_zone=time_zone,
+        recipient=recipient,
+        notes_day=notes_day,
+        with_notes=with_notes,
+    )

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 
 from closeloop.cases.models import CaseEvent
 from closeloop.core.answers import QuestionSpec
+from closeloop.core.moments import format_moment, format_span
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response
 from closeloop.notify.links import absolute_url
@@ -78,13 +79,14 @@ def report_url(unit: Unit, day: date) -> str:
     return absolute_url("service-recovery-pdf", query={"unit": unit.code, "date": day.isoformat()})
 
 
-def _when(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).strftime("%a %d %b %Y %H:%M")
+def _when(instant: datetime, zone: ZoneInfo, report_end: datetime) -> str:
+    # The year is named when it is not the report's own: a report reads the same whenever it is opened.
+    return format_moment(instant, zone, now=report_end)
 
 
 def period_label(start: datetime, end: datetime, time_zone: str) -> str:
-    zone = ZoneInfo(time_zone)
-    return f"{_when(start, zone)} to {_when(end, zone)} ({time_zone})"
+    """The report's window as people read it: "Wed 2 Dec, 09:00 GMT to Thu 3 Dec, 09:00 GMT"."""
+    return format_span(start, end, time_zone, now=end)
 
 
 def _number(value: float) -> str:
@@ -110,7 +112,17 @@ def _answers_of(response: Response, questions: Mapping[str, QuestionSpec], kind:
     ]
 
 
-def _notes_by_response(responses: Sequence[Response], zone: ZoneInfo) -> dict[int, list[ReportNote]]:
+def customer_label(response: Response) -> str:
+    """The customer's name when they agreed to be contacted, else only their id."""
+    customer = response.customer
+    if customer is None:
+        return ""
+    return (customer.contact_ok and customer.name) or customer.external_id
+
+
+def _notes_by_response(
+    responses: Sequence[Response], zone: ZoneInfo, report_end: datetime
+) -> dict[int, list[ReportNote]]:
     """The notes written so far, oldest first; a case follows its response, so notes come through the case."""
     events = (
         CaseEvent.objects.filter(case__response__in=[r.pk for r in responses], type=CaseEvent.Type.NOTE)
@@ -122,7 +134,7 @@ def _notes_by_response(responses: Sequence[Response], zone: ZoneInfo) -> dict[in
         data = event.data or {}
         notes.setdefault(event.case.response_id, []).append(
             ReportNote(
-                at=_when(event.at, zone),
+                at=_when(event.at, zone, report_end),
                 author=str(data.get("author") or event.actor_name or ""),
                 text=str(data.get("text") or ""),
                 spoke=bool(data.get("spoke_to_customer")),
@@ -139,12 +151,16 @@ def build_report(
     time_zone: str,
     recipient: str,
     notes_day: date,
+    with_notes: bool = True,
 ) -> ServiceRecoveryReport:
-    """The report for `responses` (oldest first); `notes_day` is the day the title's pencil link opens."""
+    """The report for `responses` (oldest first); `notes_day` is the day the title's pencil link opens.
+
+    `with_notes=False` (`srn=n`) leaves the notes written so far out of the report.
+    """
     zone = ZoneInfo(time_zone)
     organization = current_organization()
     surveys = Catalog.load().surveys
-    notes = _notes_by_response(responses, zone)
+    notes = _notes_by_response(responses, zone, window[1]) if with_notes else {}
     entries = []
     for response in responses:
         info = surveys.get(response.survey.key)
@@ -154,8 +170,8 @@ def build_report(
         day = response.submitted_at.astimezone(ZoneInfo(organization.time_zone)).date()
         entries.append(
             ReportEntry(
-                received=_when(response.submitted_at, zone),
-                customer=(response.customer.name or response.customer.external_id) if response.customer else "",
+                received=_when(response.submitted_at, zone, window[1]),
+                customer=customer_label(response),
                 segment=response.segment,
                 agent=response.agent.name if response.agent else response.agent_code,
                 unit=f"{response.unit.name} ({response.unit.code})" if response.unit else response.unit_code,

@@ -42,6 +42,7 @@ SRN_CHOICES = [
     ("w", "With notes"),
     ("v", "With notes, never spoke to the customer"),
     ("s", "With notes, spoke to the customer"),
+    ("n", "All responses, without notes"),
 ]
 
 

@@ -14,11 +14,13 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from closeloop.alerts.models import Alert
+from closeloop.api.auth import find_active_token, note_token_use
 from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import visible_units
@@ -87,6 +89,38 @@ def viewer_for(request: HttpRequest) -> Viewer:
         viewer = Viewer(person=person, units=units, is_admin=units is None)
     request._closeloop_viewer = viewer  # type: ignore[attr-defined]
     return viewer
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a page that also takes an API token (the PDF report, a recording): the units they may
+    see (None: everything) and their name."""
+
+    units: QuerySet[Unit] | None
+    name: str
+    person: Person | None = None
+    # Who, for the audit log: the person's name, the account's, or the token's.
+    actor_name: str = ""
+
+
+def reader_for(request: HttpRequest) -> Reader | HttpResponse:
+    """A logged-in viewer, or a bearer token with the `read` scope; else the answer to send instead:
+    a JSON 401/403 for a bad token, the login page for a browser."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        token = find_active_token(secret.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            return JsonResponse({"detail": "Missing or unknown token."}, status=401)
+        note_token_use(token)
+        if "read" not in token.scopes:
+            return JsonResponse({"detail": "This token lacks the `read` scope needed here."}, status=403)
+        name = token.person.name if token.person else ""
+        return Reader(visible_units(token.person), name, token.person, name or f"token {token.name}")
+    if request.user.is_authenticated:
+        viewer = viewer_for(request)
+        return Reader(viewer.units, viewer.name, viewer.person, viewer.name or request.user.get_username())
+    return redirect_to_login(request.get_full_path())
 
 
 def web_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

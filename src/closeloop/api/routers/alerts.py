@@ -32,6 +32,8 @@ def alert_to_dict(alert: Alert) -> dict[str, Any]:
         **alert_fields(alert),
         "response": alert.response_id,
         "mode": alert.mode,
+        # Every message that told someone about this alert; one message may tell about several alerts of
+        # the same response (`delivery` is its id, the same in each of them).
         "recipients": [
             {
                 "person": d.person.key if d.person else None,
@@ -40,8 +42,10 @@ def alert_to_dict(alert: Alert) -> dict[str, Any]:
                 "status": d.status,
                 "sent_at": d.sent_at.isoformat() if d.sent_at else None,
                 "error": d.last_error or None,
+                "delivery": d.pk,
+                "alerts": sorted(other.pk for other in d.alerts.all()),
             }
-            for d in alert.deliveries.all()
+            for d in alert.messages.all()
         ],
     }
 
@@ -63,9 +67,8 @@ def _since(raw: str) -> datetime:
 
 
 def visible_alerts(person: Person | None) -> QuerySet[Alert]:
-    alerts = Alert.objects.select_related("unit").prefetch_related(
-        Prefetch("deliveries", queryset=Delivery.objects.select_related("person").order_by("id"))
-    )
+    messages = Delivery.objects.select_related("person").prefetch_related("alerts").order_by("id")
+    alerts = Alert.objects.select_related("unit").prefetch_related(Prefetch("messages", queryset=messages))
     units = visible_units(person)
     return alerts if units is None else alerts.filter(unit__in=units)
 

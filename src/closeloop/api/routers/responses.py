@@ -7,9 +7,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import File, Query, Router, Status, UploadedFile
 
 from closeloop.actions import fix_response as fixing
+from closeloop.actions.attach_recording import attach_recording
 from closeloop.actions.ingest import ingest_response
 from closeloop.api.auth import TokenAuth, log_token_view, token_of
 from closeloop.api.errors import ApiError, invalid_field, parse_json_object
@@ -18,8 +19,10 @@ from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut, ResponseFilters, ResponseOut, ResponsePageOut
 from closeloop.api.serializers import response_to_dict
 from closeloop.cases.queries import responses_for_api, responses_for_srn, with_related_rows
+from closeloop.core.vocabulary import shows_notes
 from closeloop.feedback.models import Response, Survey
 from closeloop.feedback.queries import in_unit_subtree, restrict_to_visible, submitted_on, visible_units
+from closeloop.feedback.recordings import RecordingRefused
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Unit
@@ -82,7 +85,8 @@ def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> dic
     if filters.status is not None:
         responses = responses.filter(status=filters.status)
     responses = responses_for_srn(responses, filters.srn)
-    return paginate(request, responses, partial(response_to_dict, organization=organization))
+    serialise = partial(response_to_dict, organization=organization, notes=shows_notes(filters.srn))
+    return paginate(request, responses, serialise)
 
 
 @router.get(
@@ -111,3 +115,25 @@ def fix_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
         raise ApiError(403, "Only an admin (or a service token) may move a valid response to another unit.")
     fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=token_of(request).person)
     return _reloaded(fixed)
+
+
+@router.post(
+    "/{int:response_id}/audio",
+    auth=TokenAuth("ingest"),
+    response={200: ResponseOut, 409: ErrorOut, **ERRORS},
+    summary="Upload the interview's recording",
+)
+def upload_recording(request: HttpRequest, response_id: int, audio: File[UploadedFile]) -> dict[str, Any]:
+    """Multipart form with the file in `audio` (mp3, wav, ogg or m4a, told by its content, not its name).
+
+    Kept only when the customer agreed to be contacted (409 otherwise); larger than CLOSELOOP_AUDIO_MAX_BYTES
+    (25 MiB unless set): 413; not one of the accepted types: 422 naming `audio`. A second upload replaces
+    the first. The response page plays it, and alert emails that have not left yet link to it.
+    """
+    response = _visible_response(request, response_id)
+    try:
+        attach_recording(response, audio)
+    except RecordingRefused as refused:
+        detail = f"{refused.field}: {refused.message}"
+        raise ApiError(refused.status, detail, [((refused.field,), refused.message)]) from None
+    return _reloaded(response)

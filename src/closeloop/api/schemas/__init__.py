@@ -39,9 +39,9 @@ class ErrorOut(Schema):
 
 class CustomerOut(Schema):
     id: str
-    name: str
-    email: str
-    phone: str
+    name: str | None = Field(description="null unless the customer agreed to be contacted (contact_ok)")
+    email: str | None = Field(description="null unless the customer agreed to be contacted (contact_ok)")
+    phone: str | None = Field(description="null unless the customer agreed to be contacted (contact_ok)")
     tier: str
     contact_ok: bool
 
@@ -74,6 +74,9 @@ class ResponseOut(Schema):
     interviewer_notes: str
     interviewer_flag: bool
     audio_url: str | None
+    recording: str | None = Field(
+        None, description="The uploaded recording (POST .../audio), on the response's authenticated page"
+    )
     overall: float | None
     needs_recovery: bool
     superseded_by: int | None
@@ -91,10 +94,11 @@ class ResponsePageOut(Schema):
 class ResponseFilters(Schema):
     """The query parameters of `GET /api/v1/responses`."""
 
-    srn: Literal["y", "r", "x", "w", "v", "s"] = Field(
+    srn: Literal["y", "r", "x", "w", "v", "s", "n"] = Field(
         "y",
         description="y all; r needing recovery; x needing recovery without a note; w with notes; "
-        "v with notes, none of which spoke to the customer; s a note spoke to the customer",
+        "v with notes, none of which spoke to the customer; s a note spoke to the customer; "
+        "n all, without their notes (`notes` is an empty list)",
     )
     unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
     date: Day | None = Field(None, description="YYYY-MM-DD: submitted on that day in the organisation's time zone")

@@ -6,6 +6,7 @@ from typing import Any
 
 from closeloop.config.sections.base import Change, Rows, Section, number_out, rows_with_history
 from closeloop.config.validate import Config
+from closeloop.core.text import DEFAULT_LANGUAGE
 from closeloop.feedback.models import Question, Survey
 
 
@@ -14,6 +15,8 @@ def section(config: Config) -> Section:
         entry.spec.key: {
             "name": entry.spec.name,
             "overall": entry.spec.overall or "",
+            "recovery_threshold": entry.spec.recovery_threshold,
+            "language": entry.spec.language,
             "position": position,
             "active": True,
             "questions": [
@@ -40,6 +43,8 @@ def section(config: Config) -> Section:
             survey.key: {
                 "name": survey.name,
                 "overall": survey.overall,
+                "recovery_threshold": survey.recovery_threshold,
+                "language": survey.language,
                 "position": survey.position,
                 "active": survey.active,
                 "questions": questions.get(survey.pk, []),
@@ -64,7 +69,11 @@ def section(config: Config) -> Section:
         for key in keys:
             values = desired[key]
             survey, _ = Survey.objects.update_or_create(
-                key=key, defaults={name: values[name] for name in ("name", "overall", "position", "active")}
+                key=key,
+                defaults={
+                    name: values[name]
+                    for name in ("name", "overall", "recovery_threshold", "language", "position", "active")
+                },
             )
             survey.questions.exclude(key__in=[q["key"] for q in values["questions"]]).delete()
             for position, question in enumerate(values["questions"]):
@@ -89,6 +98,10 @@ def export() -> list[dict[str, Any]]:
         data: dict[str, Any] = {"key": survey.key, "name": survey.name}
         if survey.overall:
             data["overall"] = survey.overall
+        if survey.recovery_threshold is not None:
+            data["recovery_threshold"] = number_out(survey.recovery_threshold)
+        if survey.language != DEFAULT_LANGUAGE:
+            data["language"] = survey.language
         data["questions"] = []
         for question in survey.questions.all():
             entry: dict[str, Any] = {"key": question.key, "type": question.type}

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from closeloop.cases.models import Case
+from closeloop.feedback.models import Customer
 from closeloop.org.directory import current_organization
 from closeloop.web.status import standing
 
@@ -84,6 +85,14 @@ def percent(value: float | None) -> str:
 @register.filter
 def number(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
+
+
+@register.filter
+def customer_name(customer: Customer | None) -> str:
+    """The customer's name, only when they agreed to be contacted: no page shows it otherwise."""
+    if customer is None or not customer.contact_ok:
+        return ""
+    return customer.name
 
 
 @register.simple_tag

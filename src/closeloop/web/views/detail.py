@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 
 from closeloop.alerts.messages import answer_lines, contact_of, overall_score, web_link
 from closeloop.alerts.models import Alert
 from closeloop.feedback.models import Response
+from closeloop.feedback.recordings import may_play
 from closeloop.notify.models import Delivery
 from closeloop.org.directory import current_organization
 from closeloop.web.permissions import Viewer
@@ -16,7 +18,7 @@ from closeloop.web.permissions import Viewer
 def visible_response(request: HttpRequest, response_id: int) -> Response:
     """The response if the viewer may see it; 404 otherwise, so hidden ones cannot be told from missing ones."""
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
-    deliveries = Prefetch("deliveries", queryset=Delivery.objects.select_related("person").order_by("id"))
+    deliveries = Prefetch("messages", queryset=Delivery.objects.select_related("person").order_by("id"))
     alerts = Prefetch("alerts", queryset=Alert.objects.prefetch_related(deliveries).order_by("id"))
     queryset = Response.objects.select_related("survey", "unit", "customer", "agent", "superseded_by")
     response = viewer.responses(queryset.prefetch_related(alerts)).filter(pk=response_id).first()
@@ -35,5 +37,15 @@ def response_context(response: Response) -> dict[str, object]:
         "score": overall_score(response),
         "contact": contact_of(response),
         "ticket_url": organization.ticket_link(response.ticket),
-        "audio_url": web_link(response.audio_url),
+        "audio_url": _audio_source(response),
     }
+
+
+def _audio_source(response: Response) -> str:
+    """The uploaded recording (played through the checked view) or one hosted elsewhere; nothing without
+    the customer's consent."""
+    if response.customer is None or not response.customer.contact_ok:
+        return ""
+    if may_play(response):
+        return reverse("response-audio", args=[response.pk])
+    return web_link(response.audio_url)

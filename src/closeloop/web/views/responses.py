@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from closeloop.actions import fix_response as fixing
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.queries import responses_for_srn
+from closeloop.core.vocabulary import shows_notes
 from closeloop.feedback.models import Question, Response
 from closeloop.feedback.queries import in_unit_subtree
 from closeloop.feedback.store import RejectedInput
@@ -59,7 +60,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
     listing = page_of(request, responses)
     cases = dict(Case.objects.filter(response__in=[r.pk for r in listing.rows]).values_list("response_id", "id"))
     text_keys = _text_questions()
-    notes = _latest_notes(list(cases.values()))
+    notes = _latest_notes(list(cases.values())) if shows_notes(srn) else {}
     rows = [
         {
             "response": r,
@@ -69,7 +70,8 @@ def response_list(request: HttpRequest) -> HttpResponse:
         }
         for r in listing.rows
     ]
-    return page(request, "web/responses.html", {"form": form, "page": listing, "rows": rows, "sort": sort})
+    context = {"form": form, "page": listing, "rows": rows, "sort": sort, "show_notes": shows_notes(srn)}
+    return page(request, "web/responses.html", context)
 
 
 def _latest_notes(case_ids: list[int]) -> dict[int, CaseEvent]:

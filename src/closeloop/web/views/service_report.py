@@ -1,4 +1,5 @@
-"""`GET /reports/service-recovery.pdf?unit=CODE&date=YYYY-MM-DD`: the Service Recovery Report as a PDF.
+"""`GET /reports/service-recovery.pdf?unit=CODE&date=YYYY-MM-DD[&srn=n]`: the Service Recovery Report as a PDF
+(`srn=n`: without the notes written so far).
 
 For a logged-in user who may see the unit, or for a bearer token with the `read` scope (integrators fetch
 the same file the digest email attaches). Errors use the API's body: `{"detail", "errors": [{loc, msg}]}`.
@@ -8,21 +9,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.views import redirect_to_login
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from closeloop.api.auth import find_active_token, note_token_use
 from closeloop.audit.log import record_view
 from closeloop.core.limits import parse_day
-from closeloop.feedback.queries import visible_units
+from closeloop.core.vocabulary import shows_notes
 from closeloop.org.directory import directory
 from closeloop.org.models import Unit
 from closeloop.reports.on_demand import report_for_day
 from closeloop.reports.service_report import render_pdf
-from closeloop.web.permissions import viewer_for
+from closeloop.web.permissions import Reader, reader_for
 
 
 def _error(status: int, detail: str, field: str | None = None) -> JsonResponse:
@@ -34,24 +32,10 @@ def _error(status: int, detail: str, field: str | None = None) -> JsonResponse:
 
 @require_GET
 def service_recovery_pdf(request: HttpRequest) -> HttpResponse:
-    header = request.headers.get("Authorization", "")
-    units: QuerySet[Unit] | None
-    if header:
-        scheme, _, secret = header.partition(" ")
-        token = find_active_token(secret.strip()) if scheme.lower() == "bearer" else None
-        if token is None:
-            return _error(401, "Missing or unknown token.")
-        note_token_use(token)
-        if "read" not in token.scopes:
-            return _error(403, "This token lacks the `read` scope needed here.")
-        units, recipient = visible_units(token.person), token.person.name if token.person else ""
-        actor, actor_name = token.person, recipient or f"token {token.name}"
-    elif request.user.is_authenticated:
-        viewer = viewer_for(request)
-        units, recipient = viewer.units, viewer.name
-        actor, actor_name = viewer.person, viewer.name or request.user.get_username()
-    else:
-        return redirect_to_login(request.get_full_path())
+    reader = reader_for(request)
+    if not isinstance(reader, Reader):
+        return reader
+    units, recipient = reader.units, reader.name
 
     code = request.GET.get("unit", "").strip()
     if not code:
@@ -68,9 +52,16 @@ def service_recovery_pdf(request: HttpRequest) -> HttpResponse:
             return _error(400, f"date: {exc}", "date")
     else:
         day = timezone.now().astimezone(ZoneInfo(directory().time_zone_of(unit))).date()
-    pdf = render_pdf(report_for_day(unit, day, recipient=recipient))
+    srn = request.GET.get("srn", "y").strip() or "y"
+    if srn not in ("y", "n"):
+        return _error(400, f"srn: {srn!r} is not y (with the notes written so far) or n (without them)", "srn")
+    pdf = render_pdf(report_for_day(unit, day, recipient=recipient, with_notes=shows_notes(srn)))
     record_view(
-        f"report:{unit.code}:{day.isoformat()}", now=timezone.now(), actor=actor, actor_name=actor_name, surface="pdf"
+        f"report:{unit.code}:{day.isoformat()}",
+        now=timezone.now(),
+        actor=reader.person,
+        actor_name=reader.actor_name,
+        surface="pdf",
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="service-recovery-{unit.code}-{day.isoformat()}.pdf"'

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from closeloop.actions.receive_hook import replay_dead_letter
+from closeloop.config.snapshot import current
 from closeloop.connectors import ConnectorError, Inbound
-from closeloop.feedback.catalog import Catalog
 from closeloop.intake.models import DeadLetter, HookDelivery, Source
 from closeloop.intake.sources import active_sources, source_entry
 from closeloop.intake.trial import guess_content_type, try_payload
@@ -93,7 +93,10 @@ def test_payload(request: HttpRequest, key: str) -> HttpResponse:
     now = timezone.now()
     inbound = Inbound.build(body, headers, query=form.cleaned_data["query"].lstrip("?"), received_at=now)
     try:
-        trial = try_payload(entry, inbound, catalog=Catalog.load(), now=now, verify=form.cleaned_data["verify"])
+        snapshot = current()
+        trial = try_payload(
+            entry, inbound, catalog=snapshot.catalog, tiers=snapshot.tiers, now=now, verify=form.cleaned_data["verify"]
+        )
     except ConnectorError as exc:
         return _detail(request, source, form, refusal=f"{exc.status}: {exc.reason}")
     result = json.dumps(trial.as_dict(), indent=2, ensure_ascii=False)

@@ -10,8 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from closeloop.config.snapshot import current
 from closeloop.connectors import ConnectorError, Inbound
-from closeloop.feedback.catalog import Catalog
 from closeloop.intake.sources import active_sources, source_entry
 from closeloop.intake.trial import guess_content_type, try_payload
 
@@ -61,7 +61,10 @@ class Command(BaseCommand):
         now = timezone.now()
         inbound = Inbound.build(body, headers, query=options["query"].lstrip("?"), received_at=now)
         try:
-            trial = try_payload(entry, inbound, catalog=Catalog.load(), now=now, verify=not options["no_verify"])
+            snapshot = current()
+            trial = try_payload(
+                entry, inbound, catalog=snapshot.catalog, tiers=snapshot.tiers, now=now, verify=not options["no_verify"]
+            )
         except ConnectorError as exc:
             raise CommandError(f"{exc.status}: {exc.reason}", returncode=INVALID) from None
         self.stdout.write(json.dumps(trial.as_dict(), indent=2, ensure_ascii=False))
