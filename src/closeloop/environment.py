@@ -6,13 +6,23 @@ stays a thin list of assignments.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+
+from closeloop.core.durations import BadDuration, parse_duration
+
+# The home folder and the files in it (SQLite database, secret key, demo login) are the owner's only.
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+DEFAULT_RETRY_FOR = timedelta(hours=24)
+LOG_FORMATS = ("text", "json")
 
 
 class BadEnvironment(ValueError):
@@ -39,6 +49,11 @@ class Environment:
     default_from_email: str
     secret_key: str
     debug: bool
+    log_format: str = "text"
+    metrics_token: str | None = None
+    proxy_ssl_header: tuple[str, str] | None = None
+    trusted_proxy_count: int = 0
+    retry_for: timedelta = DEFAULT_RETRY_FOR
 
 
 def parse_database_url(url: str) -> dict[str, Any]:
@@ -123,9 +138,88 @@ def load_secret_key(home: Path) -> str:
             return key
     key = secrets.token_urlsafe(50)
     home.mkdir(parents=True, exist_ok=True)
+    create_private_file(path)
     path.write_text(key)
-    path.chmod(0o600)
+    path.chmod(PRIVATE_FILE)
     return key
+
+
+def create_private_file(path: Path) -> None:
+    """Create `path` empty and readable by its owner only, unless it exists already.
+
+    SQLite gives its -wal and -shm files the permissions of the database file, so a database
+    file created here keeps all three private.
+    """
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
+def create_home(home: Path) -> None:
+    """The data folder, created readable by its owner only; an existing folder is left as the operator made it."""
+    if home.exists():
+        return
+    try:
+        home.mkdir(parents=True, mode=PRIVATE_FOLDER)
+    except OSError as exc:
+        raise BadEnvironment(f"CLOSELOOP_HOME: cannot create {home} ({exc.strerror})") from exc
+    # mkdir's mode is reduced by the umask; the folder itself must end up 0700 whatever it is.
+    home.chmod(PRIVATE_FOLDER)
+
+
+def prepare_sqlite_file(database: dict[str, Any]) -> None:
+    """Create a new SQLite database file private before SQLite creates it with the umask's permissions."""
+    if database.get("ENGINE") != "django.db.backends.sqlite3":
+        return
+    path = Path(database["NAME"])
+    if path.parent.is_dir():
+        create_private_file(path)
+
+
+def parse_log_format(value: str) -> str:
+    lowered = value.strip().lower() or "text"
+    if lowered not in LOG_FORMATS:
+        raise BadEnvironment(f"LOG_FORMAT: {value!r} is not one of text, json")
+    return lowered
+
+
+def parse_proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto` (meaning `X-Forwarded-Proto: https`) or `Header-Name: value`, as Django's
+    SECURE_PROXY_SSL_HEADER wants it: ("HTTP_X_FORWARDED_PROTO", "https")."""
+    if not value.strip():
+        return None
+    name, _, expected = value.partition(":")
+    name, expected = name.strip(), expected.strip() or "https"
+    if not name or not all(c.isalnum() or c == "-" for c in name):
+        raise BadEnvironment(
+            f"SECURE_PROXY_SSL_HEADER: {value!r} is not a header name, "
+            "e.g. X-Forwarded-Proto or X-Forwarded-Proto: https"
+        )
+    return "HTTP_" + name.upper().replace("-", "_"), expected
+
+
+def parse_proxy_count(value: str) -> int:
+    try:
+        count = int(value.strip() or "0")
+    except ValueError:
+        count = -1
+    if not 0 <= count <= 10:
+        raise BadEnvironment(f"TRUSTED_PROXY_COUNT: {value!r} is not a number of proxies from 0 to 10")
+    return count
+
+
+def parse_retry_for(value: str) -> timedelta:
+    if not value.strip():
+        return DEFAULT_RETRY_FOR
+    try:
+        duration = parse_duration(value)
+    except BadDuration as exc:
+        raise BadEnvironment(f"CLOSELOOP_RETRY_FOR: {exc}") from None
+    if duration <= timedelta(0):
+        raise BadEnvironment("CLOSELOOP_RETRY_FOR: must be longer than 0s, e.g. 24h")
+    return duration
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -143,20 +237,24 @@ def load(environ: dict[str, str], cwd: Path) -> Environment:
     if home.exists() and not home.is_dir():
         raise BadEnvironment(f"CLOSELOOP_HOME: {home} exists and is not a folder")
     home = home.resolve()
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadEnvironment(f"CLOSELOOP_HOME: cannot create {home} ({exc.strerror})") from exc
+    create_home(home)
     database_url = environ.get("DATABASE_URL") or f"sqlite:///{home / 'closeloop.sqlite3'}"
     email_url = environ.get("EMAIL_URL")
     sms_url = environ.get("SMS_URL")
+    database = parse_database_url(database_url)
+    prepare_sqlite_file(database)
     return Environment(
         home=home,
-        database=parse_database_url(database_url),
+        database=database,
         site_url=parse_site_url(environ.get("SITE_URL") or "http://127.0.0.1:8000"),
         email=parse_email_url(email_url) if email_url else None,
         sms_url=parse_sms_url(sms_url) if sms_url else None,
         default_from_email=parse_from_email(environ.get("DEFAULT_FROM_EMAIL") or "closeloop@localhost"),
         secret_key=environ.get("SECRET_KEY") or load_secret_key(home),
         debug=parse_bool("CLOSELOOP_DEBUG", environ.get("CLOSELOOP_DEBUG", "")),
+        log_format=parse_log_format(environ.get("LOG_FORMAT", "")),
+        metrics_token=environ.get("METRICS_TOKEN", "").strip() or None,
+        proxy_ssl_header=parse_proxy_ssl_header(environ.get("SECURE_PROXY_SSL_HEADER", "")),
+        trusted_proxy_count=parse_proxy_count(environ.get("TRUSTED_PROXY_COUNT", "")),
+        retry_for=parse_retry_for(environ.get("CLOSELOOP_RETRY_FOR", "")),
     )

@@ -6,3 +6,5 @@ urlpatterns = [
     path("api/v1/", include("closeloop.api.urls")),
     path("", include("closeloop.web.urls")),
 ]
+
+handler500 = "closeloop.web.views.errors.server_error"

@@ -11,6 +11,7 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 from closeloop.api.errors import error_response
+from closeloop.logs import request_id
 
 logger = logging.getLogger("closeloop.api")
 
@@ -87,7 +88,8 @@ class ApiJsonErrorsMiddleware:
             return None
         # The traceback goes to the log only: it can hold data the client must not see.
         logger.error("Unhandled error in %s %s", request.method, request.path, exc_info=exception)
-        return error_response(500, _DETAIL_BY_STATUS[500])
+        # The reference is the request id of the log line above.
+        return error_response(500, f"Internal server error. The problem was logged (reference {request_id.get()}).")
 
     @staticmethod
     def _as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
