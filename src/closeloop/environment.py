@@ -6,6 +6,7 @@ stays a thin list of assignments.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +20,11 @@ from closeloop.core.durations import BadDuration, parse_duration
 
 # An interview of half an hour in a compressed format, or a few minutes of WAV.
 DEFAULT_AUDIO_MAX_BYTES = 25 * 1024 * 1024
+# The home folder and the files in it (SQLite database, secret key, demo login) are the owner's only.
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+DEFAULT_RETRY_FOR = timedelta(hours=24)
+LOG_FORMATS = ("text", "json")
 
 
 class BadEnvironment(ValueError):
@@ -48,6 +54,11 @@ class Environment:
     # How long the bodies of sent messages are kept (the outbox keeps who got what and when for ever).
     message_retention: timedelta = timedelta(days=90)
     audio_max_bytes: int = DEFAULT_AUDIO_MAX_BYTES
+    log_format: str = "text"
+    metrics_token: str | None = None
+    proxy_ssl_header: tuple[str, str] | None = None
+    trusted_proxy_count: int = 0
+    retry_for: timedelta = DEFAULT_RETRY_FOR
 
 
 def parse_database_url(url: str) -> dict[str, Any]:
@@ -132,8 +143,9 @@ def load_secret_key(home: Path) -> str:
             return key
     key = secrets.token_urlsafe(50)
     home.mkdir(parents=True, exist_ok=True)
+    create_private_file(path)
     path.write_text(key)
-    path.chmod(0o600)
+    path.chmod(PRIVATE_FILE)
     return key
 
 
@@ -161,6 +173,84 @@ def parse_size(name: str, value: str) -> int:
     return int(number) * _SIZE_UNITS[unit]
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` empty and readable by its owner only, unless it exists already.
+
+    SQLite gives its -wal and -shm files the permissions of the database file, so a database
+    file created here keeps all three private.
+    """
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
+def create_home(home: Path) -> None:
+    """The data folder, created readable by its owner only; an existing folder is left as the operator made it."""
+    if home.exists():
+        return
+    try:
+        home.mkdir(parents=True, mode=PRIVATE_FOLDER)
+    except OSError as exc:
+        raise BadEnvironment(f"CLOSELOOP_HOME: cannot create {home} ({exc.strerror})") from exc
+    # mkdir's mode is reduced by the umask; the folder itself must end up 0700 whatever it is.
+    home.chmod(PRIVATE_FOLDER)
+
+
+def prepare_sqlite_file(database: dict[str, Any]) -> None:
+    """Create a new SQLite database file private before SQLite creates it with the umask's permissions."""
+    if database.get("ENGINE") != "django.db.backends.sqlite3":
+        return
+    path = Path(database["NAME"])
+    if path.parent.is_dir():
+        create_private_file(path)
+
+
+def parse_log_format(value: str) -> str:
+    lowered = value.strip().lower() or "text"
+    if lowered not in LOG_FORMATS:
+        raise BadEnvironment(f"LOG_FORMAT: {value!r} is not one of text, json")
+    return lowered
+
+
+def parse_proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto` (meaning `X-Forwarded-Proto: https`) or `Header-Name: value`, as Django's
+    SECURE_PROXY_SSL_HEADER wants it: ("HTTP_X_FORWARDED_PROTO", "https")."""
+    if not value.strip():
+        return None
+    name, _, expected = value.partition(":")
+    name, expected = name.strip(), expected.strip() or "https"
+    if not name or not all(c.isalnum() or c == "-" for c in name):
+        raise BadEnvironment(
+            f"SECURE_PROXY_SSL_HEADER: {value!r} is not a header name, "
+            "e.g. X-Forwarded-Proto or X-Forwarded-Proto: https"
+        )
+    return "HTTP_" + name.upper().replace("-", "_"), expected
+
+
+def parse_proxy_count(value: str) -> int:
+    try:
+        count = int(value.strip() or "0")
+    except ValueError:
+        count = -1
+    if not 0 <= count <= 10:
+        raise BadEnvironment(f"TRUSTED_PROXY_COUNT: {value!r} is not a number of proxies from 0 to 10")
+    return count
+
+
+def parse_retry_for(value: str) -> timedelta:
+    if not value.strip():
+        return DEFAULT_RETRY_FOR
+    try:
+        duration = parse_duration(value)
+    except BadDuration as exc:
+        raise BadEnvironment(f"CLOSELOOP_RETRY_FOR: {exc}") from None
+    if duration <= timedelta(0):
+        raise BadEnvironment("CLOSELOOP_RETRY_FOR: must be longer than 0s, e.g. 24h")
+    return duration
+
+
 def parse_bool(name: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -176,16 +266,15 @@ def load(environ: dict[str, str], cwd: Path) -> Environment:
     if home.exists() and not home.is_dir():
         raise BadEnvironment(f"CLOSELOOP_HOME: {home} exists and is not a folder")
     home = home.resolve()
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadEnvironment(f"CLOSELOOP_HOME: cannot create {home} ({exc.strerror})") from exc
+    create_home(home)
     database_url = environ.get("DATABASE_URL") or f"sqlite:///{home / 'closeloop.sqlite3'}"
     email_url = environ.get("EMAIL_URL")
     sms_url = environ.get("SMS_URL")
+    database = parse_database_url(database_url)
+    prepare_sqlite_file(database)
     return Environment(
         home=home,
-        database=parse_database_url(database_url),
+        database=database,
         site_url=parse_site_url(environ.get("SITE_URL") or "http://127.0.0.1:8000"),
         email=parse_email_url(email_url) if email_url else None,
         sms_url=parse_sms_url(sms_url) if sms_url else None,
@@ -196,4 +285,9 @@ def load(environ: dict[str, str], cwd: Path) -> Environment:
         audio_max_bytes=parse_size("CLOSELOOP_AUDIO_MAX_BYTES", environ["CLOSELOOP_AUDIO_MAX_BYTES"])
         if environ.get("CLOSELOOP_AUDIO_MAX_BYTES")
         else DEFAULT_AUDIO_MAX_BYTES,
+        log_format=parse_log_format(environ.get("LOG_FORMAT", "")),
+        metrics_token=environ.get("METRICS_TOKEN", "").strip() or None,
+        proxy_ssl_header=parse_proxy_ssl_header(environ.get("SECURE_PROXY_SSL_HEADER", "")),
+        trusted_proxy_count=parse_proxy_count(environ.get("TRUSTED_PROXY_COUNT", "")),
+        retry_for=parse_retry_for(environ.get("CLOSELOOP_RETRY_FOR", "")),
     )

@@ -1,11 +1,14 @@
 """Django settings: every value comes from closeloop.environment, parsed once."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from closeloop import environment
+from closeloop.logs import logging_config
 
 try:
     ENV = environment.load(dict(os.environ), Path.cwd())
@@ -30,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
+    "django_ratelimit",
     # Listed so the API docs page uses Ninja's bundled Swagger UI instead of a CDN.
     "ninja",
     "closeloop.org",
@@ -43,13 +49,19 @@ INSTALLED_APPS = [
     "closeloop.loop",
     "closeloop.api",
     "closeloop.web",
+    "closeloop.worker",
     "closeloop.demo",
     "closeloop.cli",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line and every response (a 500 included) carries the request id.
+    "closeloop.web.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their long cache, everything else is no-store.
+    "closeloop.web.middleware.NoStoreMiddleware",
     "closeloop.api.middleware.BodySizeLimitMiddleware",
     "closeloop.api.middleware.InputSafetyMiddleware",
     "closeloop.api.middleware.ApiJsonErrorsMiddleware",
@@ -57,9 +69,91 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "axes.middleware.AxesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# --- Browser security ------------------------------------------------------------------------------
+# closeloop has no certificate of its own: with an https SITE_URL it runs behind a proxy that ends
+# TLS, and SECURE_PROXY_SSL_HEADER (environment) names the header by which that proxy says so.
+HTTPS = SITE_URL.startswith("https://")
+SECURE_PROXY_SSL_HEADER = ENV.proxy_ssl_header
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+# Redirecting plain HTTP needs to know which requests came in over TLS: only with the proxy's header.
+SECURE_SSL_REDIRECT = HTTPS and SECURE_PROXY_SSL_HEADER is not None
+# Probes and scrapers on the host itself speak plain HTTP to the process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS covers this host only: includeSubDomains would force https on every other site of the
+    # operator's domain, which closeloop cannot know about; preload is the operator's decision too.
+    "security.W005",
+    "security.W021",
+    # The rate-limit counters live in the database cache, the one cache every closeloop process
+    # (web and worker, SQLite or PostgreSQL) shares without another server. Its increments are a
+    # read then a write, so two requests at the same instant may both pass: the limits below are
+    # coarse brakes on abuse (one reset mail per address per 15 minutes, ten per client address per
+    # hour), not counters that must be exact.
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
+if HTTPS and not SECURE_SSL_REDIRECT:
+    # Without SECURE_PROXY_SSL_HEADER every request looks like plain HTTP to Django, so redirecting
+    # would loop; the proxy redirects http:// itself (docs/operations.md shows how), and HSTS is sent
+    # once the header is configured.
+    SILENCED_SYSTEM_CHECKS.append("security.W008")
+
+# No inline script anywhere (templates load /static/web/app.js); inline styles are allowed because
+# the report charts are SVG with a <style> element inside and a few elements carry style="".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Accounts: login and password-reset throttling -------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "closeloop.web.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Ten failed logins lock the account, and separately the client address, for 15 minutes after the
+# last failure; a successful login clears the count.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "closeloop.web.views.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "closeloop.web.client_ip.client_ip"
+AXES_VERBOSE = False
+# Failed attempts are kept (that is the count); a row per successful sign-in (address and browser of
+# every login) is not needed for throttling and would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+TRUSTED_PROXY_COUNT = ENV.trusted_proxy_count
+
+PASSWORD_RESET_PER_EMAIL = "1/15m"
+PASSWORD_RESET_PER_ADDRESS = "10/h"
+RATELIMIT_USE_CACHE = "ratelimit"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Created by the migration web/0001_rate_limit_cache.
+    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "closeloop_ratelimit"},
+}
+
+# --- Operations ------------------------------------------------------------------------------------
+# /metrics: a bearer token, else only from this host (see closeloop.web.views.metrics).
+METRICS_TOKEN = ENV.metrics_token
 
 ROOT_URLCONF = "closeloop.urls"
 WSGI_APPLICATION = "closeloop.wsgi.application"
@@ -115,6 +209,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CLOSELOOP_MAX_BODY_BYTES
 # Interview recordings (POST /api/v1/responses/{id}/audio) may be larger: CLOSELOOP_AUDIO_MAX_BYTES.
 CLOSELOOP_AUDIO_MAX_BYTES = ENV.audio_max_bytes
 
+# Temporary delivery failures are retried this long (CLOSELOOP_RETRY_FOR) before a delivery fails.
+CLOSELOOP_RETRY_FOR = ENV.retry_for
+
 DEFAULT_FROM_EMAIL = ENV.default_from_email
 SERVER_EMAIL = ENV.default_from_email
 if EMAIL_SERVER is None:
@@ -130,10 +227,5 @@ else:
     EMAIL_USE_SSL = EMAIL_SERVER.use_ssl
     EMAIL_TIMEOUT = 10
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"closeloop": {"handlers": ["console"], "level": os.environ.get("CLOSELOOP_LOG_LEVEL", "INFO")}},
-}
+LOG_FORMAT = ENV.log_format
+LOGGING = logging_config(LOG_FORMAT, os.environ.get("CLOSELOOP_LOG_LEVEL", "INFO"))

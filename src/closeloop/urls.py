@@ -10,3 +10,5 @@ urlpatterns = [
     path("hooks/<str:key>", hook, name="hook"),
     path("", include("closeloop.web.urls")),
 ]
+
+handler500 = "closeloop.web.views.errors.server_error"

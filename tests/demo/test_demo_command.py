@@ -89,6 +89,9 @@ def test_the_demo_loads_a_realistic_organisation_once(home: Path) -> None:
     assert counts() == before
     assert "0 created" in again and "500 already loaded" in again and "already configured" in again
     assert demo_login(home) == (username, password)
+    # The password was shown once; a second run only says where it is kept.
+    assert password not in again
+    assert f"as admin; the password is in {home / 'admin-login.txt'}" in again
 
 
 def test_a_run_on_a_later_day_adds_nothing(home: Path) -> None:

@@ -29,7 +29,8 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """Accepts mail and keeps it; can defer (4xx) the first N messages, refuse recipients, or stall on DATA."""
+    """Accepts mail and keeps it; can defer (4xx) the first N messages, refuse recipients, stall on DATA,
+    keep a message but hold back its reply (`hold_reply_after`), or take `delay` seconds per message."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -39,6 +40,9 @@ class SmtpSink:
         self.defer_reply = "451 4.3.0 Try again later"
         self.refused: set[str] = set()
         self.stall = False
+        self.hold_reply_after: int | None = None
+        self.reply_held = threading.Event()
+        self.delay = 0.0
         self.data_started = threading.Event()
         self._lock = threading.Condition()
 
@@ -54,6 +58,18 @@ class SmtpSink:
         self.data_started.set()
         if self.stall:
             # Hold the client mid-send until it gives up or is killed.
+            await asyncio.sleep(60)
+            return "451 4.4.2 Timed out"
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self._lock:
+            hold = self.hold_reply_after is not None and len(self.messages) >= self.hold_reply_after
+            if hold:
+                # The message is kept, as a server would that crashed before answering.
+                self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+                self.recipients.append(list(envelope.rcpt_tos))
+        if hold:
+            self.reply_held.set()
             await asyncio.sleep(60)
             return "451 4.4.2 Timed out"
         with self._lock:

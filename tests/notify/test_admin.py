@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from closeloop.notify.models import Delivery
@@ -43,3 +46,26 @@ def test_retry_now_leaves_sent_deliveries_alone():
     Delivery.objects.filter(pk=sent.pk).update(status="sent")
     assert retry_now([sent, failed_delivery()], later(1)) == 1
     assert Delivery.objects.get(pk=sent.pk).status == "sent"
+
+
+def test_the_admin_outbox_heads_the_list_with_the_backlog_and_its_age(admin_client):
+    for number, hours in enumerate((23, 5)):
+        enqueue(
+            channel="email",
+            address="a@acme.example",
+            subject=f"waiting {number}",
+            idempotency_key=f"w{number}",
+            now=NOW - timedelta(hours=hours),
+        )
+    Delivery.objects.filter(idempotency_key="w0").update(failing_since=NOW - timedelta(hours=23))
+    failed_delivery()
+    with time_machine.travel(NOW, tick=False):
+        listing = admin_client.get(reverse("admin:notify_delivery_changelist")).content.decode()
+    assert "<strong>2 waiting to be sent</strong>, the oldest planned 22 Nov 11:00 (23" in listing
+    assert "hours ago); 1 of them failed before and are being retried." in listing
+
+
+def test_the_admin_outbox_says_when_nothing_waits(admin_client):
+    failed_delivery()
+    listing = admin_client.get(reverse("admin:notify_delivery_changelist")).content.decode()
+    assert "Nothing is waiting to be sent." in listing

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from closeloop.notify import dispatch
 from closeloop.notify.channels import Channel, SendResult, TemporaryError, base
@@ -35,12 +36,13 @@ def make_emails(count: int, now=NOW) -> list[Delivery]:
 def test_claim_marks_due_rows_sending_with_a_lease_and_counts_the_attempt():
     make_emails(3)
     enqueue(channel="email", address="x@acme.example", idempotency_key="future", now=later(10))
-    claimed = dispatch.claim_due(NOW, limit=10, lease=timedelta(minutes=2))
+    with time_machine.travel(NOW, tick=False):
+        claimed = dispatch.claim_due(NOW, limit=10, lease=timedelta(minutes=2))
+        assert dispatch.claim_due(NOW) == [], "a leased row is not claimed twice"
     assert len(claimed) == 3
     assert {d.status for d in claimed} == {Delivery.Status.SENDING}
     assert {d.attempts for d in claimed} == {1}
     assert {d.lease_until for d in claimed} == {later(2)}
-    assert dispatch.claim_due(NOW) == [], "a leased row is not claimed twice"
 
 
 def test_claim_respects_the_limit_oldest_first():
@@ -50,9 +52,12 @@ def test_claim_respects_the_limit_oldest_first():
 
 def test_a_delivery_left_sending_with_an_expired_lease_is_claimed_again(smtp):
     [delivery] = make_emails(1)
-    dispatch.claim_due(NOW, lease=timedelta(minutes=2))  # a worker that then died
-    assert run_due_work(later(1))["deliveries"] == 0
-    assert run_due_work(later(3))["deliveries"] == 1
+    with time_machine.travel(NOW, tick=False):
+        dispatch.claim_due(NOW, lease=timedelta(minutes=2))  # a worker that then died
+    with time_machine.travel(later(1), tick=False):
+        assert run_due_work(later(1))["deliveries"] == 0
+    with time_machine.travel(later(3), tick=False):
+        assert run_due_work(later(3))["deliveries"] == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.sent_at) == (Delivery.Status.SENT, 2, later(3))
     assert smtp.count() == 1
@@ -98,18 +103,28 @@ def test_a_deferral_schedules_the_next_attempt_about_thirty_seconds_later(smtp):
     assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 2)
 
 
-def test_a_delivery_fails_after_the_maximum_attempts(smtp, settings):
-    settings.CLOSELOOP_MAX_ATTEMPTS = 3
+def test_a_delivery_fails_once_it_has_been_deferred_for_the_whole_retry_window(smtp, settings):
+    settings.CLOSELOOP_RETRY_FOR = timedelta(hours=2)
     smtp.defer_next = 100
     [delivery] = make_emails(1)
-    now = NOW
-    for _ in range(5):
+    for now in (NOW, later(60), later(119)):
         run_due_work(now)
-        now += timedelta(hours=3)
+        delivery.refresh_from_db()
+        assert delivery.status == Delivery.Status.PENDING
+    run_due_work(later(125))  # the first attempt due after the window (the last wait was two minutes)
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (Delivery.Status.FAILED, 3)
+    assert (delivery.status, delivery.attempts, delivery.failing_since) == (Delivery.Status.FAILED, 4, NOW)
     assert delivery.next_attempt_at is None
-    assert smtp.data_attempts == 3
+    assert smtp.data_attempts == 4
+
+
+def test_a_tick_far_ahead_of_the_clock_leaves_a_running_workers_claim_alone(smtp):
+    make_emails(2)
+    held = dispatch.claim_due(NOW)  # a running worker holds both, leased on the real clock
+    assert run_due_work(NOW + timedelta(days=1))["deliveries"] == 0
+    assert smtp.count() == 0
+    assert [dispatch.send_one(d, NOW) for d in held] == ["sent", "sent"]
+    assert smtp.count() == 2
 
 
 def test_a_permanent_error_fails_at_once(smtp):
@@ -123,8 +138,10 @@ def test_a_permanent_error_fails_at_once(smtp):
 
 def test_an_outcome_is_not_recorded_by_a_worker_whose_claim_was_taken_over(smtp):
     [delivery] = make_emails(1)
-    [stale] = dispatch.claim_due(NOW, lease=timedelta(minutes=2))
-    run_due_work(later(3))  # another worker takes over after the lease and sends it
+    with time_machine.travel(NOW, tick=False):
+        [stale] = dispatch.claim_due(NOW, lease=timedelta(minutes=2))
+    with time_machine.travel(later(3), tick=False):
+        run_due_work(later(3))  # another worker takes over after the lease and sends it
     assert dispatch.record_failure(stale, TemporaryError("late"), later(4)) == "lost"
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.SENT

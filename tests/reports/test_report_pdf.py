@@ -109,3 +109,8 @@ def test_the_digest_command_writes_a_days_report(reported, tmp_path, capsys):
     call_command("digest", unit="SUP-EMEA", date="2026-11-24", out=str(out))
     assert str(out) in capsys.readouterr().out
     assert reported.ticket in pdf_text(out.read_bytes())
+
+
+def test_the_pdf_is_never_kept_by_a_cache(reported):
+    response = erin_client().get(URL, {"unit": "SUP-EMEA", "date": "2026-11-24"})
+    assert response["Cache-Control"] == "private, no-store"

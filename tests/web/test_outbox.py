@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.test import Client
 
 from closeloop.notify.models import Delivery
@@ -45,3 +47,15 @@ def test_leads_may_not_retry(erin: Client) -> None:
     ingest()
     delivery = Delivery.objects.first()
     assert erin.post(f"/outbox/{delivery.pk}/retry").status_code == 403
+
+
+def test_the_outbox_page_shows_how_many_messages_wait_and_since_when(admin_client_acme: Client) -> None:
+    import time_machine
+
+    ingest()
+    waiting = Delivery.objects.filter(status="pending").count()
+    oldest = Delivery.objects.filter(status="pending").order_by("created_at").first().created_at
+    with time_machine.travel(oldest + timedelta(hours=23, minutes=5), tick=False):
+        page = admin_client_acme.get("/outbox/").content.decode()
+    assert f"<strong>{waiting} waiting to be sent</strong>, the oldest planned " in page
+    assert "(23\xa0hours, 5\xa0minutes ago)." in page

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from closeloop.api.errors import error_response, field_errors_detail
 from closeloop.core.limits import MAX_NESTING, Location, text_problem, unsafe_value
+from closeloop.logs import request_id
 
 logger = logging.getLogger("closeloop.api")
 
@@ -163,7 +164,8 @@ class ApiJsonErrorsMiddleware:
             return None
         # The traceback goes to the log only: it can hold data the client must not see.
         logger.error("Unhandled error in %s %s", request.method, request.path, exc_info=exception)
-        return error_response(500, _DETAIL_BY_STATUS[500])
+        # The reference is the request id of the log line above.
+        return error_response(500, f"Internal server error. The problem was logged (reference {request_id.get()}).")
 
     @staticmethod
     def _as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -73,7 +73,8 @@ def send_emails(
             "text": text,
             "idempotency_key": f"{key}:{person.key}:email",
         }
-        common |= {"now": now, "topic": topic, "ref": f"case:{case.pk}", "person": person}
+        # Messages about a case are as pressing as the case: they queue by its severity.
+        common |= {"now": now, "topic": topic, "ref": f"case:{case.pk}", "person": person, "severity": case.severity}
         if person.email:
             deliveries.append(planned(address=person.email, **common))
             reached.append(person.key)

@@ -39,6 +39,10 @@ def overdue_filter(now: datetime) -> Q:
     return Q(state=Case.State.OPEN, due_at__lt=now)
 
 
+def overdue_count(now: datetime) -> int:
+    return Case.objects.filter(overdue_filter(now)).count()
+
+
 def is_overdue(case: Case, now: datetime) -> bool:
     return case.state == Case.State.OPEN and case.due_at < now
 

@@ -27,6 +27,7 @@ from closeloop.cases.models import Case
 from closeloop.config.apply import apply_config
 from closeloop.demo.cases import CaseWork, work_on_cases
 from closeloop.demo.responses import EXTERNAL_ID_PREFIX, RESPONSE_COUNT, demo_responses
+from closeloop.environment import PRIVATE_FILE, create_private_file
 from closeloop.feedback.models import Response
 from closeloop.feedback.store import RejectedInput
 from closeloop.org.models import Organization, Person
@@ -51,6 +52,8 @@ class DemoReport:
     cases: CaseWork = field(default_factory=CaseWork)
     anchor: datetime | None = None
     login: tuple[str, str] | None = None
+    # The password was made by this run: the one time it is shown (afterwards only where it is kept).
+    login_is_new: bool = False
     people_with_login: list[str] = field(default_factory=list)
 
 
@@ -115,7 +118,9 @@ def load_demo(
     )
     report.cases = work_on_cases(opened.order_by("opened_at", "pk"), anchor=report.anchor)
 
+    known_before = demo_login(home) is not None
     report.login = ensure_admin(home)
+    report.login_is_new = report.login is not None and not known_before
     if report.login is not None:
         report.people_with_login = give_demo_passwords(report.login[1])
     return report
@@ -156,8 +161,10 @@ def ensure_admin(home: Path) -> tuple[str, str] | None:
         admin.set_password(password)
         admin.save(update_fields=["password"])
     path = home / LOGIN_FILE
+    # Private before the password is in it.
+    create_private_file(path)
+    path.chmod(PRIVATE_FILE)
     path.write_text(f"username: {ADMIN_USERNAME}\npassword: {password}\n", encoding="utf-8")
-    path.chmod(0o600)
     return ADMIN_USERNAME, password
 
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from closeloop.cases.models import Case
 from closeloop.cases.notifications import case_link, send_emails, team_of
+from closeloop.core.vocabulary import Severity
 from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.schemas import customer_body
 from closeloop.loop.models import FollowUp
@@ -171,6 +172,8 @@ def _send_one(pk: int, now: datetime) -> bool:
             text=text,
             topic="follow-up",
             ref=f"case:{case.pk}",
+            # A survey to the customer can wait behind the alerts of a backlog.
+            severity=Severity.LOW,
         )
     return True
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from closeloop.notify.backlog import backlog
 from closeloop.notify.models import Delivery, WebhookEndpoint
 from closeloop.notify.outbox import retry_now
 
@@ -19,6 +22,11 @@ class DeliveryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["person"]
     actions = ["send_again"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        now = timezone.now()
+        # The backlog heads the list: how many messages wait, and since when (an outage shows here first).
+        return super().changelist_view(request, {**(extra_context or {}), "backlog": backlog(now), "now": now})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from django.db import models
 
+from closeloop.core.vocabulary import SEVERITIES, Severity
+
+# Claimed first when several deliveries are due: 0 for urgent, 1 high, 2 normal, 3 low.
+PRIORITY_OF_SEVERITY = {severity: rank for rank, severity in enumerate(reversed(SEVERITIES))}
+DEFAULT_PRIORITY = PRIORITY_OF_SEVERITY[Severity.NORMAL]
+
+
+def priority_of(severity: str | None) -> int:
+    return PRIORITY_OF_SEVERITY.get(severity or "", DEFAULT_PRIORITY)
+
 
 class Delivery(models.Model):
     class Status(models.TextChoices):
@@ -34,9 +44,15 @@ class Delivery(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    priority = models.PositiveSmallIntegerField(
+        default=DEFAULT_PRIORITY, help_text="0 urgent, 1 high, 2 normal, 3 low: the most severe due ones go first"
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="First temporary failure of the current run of retries"
+    )
     last_error = models.TextField(blank=True)
     provider_id = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()

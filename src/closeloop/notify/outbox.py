@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from closeloop.notify.models import Delivery
+from closeloop.notify.models import Delivery, priority_of
 from closeloop.notify.wake import wake_worker
 from closeloop.org.models import Person
 
@@ -32,8 +32,12 @@ def planned(
     ref: str = "",
     person: Person | None = None,
     skipped_because: str = "",
+    severity: str | None = None,
 ) -> Delivery:
-    """An unsaved delivery: pending and due at `now`, or skipped with the reason (e.g. "no phone number")."""
+    """An unsaved delivery: pending and due at `now`, or skipped with the reason (e.g. "no phone number").
+
+    `severity` (else the alert's) orders it among due deliveries: urgent ones are sent first.
+    """
     return Delivery(
         channel=channel,
         address=address,
@@ -47,6 +51,7 @@ def planned(
         person=person,
         idempotency_key=idempotency_key,
         status=Delivery.Status.SKIPPED if skipped_because else Delivery.Status.PENDING,
+        priority=priority_of(severity or (alert.severity if alert is not None else None)),
         last_error=skipped_because,
         next_attempt_at=None if skipped_because else now,
         created_at=now,
@@ -109,12 +114,12 @@ def link_alerts(links: Mapping[str, Sequence[int]]) -> None:
 
 
 def retry_now(deliveries: Iterable[Delivery], now: datetime) -> int:
-    """Send failed or waiting deliveries again at once, with a fresh attempt budget; returns how many."""
+    """Send failed or waiting deliveries again at once, with a fresh retry window; returns how many."""
     ids = [d.pk for d in deliveries]
     with transaction.atomic():
         count = Delivery.objects.filter(
             pk__in=ids, status__in=[Delivery.Status.FAILED, Delivery.Status.PENDING]
-        ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None)
+        ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None, failing_since=None)
         if count:
             transaction.on_commit(wake_worker)
     return count

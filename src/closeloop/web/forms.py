@@ -15,6 +15,7 @@ from django.utils import timezone
 from closeloop.alerts.models import KIND_CHOICES
 from closeloop.cases.models import Case
 from closeloop.core.limits import day_problem
+from closeloop.core.vocabulary import Severity
 from closeloop.feedback.models import Response, Survey
 from closeloop.notify.outbox import enqueue
 from closeloop.org.models import Person, Segment, Unit
@@ -170,6 +171,8 @@ class OutboxPasswordResetForm(PasswordResetForm):
             now=timezone.now(),
             topic="password",
             person=Person.objects.filter(user=user).first() if user is not None else None,
+            # Someone is waiting at the screen for this one.
+            severity=Severity.URGENT,
         )
 
 

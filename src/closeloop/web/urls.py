@@ -8,6 +8,7 @@ from closeloop.web.views import (
     account,
     alerts,
     cases,
+    health,
     home,
     loop,
     outbox,
@@ -21,6 +22,9 @@ from closeloop.web.views import (
 )
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("", home.home, name="home"),
     path("monitor/", home.monitor_fragment, name="monitor"),
     path("responses/", responses.response_list, name="responses"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -10,11 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from types import FrameType
 
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
 from closeloop.notify.dispatch import stop_requested
 from closeloop.notify.wake import clear_wake, wait_for_wake, wake_worker
+from closeloop.worker.heartbeat import Heartbeat
 from closeloop.worker.steps import STEPS, Step
 
 logger = logging.getLogger("closeloop.worker")
@@ -24,28 +26,35 @@ POLL_SECONDS = 0.25
 MAX_ROUNDS = 1000
 
 
-def run_due_work(now: datetime, stop: threading.Event | None = None, steps: Sequence[Step] = STEPS) -> dict[str, int]:
-    """Run every step at `now` until none does any more work; returns the work done per step."""
+def run_round(now: datetime, stop: threading.Event | None = None, steps: Sequence[Step] = STEPS) -> dict[str, int]:
+    """Run every step once at `now`; returns the work each did."""
     done = {step.name: 0 for step in steps}
     token = stop_requested.set(stop)
     try:
-        for _ in range(MAX_ROUNDS):
-            worked = False
-            for step in steps:
-                if stop is not None and stop.is_set():
-                    return done
-                try:
-                    count = step.run(now)
-                except Exception:
-                    # One broken step must not hold back the others (deliveries above all).
-                    logger.exception("step %s failed", step.name)
-                    count = 0
-                done[step.name] += count
-                worked = worked or count > 0
-            if not worked:
+        for step in steps:
+            if stop is not None and stop.is_set():
                 break
+            try:
+                done[step.name] = step.run(now)
+            except Exception:
+                # One broken step must not hold back the others (deliveries above all).
+                logger.exception("step %s failed", step.name)
     finally:
         stop_requested.reset(token)
+    return done
+
+
+def run_due_work(now: datetime, stop: threading.Event | None = None, steps: Sequence[Step] = STEPS) -> dict[str, int]:
+    """Run every step at `now` until none does any more work; returns the work done per step."""
+    done = {step.name: 0 for step in steps}
+    for _ in range(MAX_ROUNDS):
+        if stop is not None and stop.is_set():
+            break
+        worked = run_round(now, stop, steps)
+        for name, count in worked.items():
+            done[name] += count
+        if not any(worked.values()):
+            break
     return done
 
 
@@ -90,17 +99,28 @@ class Worker:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 previous[signum] = signal.signal(signum, self._on_signal)
         logger.info("worker started")
+        heartbeat = Heartbeat()
+        busy_rounds = 0
         try:
             while not self.stop_event.is_set():
                 close_old_connections()
+                worked = False
                 try:
-                    run_due_work(timezone.now(), stop=self.stop_event, steps=self.steps)
+                    heartbeat.beat()
+                    # Each round reads the clock afresh: a long backlog records when each batch really went.
+                    worked = any(run_round(timezone.now(), stop=self.stop_event, steps=self.steps).values())
                 except Exception:
                     # A database hiccup must not end the worker; the next round tries again.
                     logger.exception("worker round failed")
-                self._sleep()
+                busy_rounds = busy_rounds + 1 if worked else 0
+                # Straight on while there is work, but never for ever without a pause.
+                if not worked or busy_rounds >= MAX_ROUNDS:
+                    busy_rounds = 0
+                    self._sleep()
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            with contextlib.suppress(DatabaseError):
+                heartbeat.stop()
             connections.close_all()
             logger.info("worker stopped")

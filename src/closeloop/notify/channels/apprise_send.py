@@ -62,7 +62,7 @@ def classify_apprise_failure(log_lines: list[str], what: str) -> TemporaryError 
                 return PermanentError(f"{what} provider answered HTTP {status}")
             return TemporaryError(f"{what} provider answered HTTP {status}")
     if any(_NETWORK_FAILURE.search(line) for line in log_lines):
-        return TemporaryError(f"cannot reach the {what} provider")
+        return TemporaryError(f"cannot reach the {what} provider", unreachable=True)
     return TemporaryError(f"{what} provider reported a failure without a status")
 
 

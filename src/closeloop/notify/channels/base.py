@@ -23,7 +23,15 @@ class DeliveryError(Exception):
 
 
 class TemporaryError(DeliveryError):
-    """Worth trying again later: timeouts, refused connections, 4xx SMTP replies, HTTP 5xx/429."""
+    """Worth trying again later: timeouts, refused connections, 4xx SMTP replies, HTTP 5xx/429.
+
+    `unreachable` says the server itself could not be reached (refused, timed out, dropped): the
+    other messages to the same server in the batch then wait for their retry without being tried.
+    """
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class PermanentError(DeliveryError):
@@ -38,6 +46,9 @@ class Channel(ABC):
     """
 
     slug: ClassVar[str]
+    # True when every message of the channel goes through one server (EMAIL_URL, SMS_URL), so one
+    # message's answer speaks for all of them; otherwise each address is its own server.
+    one_server: ClassVar[bool] = False
 
     @abstractmethod
     def send(self, delivery: Delivery) -> SendResult:
@@ -61,6 +72,15 @@ def get_channel(slug: str) -> Channel:
         return _REGISTRY[slug]()
     except KeyError:
         raise PermanentError(f"unknown channel {slug!r}") from None
+
+
+def server_of(delivery: Delivery) -> tuple[str, str]:
+    """(channel, address) of the server a delivery goes to; the address is empty for one-server channels."""
+    channel = _REGISTRY.get(delivery.channel)
+    if channel is not None and channel.one_server:
+        return delivery.channel, ""
+    # A chat message without a stored URL goes to its person's current one: a server of its own.
+    return delivery.channel, delivery.address or f"delivery:{delivery.pk}"
 
 
 def channel_slugs() -> list[str]:

@@ -65,7 +65,7 @@ def classify_smtp_error(exc: Exception) -> TemporaryError | PermanentError:
         return TemporaryError(f"SMTP server deferred the recipient ({', '.join(map(str, codes))})")
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         # The operator's credentials are wrong: every message fails the same way until they are
-        # fixed, so keep retrying within the attempt budget rather than dropping this message.
+        # fixed, so keep retrying within the retry window rather than dropping this message.
         return TemporaryError(f"SMTP authentication failed ({exc.smtp_code})")
     if isinstance(exc, smtplib.SMTPResponseException):
         reply = f"SMTP {exc.smtp_code}"
@@ -73,17 +73,18 @@ def classify_smtp_error(exc: Exception) -> TemporaryError | PermanentError:
             return PermanentError(f"{reply}: message rejected")
         return TemporaryError(f"{reply}: try again later")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return TemporaryError("SMTP server closed the connection")
+        return TemporaryError("SMTP server closed the connection", unreachable=True)
     if isinstance(exc, TimeoutError):
-        return TemporaryError("SMTP server timed out")
+        return TemporaryError("SMTP server timed out", unreachable=True)
     if isinstance(exc, OSError):
-        return TemporaryError(f"cannot reach the SMTP server ({type(exc).__name__})")
+        return TemporaryError(f"cannot reach the SMTP server ({type(exc).__name__})", unreachable=True)
     return TemporaryError(f"SMTP error ({type(exc).__name__})")
 
 
 @register
 class EmailChannel(Channel):
     slug = "email"
+    one_server = True
 
     def __init__(self) -> None:
         # One SMTP conversation for a whole claimed batch: connecting costs more than a message.

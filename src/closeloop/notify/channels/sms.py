@@ -36,6 +36,7 @@ def sms_url_for(template: str, phone: str) -> str:
 @register
 class SmsChannel(Channel):
     slug = "sms"
+    one_server = True
 
     def send(self, delivery: Delivery) -> SendResult:
         template = getattr(settings, "SMS_URL", None)

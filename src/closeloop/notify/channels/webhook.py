@@ -87,7 +87,9 @@ class WebhookChannel(Channel):
             exc.close()
             raise classify_http_status(exc.code) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise TemporaryError(f"cannot reach the webhook endpoint ({type(exc).__name__})") from None
+            raise TemporaryError(
+                f"cannot reach the webhook endpoint ({type(exc).__name__})", unreachable=True
+            ) from None
         if not 200 <= status < 300:
             raise classify_http_status(status)
         return SendResult(request_id or f"webhook:{delivery.idempotency_key}")

@@ -7,13 +7,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from closeloop.web.forms import OutboxPasswordResetForm
+from closeloop.web.views.password_reset import ThrottledPasswordResetView
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        ThrottledPasswordResetView.as_view(
             template_name="web/password_reset.html",
             email_template_name="web/password_reset_email.txt",
             subject_template_name="web/password_reset_subject.txt",

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from closeloop.notify.backlog import backlog
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import retry_now
 from closeloop.web.lists import page_of
@@ -23,7 +24,14 @@ def outbox(request: HttpRequest) -> HttpResponse:
         deliveries = deliveries.filter(status=status)
     else:
         status = ""
-    context = {"page": page_of(request, deliveries), "status": status, "statuses": Delivery.Status.values}
+    now = timezone.now()
+    context = {
+        "page": page_of(request, deliveries),
+        "status": status,
+        "statuses": Delivery.Status.values,
+        "backlog": backlog(now),
+        "now": now,
+    }
     return page(request, "web/outbox.html", context)
 
 

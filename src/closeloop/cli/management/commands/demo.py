@@ -67,8 +67,13 @@ def _summary(report: DemoReport) -> str:
         lines.append("An 'admin' user already exists with its own password; the demo did not change it.")
     else:
         username, password = report.login
-        lines.append(f"Log in at {absolute_url('login')} as {username} with password {password}")
-        lines.append(f"  (saved in {settings.CLOSELOOP_HOME / LOGIN_FILE})")
+        saved = settings.CLOSELOOP_HOME / LOGIN_FILE
+        if report.login_is_new:
+            # Shown this once; logs and later runs only say where it is kept.
+            lines.append(f"Log in at {absolute_url('login')} as {username} with password {password}")
+            lines.append(f"  (saved in {saved}, readable by this account only; it is not shown again)")
+        else:
+            lines.append(f"Log in at {absolute_url('login')} as {username}; the password is in {saved}")
         if report.people_with_login:
             lines.append(f"  Demo people ({', '.join(report.people_with_login)}) use their id and the same password.")
     return "\n".join(lines)

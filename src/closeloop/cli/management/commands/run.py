@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from waitress.server import create_server
 
-from closeloop.demo.generate import demo_login
+from closeloop.cli.access_log import AccessLog
+from closeloop.demo.generate import LOGIN_FILE, demo_login
 from closeloop.worker.runner import Worker
 from closeloop.wsgi import application
 
@@ -34,7 +35,8 @@ class Command(BaseCommand):
         # waitress is a production-grade threaded server that runs inside this process, so the
         # worker thread below shares it (and gets woken on commit instead of polling).
         server = create_server(
-            application,
+            # waitress keeps no access log of its own; this one redacts secret URL segments.
+            AccessLog(application),
             host=host,
             port=port,
             threads=threads,
@@ -42,6 +44,9 @@ class Command(BaseCommand):
             # waitress buffers a body before the app sees it: cap it near the API limit (the
             # middleware answers 413 with the JSON error for anything over 1 MiB).
             max_request_body_size=8 * settings.CLOSELOOP_MAX_BODY_BYTES,
+            # Behind a proxy (SECURE_PROXY_SSL_HEADER, TRUSTED_PROXY_COUNT) its X-Forwarded-* headers
+            # reach Django, which decides what to trust; waitress would otherwise drop them.
+            clear_untrusted_proxy_headers=not (settings.SECURE_PROXY_SSL_HEADER or settings.TRUSTED_PROXY_COUNT),
         )
         stop = threading.Event()
         worker = threading.Thread(target=Worker(stop).run, name="closeloop-worker", daemon=True)
@@ -57,7 +62,8 @@ class Command(BaseCommand):
         self.stdout.write(f"closeloop is serving {settings.SITE_URL} (listening on http://{host}:{port}/)")
         login = demo_login()
         if login:
-            self.stdout.write(f"Admin login: {login[0]} / {login[1]}  (kept in {settings.CLOSELOOP_HOME})")
+            # The password itself was shown once, by the demo that made it.
+            self.stdout.write(f"Admin login: {login[0]}, password in {settings.CLOSELOOP_HOME / LOGIN_FILE}")
         self.stdout.write("Press Ctrl+C to stop.")
         # Everything loaded so far lives as long as the process: keep it out of the collector's
         # scans, which otherwise walk all of Django on every full collection under load.

@@ -6,9 +6,24 @@ import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 from gunicorn.app.base import BaseApplication
 
+from closeloop.cli.gunicorn_logging import GunicornLogger
 from closeloop.wsgi import application
+
+
+def close_database_connections() -> None:
+    """Close every connection this process holds, so that a forked worker never inherits one.
+
+    A forked worker would share the master's socket to the database: two processes talking over
+    one PostgreSQL conversation read each other's replies, and requests fail or hang.
+    """
+    connections.close_all()
+
+
+def _before_fork(server: Any, worker: Any) -> None:
+    close_database_connections()
 
 
 class _Gunicorn(BaseApplication):
@@ -33,14 +48,21 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=min(4, 2 * (os.cpu_count() or 1)))
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+        # The migration check on start-up opened a connection in this (the master) process.
+        close_database_connections()
         _Gunicorn(
             {
                 "bind": f"{host}:{port}",
                 "workers": workers,
                 "accesslog": "-",
+                "logger_class": GunicornLogger,
                 "timeout": 60,
                 "graceful_timeout": 20,
+                # Files gunicorn creates (its heartbeat files, a unix socket) are the owner's only.
+                "umask": 0o077,
                 # Load the app before forking so a configuration error stops start-up once, clearly.
                 "preload_app": True,
+                # Anything the master opened since (a reload, a signal handler) is closed again.
+                "pre_fork": _before_fork,
             }
         ).run()
