@@ -14,6 +14,7 @@ from closeloop.core.sla import (
     BusinessCalendar,
     SlaChoice,
     add_working_time,
+    calendar_for_case,
     choose_sla,
     holiday_dates,
     local_to_instant,
@@ -266,3 +267,16 @@ def test_unknown_or_missing_tiers_use_the_default_entry(tier: str) -> None:
 def test_without_a_default_entry_the_rules_severity_and_72_hours_apply() -> None:
     assert choose_sla({"Gold": SLA["Gold"]}, "Bronze", "low") == SlaChoice("low", FALLBACK_GOAL, None)
     assert timedelta(hours=72) == FALLBACK_GOAL
+
+
+@pytest.mark.parametrize(
+    ("unit", "template", "chosen"),
+    [
+        ("paris-office", "office", "paris-office"),  # the unit's own calendar wins
+        ("paris-office", None, "paris-office"),
+        (None, "office", "office"),  # a unit without one leaves it to the template
+        (None, None, None),  # wall-clock time
+    ],
+)
+def test_the_units_calendar_overrides_the_templates(unit: str | None, template: str | None, chosen: str | None) -> None:
+    assert calendar_for_case(unit, template) == chosen

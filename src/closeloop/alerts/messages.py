@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from closeloop.alerts.models import Alert
 from closeloop.alerts.serialize import alert_fields
@@ -150,7 +151,19 @@ def alert_context(alert: Alert, person: Person | None) -> dict[str, Any]:
         "ticket_url": web_link(organization.ticket_link(response.ticket)),
         "audio_url": web_link(response.audio_url),
         "repeat_days": organization.repeat_window.days if alert.repeat else None,
+        **_repeat_of(alert, organization.time_zone),
         "response_url": response_url(response),
+    }
+
+
+def _repeat_of(alert: Alert, time_zone: str) -> dict[str, str]:
+    """When and where the earlier failure this alert repeats was (empty for a first failure)."""
+    earlier = alert.repeat_of if alert.repeat and alert.repeat_of_id is not None else None
+    if earlier is None:
+        return {"repeat_of_when": "", "repeat_of_url": ""}
+    return {
+        "repeat_of_when": earlier.submitted_at.astimezone(ZoneInfo(time_zone)).strftime("%a %d %b %Y"),
+        "repeat_of_url": response_url(earlier),
     }
 
 
@@ -185,7 +198,11 @@ def render_chat(context: dict[str, Any]) -> Rendered:
     for words in context["verbatim"]:
         lines.append("> " + markdown_escape(" ".join(words.split())))
     if context["repeat_days"]:
-        lines.append(f"Repeat: this customer had another recovery alert in the last {context['repeat_days']} days")
+        earlier = f" ([{context['repeat_of_when']}]({context['repeat_of_url']}))" if context["repeat_of_when"] else ""
+        lines.append(
+            f"Repeat: this customer had another recovery alert in the last {context['repeat_days']} days{earlier}; "
+            "severity raised one step"
+        )
     contact = context["contact"]
     if contact:
         parts = [markdown_escape(contact.name)] if contact.name else []

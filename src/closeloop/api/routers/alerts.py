@@ -39,6 +39,10 @@ def alert_to_dict(alert: Alert) -> dict[str, Any]:
                 "status": d.status,
                 "sent_at": d.sent_at.isoformat() if d.sent_at else None,
                 "error": d.last_error or None,
+                "attempts": [
+                    {"number": a.number, "at": a.at.isoformat(), "outcome": a.outcome, "error": a.error or None}
+                    for a in d.attempt_log.all()
+                ],
             }
             for d in alert.deliveries.all()
         ],
@@ -60,7 +64,10 @@ def _since(raw: str) -> datetime:
 
 def visible_alerts(person: Person | None) -> QuerySet[Alert]:
     alerts = Alert.objects.select_related("unit").prefetch_related(
-        Prefetch("deliveries", queryset=Delivery.objects.select_related("person").order_by("id"))
+        Prefetch(
+            "deliveries",
+            queryset=Delivery.objects.select_related("person").prefetch_related("attempt_log").order_by("id"),
+        )
     )
     units = visible_units(person)
     return alerts if units is None else alerts.filter(unit__in=units)

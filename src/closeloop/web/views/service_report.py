@@ -1,5 +1,8 @@
 """`GET /reports/service-recovery.pdf?unit=CODE&date=YYYY-MM-DD`: the Service Recovery Report as a PDF.
 
+`unit` may be given more than once: one report with a section per unit, as a digest sends a person who is
+responsible for several.
+
 For a logged-in user who may see the unit, or for a bearer token with the `read` scope (integrators fetch
 the same file the digest email attaches). Errors use the API's body: `{"detail", "errors": [{loc, msg}]}`.
 """
@@ -20,7 +23,7 @@ from closeloop.feedback.queries import visible_units
 from closeloop.org.directory import directory
 from closeloop.org.models import Unit
 from closeloop.reports.on_demand import report_for_day
-from closeloop.reports.service_report import render_pdf
+from closeloop.reports.service_report import combine_reports, render_pdf
 from closeloop.web.permissions import viewer_for
 
 
@@ -50,13 +53,18 @@ def service_recovery_pdf(request: HttpRequest) -> HttpResponse:
     else:
         return redirect_to_login(request.get_full_path())
 
-    code = request.GET.get("unit", "").strip()
-    if not code:
+    codes = list(dict.fromkeys(code.strip() for code in request.GET.getlist("unit") if code.strip()))
+    if not codes:
         return _error(400, "unit: give the unit's code, e.g. ?unit=SUP-EMEA&date=2026-11-23", "unit")
-    unit = Unit.objects.filter(code=code).first()
-    # A unit the caller may not see reads as unknown, so the URL reveals nothing about it.
-    if unit is None or (units is not None and not units.filter(pk=unit.pk).exists()):
-        return _error(404, f"No unit {code!r}.")
+    found = {unit.code: unit for unit in Unit.objects.filter(code__in=codes)}
+    chosen: list[Unit] = []
+    for code in codes:
+        unit = found.get(code)
+        # A unit the caller may not see reads as unknown, so the URL reveals nothing about it.
+        if unit is None or (units is not None and not units.filter(pk=unit.pk).exists()):
+            return _error(404, f"No unit {code!r}.")
+        chosen.append(unit)
+    unit = chosen[0]
     raw_date = request.GET.get("date", "").strip()
     if raw_date:
         try:
@@ -65,9 +73,13 @@ def service_recovery_pdf(request: HttpRequest) -> HttpResponse:
             return _error(400, f"date: {raw_date!r} is not a date; write it as YYYY-MM-DD", "date")
     else:
         day = timezone.now().astimezone(ZoneInfo(directory().time_zone_of(unit))).date()
-    pdf = render_pdf(report_for_day(unit, day, recipient=recipient))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="service-recovery-{unit.code}-{day.isoformat()}.pdf"'
+    reports = [report_for_day(one, day, recipient=recipient) for one in chosen]
+    report = (
+        reports[0] if len(reports) == 1 else combine_reports(reports, recipient=recipient, period=reports[0].period)
+    )
+    response = HttpResponse(render_pdf(report), content_type="application/pdf")
+    names = "+".join(one.code for one in chosen)
+    response["Content-Disposition"] = f'inline; filename="service-recovery-{names}-{day.isoformat()}.pdf"'
     # Customer data: never kept by a shared cache.
     response["Cache-Control"] = "private, no-store"
     return response
