@@ -5,13 +5,34 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import yaml
 from django.db import connection
 from django.test import Client
 
 from closeloop.api.models import ApiToken, hash_token
+from closeloop.config.apply import apply_config
 from closeloop.org.models import Person
+
+ACME_YAML = Path(__file__).parent / "fixtures" / "acme.yaml"
+
+
+def acme_data() -> dict[str, Any]:
+    """tests/fixtures/acme.yaml as data, to change before applying."""
+    return yaml.safe_load(ACME_YAML.read_text())
+
+
+def apply_acme(change: Callable[[dict[str, Any]], object]) -> Any:
+    """Apply Acme after `change` edited it in place, through the real loader; returns the plan."""
+    data = acme_data()
+    change(data)
+    return apply_config(yaml.safe_dump(data, sort_keys=False))
+
+
+def person_entry(data: dict[str, Any], key: str) -> dict[str, Any]:
+    return next(p for p in data["people"] if p["id"] == key)
 
 
 def create_token(scopes: list[str], person: Person | None = None, name: str | None = None) -> str:

@@ -53,10 +53,19 @@ def everything_optional(data: dict[str, Any]) -> None:
     )
     data["case_templates"][0]["sla"] = {"Gold": {"severity": "urgent", "closure_goal": "90m"}}
     data["case_templates"][0]["team"] = {"managers": ["unit_leads", {"person": "west-lead"}], "members": []}
+    data["case_templates"][0]["statuses"] = ["Open", {"name": "Called", "contacted": True}, "Closed"]
+    data["case_templates"][0]["auto_close_on_recovered"] = True
     data["escalation_policies"][0]["steps"].append({"when": "not_contacted", "after": "36h", "notify": ["unit_leads"]})
+    data["digests"][0]["report_per"] = "unit"
     data["webhooks"] = [
         {"key": "crm", "url": "https://crm.example/in", "secret": SECRET, "kinds": ["recovery"], "units": ["WEST"]},
         {"key": "all", "url": "http://127.0.0.1:9/hook", "secret": SECRET},
+        {
+            "key": "cases",
+            "url": "https://crm.example/cases",
+            "secret": SECRET,
+            "events": ["case.opened", "case.closed"],
+        },
     ]
 
 

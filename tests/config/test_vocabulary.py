@@ -18,6 +18,7 @@ from closeloop.core import vocabulary
         (schema.AlertKind, vocabulary.ALERT_KINDS),
         (schema.QuestionType, vocabulary.QUESTION_TYPES),
         (schema.EscalationTrigger, vocabulary.ESCALATION_TRIGGERS),
+        (schema.WebhookEvent, vocabulary.WEBHOOK_EVENTS),
     ],
 )
 def test_the_file_accepts_exactly_the_vocabularys_words(literal: object, words: tuple[str, ...]) -> None:

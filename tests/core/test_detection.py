@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from closeloop.core.detection import is_repeat_failure, survey_threshold
+from closeloop.core.detection import is_repeat_failure, latest_earlier_failure, survey_threshold
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(days=90)
@@ -56,3 +56,15 @@ def test_the_recovery_threshold_is_converted_onto_the_surveys_scale(
 def test_a_perfect_score_on_a_five_point_survey_is_above_the_converted_threshold() -> None:
     threshold = survey_threshold(6, own_threshold=None, scale_min=1, scale_max=5)
     assert 3 <= threshold < 4
+
+
+def test_a_repeat_failure_names_the_latest_earlier_failure_inside_the_window() -> None:
+    earlier = [
+        (NOW - timedelta(days=200), "long ago"),
+        (NOW - timedelta(days=30), "last month"),
+        (NOW - timedelta(days=3), "this week"),
+        (NOW + timedelta(days=1), "later"),
+    ]
+    assert latest_earlier_failure(NOW, earlier, WINDOW) == "this week"
+    assert latest_earlier_failure(NOW, earlier[:1], WINDOW) is None
+    assert latest_earlier_failure(NOW, [], WINDOW) is None

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from closeloop.core.escalation import CaseClock, Step, due_steps, fires_at, next_due_at
+from closeloop.core.escalation import CaseClock, Step, due_steps, fires_at, next_due_at, step_deadline
+from closeloop.core.sla import BusinessCalendar
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -165,3 +166,55 @@ def test_next_due_at_is_exactly_when_the_first_step_becomes_due(viewed_at, conta
     else:
         assert due
         assert fires_at(due[0], case) == upcoming
+
+
+# --- business time and satisfied customers -----------------------------------------------------------
+
+PARIS = "Europe/Paris"
+# Mon-Fri 09:00-17:00 in Paris with the French public holidays.
+PARIS_OFFICE = BusinessCalendar.from_config(["mon", "tue", "wed", "thu", "fri"], "09:00", "17:00", "FR", PARIS)
+# Wednesday 13 May 2026, 16:00 in Paris (14:00 UTC); Thursday 14 May is Ascension Day in France.
+WEDNESDAY_1600_PARIS = datetime(2026, 5, 13, 16, 0, tzinfo=ZoneInfo(PARIS))
+
+
+def test_with_a_calendar_after_counts_working_time_so_8h_is_one_working_day() -> None:
+    step = Step(0, "not_viewed", hours(8), ({"level": 1},))
+    case = CaseClock(opened_at=WEDNESDAY_1600_PARIS, due_at=WEDNESDAY_1600_PARIS + hours(96), calendar=PARIS_OFFICE)
+    # One hour on Wednesday, none on Ascension Day, seven on Friday: Friday 16:00 Paris.
+    assert fires_at(step, case) == datetime(2026, 5, 15, 14, 0, tzinfo=UTC)
+    assert step_deadline(step, case) == datetime(2026, 5, 15, 14, 0, tzinfo=UTC)
+    assert due_steps([step], case, datetime(2026, 5, 15, 13, 59, tzinfo=UTC)) == []
+    assert due_steps([step], case, datetime(2026, 5, 15, 14, 0, tzinfo=UTC)) == [step]
+
+
+def test_without_a_calendar_after_is_wall_clock_time() -> None:
+    step = Step(0, "not_viewed", hours(8), ({"level": 1},))
+    assert fires_at(step, CaseClock(opened_at=WEDNESDAY_1600_PARIS)) == datetime(2026, 5, 13, 22, 0, tzinfo=UTC)
+
+
+def test_a_view_in_working_time_before_the_business_deadline_prevents_the_step() -> None:
+    step = Step(0, "not_viewed", hours(8), ({"level": 1},))
+    # Thursday is a holiday: a view on Thursday evening is long after 8 wall-clock hours but in time.
+    viewed = datetime(2026, 5, 14, 20, 0, tzinfo=ZoneInfo(PARIS))
+    case = CaseClock(opened_at=WEDNESDAY_1600_PARIS, calendar=PARIS_OFFICE, viewed_at=viewed)
+    assert fires_at(step, case) is None
+
+
+def test_a_satisfied_customer_stops_every_pending_step_but_closing_unresolved() -> None:
+    satisfied = clock(satisfied_at=at(10))
+    assert indexes(due_steps(STANDARD, satisfied, at(200))) == []
+    assert next_due_at(STANDARD, satisfied) is None
+    closed = clock(satisfied_at=at(10), closed_at=at(12), resolution="unresolved")
+    assert indexes(due_steps(STANDARD, closed, at(200))) == [4]
+
+
+def test_steps_whose_deadline_passed_before_the_customer_was_satisfied_still_fire() -> None:
+    late = clock(satisfied_at=at(30))
+    assert indexes(due_steps(STANDARD, late, at(30))) == [0]
+
+
+def test_the_deadline_of_closing_unresolved_is_the_closing() -> None:
+    step = STANDARD[4]
+    assert step_deadline(step, clock()) is None
+    assert step_deadline(step, clock(closed_at=at(5), resolution="unresolved")) == at(5)
+    assert step_deadline(STANDARD[3], clock()) == at(96)

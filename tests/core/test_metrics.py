@@ -191,3 +191,17 @@ def test_naive_datetimes_and_negative_counts_are_rejected():
         loop_summary([], [], datetime(2026, 11, 2, 9, 0))  # noqa: DTZ001
     with pytest.raises(ValueError, match="negative"):
         UnitActivity("A", responses=-1, needing_recovery=0)
+
+
+def test_praise_and_watch_alerts_are_counted_apart_from_the_shares_of_what_needs_action():
+    activity = [
+        UnitActivity("A", responses=10, needing_recovery=2, alert_categories=["Install"], praise_count=3,
+                     watch_categories=["Pricing", "Pricing", "Docs"]),
+        UnitActivity("B", responses=5, needing_recovery=1, alert_categories=["Billing"], praise_count=1),
+    ]  # fmt: skip
+    summary = loop_summary(activity, [], NOW)
+    assert summary.alerts_by_category == (CategoryShare("Billing", 1, 50.0), CategoryShare("Install", 1, 50.0))
+    assert summary.praise_count == 4
+    assert summary.watch_by_category == (CategoryShare("Pricing", 2, 66.7), CategoryShare("Docs", 1, 33.3))
+    unit_b = summary.by_unit[1]
+    assert (unit_b.praise_count, unit_b.watch_by_category) == (1, ())

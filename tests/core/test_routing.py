@@ -10,6 +10,7 @@ from closeloop.core.routing import (
     Recipient,
     channels_for,
     endpoint_wants,
+    endpoint_wants_event,
     praise_recipients,
     resolve,
 )
@@ -128,6 +129,27 @@ def test_webhook_endpoints_receive_the_kinds_and_subtrees_they_subscribe_to(
     kinds: list[str], units: list[str], kind: str, path: tuple[str, ...], wants: bool
 ) -> None:
     assert endpoint_wants(kinds, units, alert_kind=kind, unit_path=path) is wants
+
+
+@pytest.mark.parametrize(
+    ("events", "event", "wants"),
+    [
+        ([], "alert.created", True),  # without a list: alerts, as before subscriptions existed
+        ([], "case.opened", False),
+        (["case.opened", "case.closed"], "case.opened", True),
+        (["case.opened", "case.closed"], "case.escalated", False),
+        (["case.opened"], "alert.created", False),  # a list without alerts gets none
+        (["alert.created", "case.status"], "case.status", True),
+    ],
+)
+def test_webhook_endpoints_receive_the_events_they_subscribe_to(events: list[str], event: str, wants: bool) -> None:
+    assert endpoint_wants_event(events, [], event=event, unit_path=("ACME",)) is wants
+    assert endpoint_wants_event(events, ["EMEA"], event=event, unit_path=("ACME", "AMER")) is False
+
+
+def test_an_endpoint_subscribed_to_case_events_only_receives_no_alerts() -> None:
+    assert endpoint_wants([], [], alert_kind="recovery", unit_path=("ACME",), events=["case.opened"]) is False
+    assert endpoint_wants(["recovery"], [], alert_kind="recovery", unit_path=("ACME",), events=["alert.created"])
 
 
 def test_praise_reaches_everyone_holding_a_role_on_the_unit_itself() -> None:

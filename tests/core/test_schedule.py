@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from closeloop.core.schedule import digest_window, next_run_at, sms_time
+from closeloop.core.schedule import digest_window, next_run_at, reported_day_words, sms_time
 
 NEW_YORK = ZoneInfo("America/New_York")
 DAY = timedelta(hours=24)
@@ -163,3 +163,19 @@ def test_the_weekend_is_the_units_local_weekend():
     assert sms_time(monday_morning, "Pacific/Auckland", time(9), weekend_sms=False) == monday_morning
     saturday_morning = datetime(2026, 11, 21, 9, 0, tzinfo=auckland)  # still Friday in UTC
     assert sms_time(saturday_morning, "Pacific/Auckland", time(9), weekend_sms=False) == monday_morning
+
+
+@pytest.mark.parametrize(
+    ("run_at", "delivered_at", "words"),
+    [
+        # Tuesday's 09:00 run, delivered at once: Monday is "yesterday".
+        (datetime(2026, 11, 24, 14, tzinfo=UTC), datetime(2026, 11, 24, 14, tzinfo=UTC), "yesterday"),
+        # Saturday's and Sunday's runs, their SMS deferred to Monday 09:00: Friday and Saturday by name.
+        (datetime(2026, 11, 28, 14, tzinfo=UTC), datetime(2026, 11, 30, 14, tzinfo=UTC), "on Friday"),
+        (datetime(2026, 11, 29, 14, tzinfo=UTC), datetime(2026, 11, 30, 14, tzinfo=UTC), "on Saturday"),
+        # Late the same local day (23:30 in New York is 04:30 UTC the next day) is still that day.
+        (datetime(2026, 11, 24, 14, tzinfo=UTC), datetime(2026, 11, 25, 4, 30, tzinfo=UTC), "yesterday"),
+    ],
+)
+def test_a_digest_message_names_the_day_it_reports_on(run_at: datetime, delivered_at: datetime, words: str) -> None:
+    assert reported_day_words(run_at, "America/New_York", delivered_at) == words

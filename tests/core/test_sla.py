@@ -14,6 +14,7 @@ from closeloop.core.sla import (
     BusinessCalendar,
     SlaChoice,
     add_working_time,
+    calendar_for_case,
     choose_sla,
     holiday_dates,
     local_to_instant,
@@ -275,3 +276,16 @@ def test_tiers_pick_their_entry_whatever_their_case_as_rules_match_them(tier: st
 
 def test_a_tier_called_default_in_another_case_is_not_the_catch_all_entry() -> None:
     assert choose_sla({"Gold": SLA["Gold"]}, "DEFAULT", "low") == SlaChoice("low", FALLBACK_GOAL, None)
+
+
+@pytest.mark.parametrize(
+    ("unit", "template", "chosen"),
+    [
+        ("paris-office", "office", "paris-office"),  # the unit's own calendar wins
+        ("paris-office", None, "paris-office"),
+        (None, "office", "office"),  # a unit without one leaves it to the template
+        (None, None, None),  # wall-clock time
+    ],
+)
+def test_the_units_calendar_overrides_the_templates(unit: str | None, template: str | None, chosen: str | None) -> None:
+    assert calendar_for_case(unit, template) == chosen

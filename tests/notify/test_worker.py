@@ -59,7 +59,8 @@ def test_a_delivery_left_sending_with_an_expired_lease_is_claimed_again(smtp):
     with time_machine.travel(later(3), tick=False):
         assert run_due_work(later(3))["deliveries"] == 1
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts, delivery.sent_at) == (Delivery.Status.SENT, 2, later(3))
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.SENT, 2)
+    assert later(3) <= delivery.sent_at < later(4)
     assert smtp.count() == 1
 
 

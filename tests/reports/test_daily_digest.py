@@ -67,7 +67,7 @@ def test_the_digest_at_nine_lists_yesterdays_unhappy_customers(running, smtp, sm
 
     links = pdf_links(pdf_of(erin))
     assert f"https://support.acme.example/tickets/{first.ticket}" in links
-    assert f"http://127.0.0.1:8000/recovery-notes?unit=SUP-EMEA&ticket={first.ticket}" in links
+    assert f"http://127.0.0.1:8000/recovery-notes?unit=SUP-EMEA&survey=upgrade-install&ticket={first.ticket}" in links
     assert "http://127.0.0.1:8000/recovery-notes?unit=SUP-EMEA&date=2026-11-23" in links
 
     # Erin has a phone; Sam has none, so his SMS is kept as skipped with the reason.
@@ -155,7 +155,7 @@ def test_the_email_summarises_the_report_and_links_each_customers_notes(running,
     html = email.get_body(preferencelist=("html",)).get_content()
     plain = email.get_body(preferencelist=("plain",)).get_content()
     assert "Hello Sam Shift," in plain and "Hello Sam Shift," in html
-    assert f"recovery-notes?unit=SUP-EMEA&amp;ticket={response.ticket}" in html
+    assert f"recovery-notes?unit=SUP-EMEA&amp;survey=upgrade-install&amp;ticket={response.ticket}" in html
     assert f"https://support.acme.example/tickets/{response.ticket}" in html
     assert "Sam Shift" in pdf_text(pdf_of(email))  # each recipient's report carries their own name
     [attachment] = list(email.iter_attachments())

@@ -36,8 +36,9 @@ def test_a_saturday_sms_waits_for_monday_while_the_email_goes_on_saturday(acme, 
     assert digest_sms(sms) == []
 
     tick(utc(11, 30, 9))
+    # Delivered on Monday, it names the day it is about: "yesterday" would be Sunday.
     assert [text for _, text in digest_sms(sms)] == [
-        "1 unhappy customer yesterday at Support EMEA: "
+        "1 unhappy customer on Friday at Support EMEA: "
         "http://127.0.0.1:8000/reports/service-recovery.pdf?unit=SUP-EMEA&date=2026-11-28"
     ]
 

@@ -53,16 +53,16 @@ def test_a_response_fixed_while_the_report_was_being_made_is_in_the_digest(acme,
     prepare = digests._prepare
     calls = []
 
-    def prepare_then_fix(context, now):
-        prepared = prepare(context, now)
+    def prepare_then_fix(contexts, now):
+        runs, deliveries = prepare(contexts, now)
         if not calls:
             # Another process fixes the response after the PDFs were made, before this worker claims the run.
             fix_response(quarantined, {"unit": "SUP-EMEA"}, now=datetime(2026, 11, 24, 8, tzinfo=UTC))
-        calls.append(prepared)
-        return prepared
+        calls.append(runs)
+        return runs, deliveries
 
     monkeypatch.setattr(digests, "_prepare", prepare_then_fix)
     run_due_digests(TUESDAY)
-    assert [len(p.responses) for p in calls] == [0, 1]
+    assert [[len(run.responses) for run in runs] for runs in calls] == [[0], [1]]
     assert list(DigestItem.objects.values_list("response", flat=True)) == [quarantined.pk]
     assert DigestRun.objects.get(run_at=TUESDAY).status == "sent"

@@ -99,7 +99,9 @@ def test_a_unit_without_a_digest_reports_its_calendar_day(acme, api_as):
 
 def test_the_pdf_links_to_the_notes_dialog_and_the_ticket(reported, api_as):
     links = pdf_links(api_as("read").get(URL, unit="SUP-EMEA", date="2026-11-24").content)
-    assert f"http://127.0.0.1:8000/recovery-notes?unit=SUP-EMEA&ticket={reported.ticket}" in links
+    assert (
+        f"http://127.0.0.1:8000/recovery-notes?unit=SUP-EMEA&survey=upgrade-install&ticket={reported.ticket}" in links
+    )
     assert "http://127.0.0.1:8000/recovery-notes?unit=SUP-EMEA&date=2026-11-23" in links
     assert f"https://support.acme.example/tickets/{reported.ticket}" in links
 

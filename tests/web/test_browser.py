@@ -161,3 +161,33 @@ def test_the_admin_works_under_the_content_security_policy(open_page: Callable[.
     expect(page.locator("#backlog")).to_have_text("Nothing is waiting to be sent.")
     page.goto(f"{live_server.url}/admin/auth/user/1/change/")
     expect(page.get_by_label("Username")).to_have_value("operator")
+
+
+def test_a_regional_lead_finds_a_case_escalated_to_them_on_their_monitor_and_works_it(
+    open_page: Callable[..., Any], live_server: Any, acme: None
+) -> None:
+    from playwright.sync_api import expect
+
+    from closeloop.cases.escalation import escalate_due
+
+    # A Bronze customer four days ago: nobody opened the case, so it went up to level 2 (the CEO) at 72 h.
+    opened = timezone.now() - timedelta(days=4)
+    case = Case.objects.get(response=ingest(at=opened, name="Esme Escalated", tier="Bronze"))
+    escalate_due(opened + timedelta(hours=72))
+    login_as("ceo")
+    page = open_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live_server.url, "ceo", PASSWORD)
+
+    expect(page.get_by_role("heading", name="My open cases")).to_be_visible()
+    row = page.locator(f'tr[data-case="{case.pk}"]')
+    expect(row).to_contain_text("Esme Escalated")
+    expect(row.locator(".escalated-to-you")).to_have_text(
+        "Escalated to you (level 2): nobody in the team had opened it"
+    )
+    expect(page.get_by_text("No open cases")).to_have_count(0)
+
+    row.get_by_role("link").click()
+    expect(page.get_by_text("It failed twice.")).to_be_visible()
+    page.get_by_label("Your notes").fill("Erin, please call Esme today.")
+    page.get_by_role("button", name="Save note").click()
+    expect(page.locator(".timeline .event-note")).to_contain_text("Erin, please call Esme today.")

@@ -119,3 +119,37 @@ def test_a_replaced_response_is_no_match_and_its_replacement_is(erin: Client, ac
     assert _showing(page.content) == "Second Try"
     assert Case.objects.filter(response__ticket="T-500").count() == 1
     assert earlier.ticket == "T-500"
+
+
+def test_a_ticket_answered_in_two_surveys_lists_both(erin: Client, acme: None) -> None:
+    install = ingest(at=MORNING, name="Two Surveys", ticket="T-2S")
+    nps = ingest({"recommend": 2, "comment": "Not again."}, survey="relationship", at=MORNING.replace(hour=16),
+                 name="Two Surveys", ticket="T-2S")  # fmt: skip
+    url = "/recovery-notes?unit=SUP-EMEA&ticket=T-2S"
+    first = erin.get(url).content.decode()
+    assert "Response 1 of 2 for ticket T-2S" in first
+    assert f"/responses/{install.pk}" in first
+    second = erin.get(url + "&pos=2").content.decode()
+    assert f"/responses/{nps.pk}" in second and "Not again." in second
+    # The survey names the one response the link is about.
+    only = erin.get(url + "&survey=relationship").content.decode()
+    assert "One response" in only and "Not again." in only
+
+
+def test_a_response_id_alone_opens_that_response(erin: Client, day_of_failures: list) -> None:
+    page = erin.get(f"/recovery-notes?response={day_of_failures[1].pk}")
+    assert page.status_code == 200 and _showing(page.content) == "Second Customer"
+    assert erin.get("/recovery-notes?response=999999").status_code == 404
+    assert erin.get("/recovery-notes?response=second").status_code == 400
+
+
+def test_several_units_walk_through_all_their_responses(admin_client_acme: Client, day_of_failures: list) -> None:
+    page = admin_client_acme.get("/recovery-notes?unit=SUP-EMEA&unit=SUP-US&date=2026-11-20")
+    assert b"Response 1 of 4 needing recovery" in page.content
+    assert _showing(
+        admin_client_acme.get("/recovery-notes?unit=SUP-EMEA&unit=SUP-US&date=2026-11-20&pos=2").content
+    ) == ("Other Unit")
+
+
+def test_several_units_one_of_which_is_hidden_read_as_no_match(erin: Client, day_of_failures: list) -> None:
+    assert erin.get("/recovery-notes?unit=SUP-EMEA&unit=SUP-US&date=2026-11-20").status_code == 404

@@ -42,10 +42,11 @@ def loop(acme: None) -> dict[str, Case]:
 def test_the_summary_gathers_the_days_facts(loop: dict[str, Case]) -> None:
     summary = loop_summary_for(DAY, DAY)
     assert (summary.responses, summary.needing_recovery, summary.cases) == (3, 2, 2)
+    # The shares are over the recovery alerts, the ones that need action; praise is counted apart.
     assert [(s.category, s.count, s.percent) for s in summary.alerts_by_category] == [
-        ("Installation issues", 2, 66.7),
-        ("Praise", 1, 33.3),
+        ("Installation issues", 2, 100.0),
     ]
+    assert (summary.praise_count, summary.watch_by_category) == (1, ())
     assert summary.contacted_percent == 50.0
     assert summary.median_hours_to_contact == 2.0
     # The UK case is past its 24 h goal and still open: it counts against the goal.
@@ -86,7 +87,8 @@ def test_the_api_returns_the_contract_fields(loop: dict[str, Case]) -> None:
     ):
         assert field in body
     assert body["responses"] == 3
-    assert body["alerts_by_category"][0] == {"category": "Installation issues", "count": 2, "percent": 66.7}
+    assert body["alerts_by_category"] == [{"category": "Installation issues", "count": 2, "percent": 100.0}]
+    assert (body["praise_count"], body["watch_by_category"]) == (1, [])
     assert body["by_unit"][0]["unit"] == "SUP-EMEA" and body["by_unit"][0]["resolved_percent"] == 100.0
     assert (body["from"], body["to"]) == ("2026-11-20", "2026-11-20")
     uk = api.get("/api/v1/reports/summary", **{"from": "2026-11-20", "to": "2026-11-20", "unit": "SUP-UK"}).json()
@@ -110,9 +112,9 @@ def test_the_api_checks_its_token_scope_input_and_visibility(loop: dict[str, Cas
 def test_the_reports_page_draws_charts_without_scripts(admin_client_acme: Client, loop: dict[str, Case]) -> None:
     page = admin_client_acme.get("/reports/?date_from=2026-11-20&date_to=2026-11-20").content.decode()
     assert page.count("<svg xmlns") >= 3
-    assert "% of alerts by category" in page and "Recovery performance by unit" in page
+    assert "% of recovery alerts by category" in page and "Recovery performance by unit" in page
     assert "<script" not in page.replace('<script src="/static/web/app.js" defer></script>', "")
-    assert "66.7 %" in page
+    assert "1 praise alert;" in page
     assert 'href="/reports/summary.csv?date_from=2026-11-20&amp;date_to=2026-11-20"' in page
 
 
@@ -145,3 +147,22 @@ def test_the_api_measures_the_time_between_two_statuses(loop: dict[str, Case]) -
     assert "between_statuses" not in api.get("/api/v1/reports/summary").json() or (
         api.get("/api/v1/reports/summary").json()["between_statuses"] is None
     )
+
+
+def test_the_summary_shares_out_the_kind_asked_for(loop: dict[str, Case]) -> None:
+    api = ApiClient(create_token(["read"]))
+    query = {"from": "2026-11-20", "to": "2026-11-20"}
+    praise = api.get("/api/v1/reports/summary", **query, kind="praise").json()
+    assert praise["alerts_by_category"] == [{"category": "Praise", "count": 1, "percent": 100.0}]
+    assert api.get("/api/v1/reports/summary", **query, kind="watch").json()["alerts_by_category"] == []
+    bad = api.get("/api/v1/reports/summary", **query, kind="everything")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["kind"]
+
+
+def test_the_summary_refuses_a_parameter_it_does_not_know(loop: dict[str, Case]) -> None:
+    api = ApiClient(create_token(["read"]))
+    answer = api.get("/api/v1/reports/summary", **{"from": "2026-11-20", "date_to": "2026-11-20", "units": "X"})
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["detail"] == "Unknown query parameters: date_to, units"
+    assert [error["loc"] for error in body["errors"]] == [["date_to"], ["units"]]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from closeloop.alerts.models import Alert, Rule
-from closeloop.core.detection import is_repeat_failure
+from closeloop.core.detection import latest_earlier_failure
 from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response
@@ -57,22 +57,24 @@ def response_facts(response: Response, question_types: Mapping[str, str], langua
     )
 
 
-def _recent_recovery(responses: Sequence[Response], window: timedelta, exclude: set[int]) -> dict[int, list[datetime]]:
-    """Submission times of earlier recovery alerts per customer, within reach of this batch."""
+def _recent_recovery(
+    responses: Sequence[Response], window: timedelta, exclude: set[int]
+) -> dict[int, list[tuple[datetime, int]]]:
+    """(Submission time, response id) of earlier recovery alerts per customer, within reach of this batch."""
     customer_ids = {r.customer_id for r in responses if r.customer_id}
     if not customer_ids:
         return {}
     earliest = min(r.submitted_at for r in responses) - window
-    found: dict[int, list[datetime]] = {}
+    found: dict[int, list[tuple[datetime, int]]] = {}
     rows = (
         Alert.objects.filter(
             kind="recovery", response__customer_id__in=customer_ids, response__submitted_at__gte=earliest
         )
         .exclude(response_id__in=exclude)
-        .values_list("response__customer_id", "response__submitted_at")
+        .values_list("response__customer_id", "response__submitted_at", "response_id")
     )
-    for customer_id, submitted_at in rows:
-        found.setdefault(customer_id, []).append(submitted_at)
+    for customer_id, submitted_at, response_id in rows:
+        found.setdefault(customer_id, []).append((submitted_at, response_id))
     return found
 
 
@@ -158,7 +160,8 @@ def _raise(
             specs, response.survey.key, facts, threshold, threshold_unless=org.threshold_unless
         )
         previous = earlier.get(response.customer_id or -1, [])
-        repeat = is_repeat_failure(response.submitted_at, previous, org.repeat_window)
+        repeat_of = latest_earlier_failure(response.submitted_at, previous, org.repeat_window)
+        repeat = repeat_of is not None
         recovery = False
         for match in matches:
             if (response.pk, match.rule_key) in already:
@@ -177,12 +180,13 @@ def _raise(
                     category=match.category,
                     unit=response.unit,
                     repeat=is_recovery and repeat,
+                    repeat_of_id=repeat_of if is_recovery else None,
                     mode=notify.get("mode", "immediate"),
                     created_at=now,
                 )
             )
         if recovery and response.customer_id:
-            earlier.setdefault(response.customer_id, []).append(response.submitted_at)
+            earlier.setdefault(response.customer_id, []).append((response.submitted_at, response.pk))
         if recovery and not response.needs_recovery:
             needing.append(response)
     if new_alerts:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -237,7 +238,19 @@ def alerts_context(alerts: Sequence[Alert], person: Person | None) -> dict[str, 
         "ticket_url": web_link(organization.ticket_link(response.ticket)),
         "audio_url": audio_link(response, person),
         "repeat_days": organization.repeat_window.days if any(each.repeat for each in alerts) else None,
+        **_repeat_of(next((each for each in alerts if each.repeat), alert), organization.time_zone),
         "response_url": response_url(response),
+    }
+
+
+def _repeat_of(alert: Alert, time_zone: str) -> dict[str, str]:
+    """When and where the earlier failure this alert repeats was (empty for a first failure)."""
+    earlier = alert.repeat_of if alert.repeat and alert.repeat_of_id is not None else None
+    if earlier is None:
+        return {"repeat_of_when": "", "repeat_of_url": ""}
+    return {
+        "repeat_of_when": earlier.submitted_at.astimezone(ZoneInfo(time_zone)).strftime("%a %d %b %Y"),
+        "repeat_of_url": response_url(earlier),
     }
 
 
@@ -289,7 +302,11 @@ def render_chat(context: dict[str, Any]) -> Rendered:
             )
         )
     if context["repeat_days"]:
-        lines.append(f"Repeat: this customer had another recovery alert in the last {context['repeat_days']} days")
+        earlier = f" ([{context['repeat_of_when']}]({context['repeat_of_url']}))" if context["repeat_of_when"] else ""
+        lines.append(
+            f"Repeat: this customer had another recovery alert in the last {context['repeat_days']} days{earlier}; "
+            "severity raised one step"
+        )
     contact = context["contact"]
     if contact:
         parts = [markdown_escape(contact.name)] if contact.name else []

@@ -43,6 +43,10 @@ class Alert(models.Model):
     category = models.CharField(max_length=200)
     unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
     repeat = models.BooleanField(default=False, help_text="The customer had a recovery alert in the repeat window")
+    # The customer's latest earlier response with a recovery alert in the window, for a repeat failure.
+    repeat_of = models.ForeignKey(
+        "feedback.Response", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IMMEDIATE)
     created_at = models.DateTimeField()
 

@@ -43,7 +43,9 @@ def _address(person: Person, channel: str) -> tuple[str, str]:
 
 
 def _endpoint_wants(endpoint: WebhookEndpoint, alert: Alert) -> bool:
-    return endpoint_wants(endpoint.kinds, endpoint.units, alert_kind=alert.kind, unit_path=unit_path(alert.unit))
+    return endpoint_wants(
+        endpoint.kinds, endpoint.units, alert_kind=alert.kind, unit_path=unit_path(alert.unit), events=endpoint.events
+    )
 
 
 def plan_alert_deliveries(

@@ -16,5 +16,6 @@ def alert_fields(alert: Alert) -> dict[str, Any]:
         "category": alert.category,
         "unit": alert.unit.code if alert.unit else None,
         "repeat": alert.repeat,
+        "repeat_of": alert.repeat_of_id,
         "created_at": alert.created_at.isoformat(),
     }

@@ -12,11 +12,16 @@ class CaseTemplate(models.Model):
     key = models.CharField(max_length=100, unique=True)
     category = models.CharField(max_length=200)
     statuses = models.JSONField(help_text="First is the initial status, last the closed one")
+    # Statuses written `{name: Contacted, contacted: true}`: moving a case there means the customer was reached.
+    contacted_statuses = models.JSONField(default=list, blank=True)
     team = models.JSONField(default=dict, blank=True, help_text="managers / members selectors")
     sla = models.JSONField(default=dict, blank=True, help_text="Tier -> severity and closure goal (seconds)")
     calendar = models.CharField(max_length=100, blank=True)
     notify_on = models.JSONField(default=list, blank=True)
     escalation = models.CharField(max_length=100, blank=True, help_text="Escalation policy key")
+    auto_close_on_recovered = models.BooleanField(
+        default=False, help_text="Close the case when a resubmission no longer needs recovery"
+    )
 
     def __str__(self) -> str:
         return self.key
@@ -67,8 +72,16 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=10, choices=Resolution.choices, null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
+    # When a resubmission for the same ticket showed the customer satisfied: pending escalations stop.
+    satisfied_at = models.DateTimeField(null=True, blank=True)
+    # The same customer's earlier case when this one is a repeat failure within the repeat window.
+    previous_case = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeat_cases"
+    )
     # Snapshots taken at opening.
     statuses = models.JSONField(default=list)
+    contacted_statuses = models.JSONField(default=list, blank=True)
+    auto_close_on_recovered = models.BooleanField(default=False)
     team = models.JSONField(default=dict, blank=True, help_text="managers / members selectors")
     notify_on = models.JSONField(default=list, blank=True)
     calendar = models.CharField(max_length=100, blank=True)
@@ -127,6 +140,8 @@ class CaseEvent(models.Model):
         CLOSED = "closed"
         REOPENED = "reopened"
         MOVED = "moved"
+        SATISFIED = "satisfied"
+        TEAM_CHANGED = "team_changed"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()
@@ -153,3 +168,23 @@ class CaseEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("case events cannot be deleted")
+
+
+class EscalationNotice(models.Model):
+    """A person an escalation step reached about a case: they may open it and act on it from then on, and
+    their monitor lists it with the level and the reason."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="escalation_notices")
+    person = models.ForeignKey("org.Person", on_delete=models.CASCADE, related_name="escalation_notices")
+    step = models.PositiveSmallIntegerField(help_text="The step's index in the case's policy")
+    when = models.CharField(max_length=30, help_text="The step's trigger: not_viewed, not_contacted, ...")
+    level = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The person's own level; null: named")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["case", "person", "step"], name="escalation_notice_once")]
+        indexes = [models.Index(fields=["person", "case"], name="escalation_notice_person")]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} escalated to {self.person_id} ({self.when})"

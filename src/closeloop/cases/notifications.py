@@ -26,6 +26,8 @@ HEADLINES: dict[str, str] = {
     CaseEvent.Type.ASSIGNED: "Case assigned",
     CaseEvent.Type.MOVED: "Case moved",
     CaseEvent.Type.VIEWED: "Case viewed",
+    CaseEvent.Type.SATISFIED: "Customer now satisfied",
+    CaseEvent.Type.TEAM_CHANGED: "New team",
 }
 
 
@@ -55,6 +57,12 @@ def _describe(event: CaseEvent) -> str:
         return f"Owner: {data.get('owner_name') or data.get('owner')}"
     if event.type == CaseEvent.Type.MOVED:
         return f"Moved from {data.get('from_unit')} to {data.get('to_unit')}"
+    if event.type == CaseEvent.Type.SATISFIED:
+        text = str(data.get("text") or "customer now satisfied")
+        return (
+            f"The customer answered again for this ticket: {text}. Pending escalations have stopped; "
+            "a manager can close the case."
+        )
     return ""
 
 
@@ -96,6 +104,14 @@ def notify_team(
     wanted = {event.type, "status"} if event.type == CaseEvent.Type.REOPENED else {event.type}
     if not wanted & set(case.notify_on or ()):
         return None
+    return tell_team(case, event, actor=actor, now=now, team=team)
+
+
+def tell_team(
+    case: Case, event: CaseEvent, *, now: datetime, actor: Person | None = None, team: Sequence[Person] | None = None
+) -> CaseEvent | None:
+    """Email the team about `event` whatever the template's `notify_on` says (news they must not miss, such
+    as the customer being satisfied now); the actor is not told. Returns the `notified` event or None."""
     members = team_of(case) if team is None else sorted(team, key=lambda p: p.key)
     people = [person for person in members if actor is None or person.pk != actor.pk]
     if not people:
@@ -105,6 +121,7 @@ def notify_team(
         {
             "case": case,
             "case_url": case_link(case),
+            "previous_case_url": absolute_url("case", case.previous_case_id) if case.previous_case_id else "",
             "headline": HEADLINES.get(event.type, event.type.capitalize()),
             "description": _describe(event),
         },
@@ -118,18 +135,3 @@ def notify_team(
         type=CaseEvent.Type.NOTIFIED,
         data={"about": event.type, "event": event.pk, "recipients": reached, "channel": "email"},
     )
-
-
-def escalation_email(case: Case, *, when: str, level: int) -> tuple[str, str]:
-    """Subject and text of an escalation: what the responsible people did not do, and by when."""
-    reasons = {
-        "not_viewed": "nobody in the team has opened it yet",
-        "not_contacted": "nobody has spoken to the customer yet",
-        "overdue": "it is past its closure goal and still open",
-        "closed_unresolved": "it was closed without resolving the customer's problem",
-    }
-    message = make_message(
-        "escalation",
-        {"case": case, "case_url": case_link(case), "level": level, "reason": reasons.get(when, when)},
-    )
-    return message.subject, message.text

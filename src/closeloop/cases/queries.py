@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
-from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.models import Case, CaseEvent, EscalationNotice
 from closeloop.core.vocabulary import SRN_CODES
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import visible_units
@@ -24,10 +24,59 @@ def cases_for_api() -> QuerySet[Case]:
     )
 
 
+def names(person: Person) -> Q:
+    """Cases that name `person`: as owner, manager or member (their team), or as someone an escalation
+    reached. Each is an indexed lookup, so the condition costs no join that could repeat a case."""
+    return Q(
+        Q(owner=person)
+        | Q(Exists(Case.managers.through.objects.filter(case=OuterRef("pk"), person=person)))
+        | Q(Exists(Case.members.through.objects.filter(case=OuterRef("pk"), person=person)))
+        | Q(Exists(EscalationNotice.objects.filter(case=OuterRef("pk"), person=person)))
+    )
+
+
 def restrict_to_visible(queryset: QuerySet[Case], person: Person | None) -> QuerySet[Case]:
-    """Only the cases of units `person` may see (their subtree); everything for a service token or an admin."""
-    units = visible_units(person)
-    return queryset if units is None else queryset.filter(unit__in=units)
+    """The cases `person` may see: those of their units (with the subtrees), and every case that names them
+    (`names`), also without any role in its unit; everything for a service token or an admin."""
+    return cases_seen_by(queryset, person, visible_units(person))
+
+
+def cases_seen_by(queryset: QuerySet[Case], person: Person | None, units: QuerySet[Unit] | None) -> QuerySet[Case]:
+    """As `restrict_to_visible`, with the person's visible units already read (None: no restriction)."""
+    if units is None or person is None:
+        return queryset
+    return queryset.filter(Q(unit__in=units) | names(person))
+
+
+def responses_visible_to(queryset: QuerySet[Response], person: Person | None) -> QuerySet[Response]:
+    """The responses `person` may see: those of their units, and the response of every case that names them."""
+    return responses_seen_by(queryset, person, visible_units(person))
+
+
+def responses_seen_by(
+    queryset: QuerySet[Response], person: Person | None, units: QuerySet[Unit] | None
+) -> QuerySet[Response]:
+    """As `responses_visible_to`, with the person's visible units already read (None: no restriction)."""
+    if units is None or person is None:
+        return queryset
+    named = Case.objects.filter(response=OuterRef("pk")).filter(names(person))
+    return queryset.filter(Q(unit__in=units) | Exists(named))
+
+
+def mine(queryset: QuerySet[Case], person: Person) -> QuerySet[Case]:
+    """The cases that are `person`'s to work on: owned, managed, worked on, or escalated to them."""
+    return queryset.filter(names(person))
+
+
+def escalations_to(person: Person, case_ids: list[int]) -> dict[int, EscalationNotice]:
+    """For each of these cases escalated to `person`, the notice that reached them at the highest level (the
+    latest among equals): what their monitor shows next to the case."""
+    notices: dict[int, EscalationNotice] = {}
+    for notice in EscalationNotice.objects.filter(person=person, case_id__in=case_ids).order_by("at", "id"):
+        held = notices.get(notice.case_id)
+        if held is None or (notice.level or 0) >= (held.level or 0):
+            notices[notice.case_id] = notice
+    return notices
 
 
 def in_unit_subtree(queryset: QuerySet[Case], unit: Unit) -> QuerySet[Case]:

@@ -11,12 +11,15 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
+from closeloop.alerts.messages import format_number
 from closeloop.alerts.models import Alert
 from closeloop.cases.escalation import escalate_case, refresh_next_escalation
 from closeloop.cases.models import Case, CaseEvent
-from closeloop.cases.notifications import notify_team
-from closeloop.cases.templates import due_at, load_template
+from closeloop.cases.notifications import notify_team, tell_team
+from closeloop.cases.templates import case_calendar_key, due_at, load_template
+from closeloop.cases.webhooks import publish_case_event
 from closeloop.core.routing import OrgTree, resolve
+from closeloop.core.rules import raise_severity
 from closeloop.core.sla import choose_sla
 from closeloop.feedback.models import Response
 from closeloop.org.directory import directory
@@ -137,26 +140,34 @@ def do_open_case(
     tier = response.customer.tier if response.customer is not None else ""
     sla = choose_sla(template.sla, tier, alert.severity)
     opened_at = response.valid_since or now
+    calendar = case_calendar_key(template.calendar, unit)
+    # A repeat failure is more serious than its tier alone says: one step above the tier's severity.
+    repeat = any(a.repeat for a in recovery)
+    severity = raise_severity(sla.severity) if repeat else sla.severity
+    previous = _earlier_case(response, opened_at) if repeat else None
     case = Case(
         response=response,
         template_key=template.key,
         unit=unit,
         category=template.category or alert.category,
-        severity=sla.severity,
+        severity=severity,
         tier=tier,
         status=template.statuses[0],
         state=Case.State.OPEN,
         opened_at=opened_at,
-        due_at=due_at(opened_at, sla.goal, template.calendar, unit),
+        due_at=due_at(opened_at, sla.goal, calendar, unit),
+        previous_case=previous,
         statuses=list(template.statuses),
+        contacted_statuses=list(template.contacted_statuses),
+        auto_close_on_recovered=template.auto_close_on_recovered,
         team={key: list(value) for key, value in template.team.items()},
         notify_on=list(template.notify_on),
-        calendar=template.calendar,
+        calendar=calendar,
         sla={
             "tier": sla.tier_entry,
             "severity": sla.severity,
             "closure_goal": int(sla.goal.total_seconds()),
-            "calendar": template.calendar or None,
+            "calendar": calendar or None,
             "template": {tier_name: dict(entry) for tier_name, entry in template.sla.items()},
         },
         escalation_steps=[dict(step) for step in template.steps],
@@ -176,30 +187,43 @@ def do_open_case(
             raise
     tree = tree or directory().tree
     managers, members = _set_team(case, tree, fresh=True)
-    opened = CaseEvent.objects.create(
-        case=case,
-        at=now,
-        type=CaseEvent.Type.OPENED,
-        data={
-            "template": template.key,
-            "alert": alert.pk,
-            "rule": alert.rule_key,
-            "severity": case.severity,
-            "tier": tier or None,
-            "sla": case.sla["tier"],
-            "opened_at": opened_at.isoformat(),
-            "due_at": case.due_at.isoformat(),
-            "managers": managers,
-            "members": members,
-        },
-    )
+    data: dict[str, object] = {
+        "template": template.key,
+        "alert": alert.pk,
+        "rule": alert.rule_key,
+        "severity": case.severity,
+        "tier": tier or None,
+        "sla": case.sla["tier"],
+        "opened_at": opened_at.isoformat(),
+        "due_at": case.due_at.isoformat(),
+        "managers": managers,
+        "members": members,
+    }
+    if repeat:
+        data |= {"repeat": True, "repeat_of": previous.pk if previous else None, "severity_raised_from": sla.severity}
+    opened = CaseEvent.objects.create(case=case, at=now, type=CaseEvent.Type.OPENED, data=data)
     # A new case has no owner yet: its team is exactly the managers and members just chosen.
     notify_team(case, opened, actor=None, now=now, team=list(directory().people_by_key({*managers, *members}).values()))
+    publish_case_event(case, opened, now=now)
     return case
 
 
-def _set_team(case: Case, tree: OrgTree, *, fresh: bool = False) -> tuple[list[str], list[str]]:
-    """Recompute managers and members from the copied selectors and the case's unit; returns their keys."""
+def _earlier_case(response: Response, opened_at: datetime) -> Case | None:
+    """The customer's latest earlier case: the one a repeat failure repeats (detection decided it is one)."""
+    if response.customer_id is None:
+        return None
+    since = response.submitted_at - directory().organization.repeat_window
+    return (
+        Case.objects.filter(response__customer_id=response.customer_id, opened_at__lte=opened_at, opened_at__gte=since)
+        .exclude(response=response)
+        .order_by("-opened_at", "-id")
+        .first()
+    )
+
+
+def chosen_team(case: Case, tree: OrgTree) -> tuple[list[Person], list[Person]]:
+    """The managers and members the case's copied selectors choose in its unit now (active people only; a
+    manager is not also listed as a member)."""
     agent = case.response.agent.key if case.response.agent is not None else None
     team = case.team or {}
     chosen = {
@@ -209,6 +233,12 @@ def _set_team(case: Case, tree: OrgTree, *, fresh: bool = False) -> tuple[list[s
     people = directory().people_by_key({key for keys in chosen.values() for key in keys})
     managers = [people[key] for key in chosen["managers"] if key in people]
     members = [people[key] for key in chosen["members"] if key in people and key not in chosen["managers"]]
+    return managers, members
+
+
+def _set_team(case: Case, tree: OrgTree, *, fresh: bool = False) -> tuple[list[str], list[str]]:
+    """Recompute managers and members from the copied selectors and the case's unit; returns their keys."""
+    managers, members = chosen_team(case, tree)
     if fresh:
         # A case just inserted has no team rows yet: two inserts instead of set()'s read-compare-write.
         Case.managers.through.objects.bulk_create([Case.managers.through(case=case, person=p) for p in managers])
@@ -223,7 +253,11 @@ def _set_team(case: Case, tree: OrgTree, *, fresh: bool = False) -> tuple[list[s
 
 
 def _move_to_response(case: Case, response: Response, *, now: datetime, tree: OrgTree) -> Case:
-    """A resubmission for the same ticket: the case, with its whole timeline, follows the new response."""
+    """A resubmission for the same ticket: the case, with its whole timeline, follows the new response.
+
+    A new response that no longer needs recovery means the customer is now satisfied (see `_satisfied`);
+    one that needs recovery again after that starts the clock again.
+    """
     case = Case.objects.select_for_update(of=("self",)).select_related("unit", "response").get(pk=case.pk)
     old_response = case.response
     old_unit = case.unit
@@ -232,12 +266,56 @@ def _move_to_response(case: Case, response: Response, *, now: datetime, tree: Or
     if response.unit is not None and response.unit_id != case.unit_id:
         case.unit = response.unit
         data |= {"from_unit": old_unit.code, "to_unit": response.unit.code}
-    case.save(update_fields=["response", "unit"])
+    fields = ["response", "unit"]
+    if response.needs_recovery and case.satisfied_at is not None:
+        data["unsatisfied_again"] = True
+        case.satisfied_at = None
+        refresh_next_escalation(case)
+        fields += ["satisfied_at", "next_escalation_at"]
+    case.save(update_fields=fields)
     case.response = response
     if "to_unit" in data:
         _set_team(case, tree)
     CaseEvent.objects.create(case=case, at=now, type=CaseEvent.Type.MOVED, data=data)
+    if not response.needs_recovery and case.satisfied_at is None:
+        _satisfied(case, response, now=now)
     return case
+
+
+def _satisfied(case: Case, response: Response, *, now: datetime) -> None:
+    """The customer's new response for the ticket no longer needs recovery: the case says so, its pending
+    escalations stop and its team is told. It stays open for a manager to close, unless the template closes
+    such cases itself (`auto_close_on_recovered`)."""
+    score = format_number(response.overall) if response.overall is not None else ""
+    text = f"customer now satisfied (score {score})" if score else "customer now satisfied"
+    open_case = case.state == Case.State.OPEN
+    if open_case:
+        case.satisfied_at = now
+        refresh_next_escalation(case)
+        case.save(update_fields=["satisfied_at", "next_escalation_at"])
+    event = _event(
+        case,
+        CaseEvent.Type.SATISFIED,
+        None,
+        now,
+        {"response": response.pk, "score": response.overall, "text": text, "was_open": open_case},
+    )
+    tell_team(case, event, now=now)
+    if open_case and case.auto_close_on_recovered:
+        previous = case.status
+        case.state, case.closed_at, case.resolution = Case.State.CLOSED, now, Case.Resolution.RESOLVED
+        case.status = case.closed_status
+        refresh_next_escalation(case)
+        case.save(update_fields=["state", "closed_at", "resolution", "status", "next_escalation_at"])
+        closed = _event(
+            case,
+            CaseEvent.Type.CLOSED,
+            None,
+            now,
+            {"from": previous, "to": case.status, "resolution": "resolved", "reason": "customer satisfied"},
+        )
+        notify_team(case, closed, actor=None, now=now)
+        publish_case_event(case, closed, now=now)
 
 
 def do_move_case_to_unit(
@@ -309,6 +387,17 @@ def in_team(case: Case, person: Person) -> bool:
     return case.managers.filter(pk=person.pk).exists() or case.members.filter(pk=person.pk).exists()
 
 
+def _acting_counts_as_viewing(case: Case, actor: Person | None, now: datetime, *, through: str) -> bool:
+    """Whoever in the team acts on a case has seen it: sets `viewed_at` when unset (stopping `not_viewed`)
+    and records the person's view once. Returns whether `viewed_at` changed; the caller saves the case."""
+    if actor is None or case.viewed_at is not None or not in_team(case, actor):
+        return False
+    case.viewed_at = now
+    if not CaseEvent.objects.filter(case=case, type=CaseEvent.Type.VIEWED, actor=actor).exists():
+        _event(case, CaseEvent.Type.VIEWED, actor, now, {"team": True, "through": through})
+    return True
+
+
 def do_view_case(case: Case, *, actor: Person | None, now: datetime, actor_name: str = "") -> Case:
     """Record a view. The first view by the owner or a team member stops the `not_viewed` escalations;
     each person's first view is an event (later views add nothing)."""
@@ -350,6 +439,7 @@ def do_add_note(
     with transaction.atomic():
         case = _locked(case)
         author = (author_name or "").strip() or (actor.name if actor else "") or _unit_lead_name(case)
+        changed = _acting_counts_as_viewing(case, actor, now, through="note")
         note = _event(
             case,
             CaseEvent.Type.NOTE,
@@ -359,8 +449,10 @@ def do_add_note(
         )
         if spoke_to_customer and case.contacted_at is None:
             case.contacted_at = now
+            changed = True
+        if changed:
             refresh_next_escalation(case)
-            case.save(update_fields=["contacted_at", "next_escalation_at"])
+            case.save(update_fields=["viewed_at", "contacted_at", "next_escalation_at"])
         notify_team(case, note, actor=actor, now=now)
     return note
 
@@ -390,11 +482,19 @@ def do_change_status(
             )
         if closing and not is_manager(case, actor):
             raise CasePermissionDenied("Only the case's managers and admins may close it.")
+        if _acting_counts_as_viewing(case, actor, now, through="status"):
+            refresh_next_escalation(case)
+            case.save(update_fields=["viewed_at", "next_escalation_at"])
         if note:
             do_add_note(case, text=note, actor=actor, now=now)
+            # The note may have set `contacted_at` on its own copy of the row.
+            case.refresh_from_db(fields=["viewed_at", "contacted_at", "next_escalation_at"])
         if status == case.status and (not closing or resolution == case.resolution):
             return case
         previous = case.status
+        if status in (case.contacted_statuses or ()) and case.contacted_at is None:
+            # A status the template marks `contacted: true` says the customer was reached, as such a note does.
+            case.contacted_at = now
         if closing:
             case.state, case.closed_at, case.resolution, case.status = Case.State.CLOSED, now, resolution, status
             event_type = CaseEvent.Type.CLOSED
@@ -405,10 +505,13 @@ def do_change_status(
             case.status = status
             event_type = CaseEvent.Type.STATUS
         refresh_next_escalation(case)
-        case.save(update_fields=["state", "closed_at", "resolution", "status", "next_escalation_at"])
-        data = {"from": previous, "to": status} | ({"resolution": resolution} if closing else {})
+        case.save(update_fields=["state", "closed_at", "resolution", "status", "contacted_at", "next_escalation_at"])
+        data: dict[str, object] = {"from": previous, "to": status} | ({"resolution": resolution} if closing else {})
+        if status in (case.contacted_statuses or ()):
+            data["contacted"] = True
         event = _event(case, event_type, actor, now, data)
         notify_team(case, event, actor=actor, now=now)
+        publish_case_event(case, event, now=now)
         if closing and resolution == Case.Resolution.UNRESOLVED:
             escalate_case(case, now)
     return case
@@ -432,6 +535,9 @@ def do_assign(case: Case, *, owner: Person, actor: Person | None = None, now: da
         raise CaseInputError("owner", f"{owner.key!r} is no longer in the organisation")
     with transaction.atomic():
         case = _locked(case)
+        if _acting_counts_as_viewing(case, actor, now, through="assign"):
+            refresh_next_escalation(case)
+            case.save(update_fields=["viewed_at", "next_escalation_at"])
         if case.owner_id == owner.pk:
             return case
         previous = case.owner.key if case.owner is not None else None

@@ -13,9 +13,10 @@ from typing import Any
 
 from closeloop.cases.models import CaseTemplate, EscalationPolicy
 from closeloop.core.escalation import Step
-from closeloop.core.sla import WEEKDAY_NAMES, BusinessCalendar, add_working_time
+from closeloop.core.sla import WEEKDAY_NAMES, BusinessCalendar, add_working_time, calendar_for_case
 from closeloop.org.directory import directory
 from closeloop.org.models import Calendar, Unit
+from closeloop.org.stamp import cached_view
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class TemplateSpec:
     calendar: str = ""
     notify_on: tuple[str, ...] = ()
     steps: tuple[Mapping[str, Any], ...] = ()
+    contacted_statuses: tuple[str, ...] = ()
+    auto_close_on_recovered: bool = False
 
 
 DEFAULT_TEMPLATE = TemplateSpec(
@@ -57,14 +60,27 @@ def load_template(key: str | None) -> TemplateSpec:
         calendar=row.calendar or "",
         notify_on=tuple(row.notify_on or ()),
         steps=tuple(policy.steps) if policy else (),
+        contacted_statuses=tuple(row.contacted_statuses or ()),
+        auto_close_on_recovered=row.auto_close_on_recovered,
     )
+
+
+def _calendar_rows() -> dict[str, Calendar]:
+    return {row.key: row for row in Calendar.objects.all()}
+
+
+def case_calendar_key(template_calendar: str, unit: Unit) -> str:
+    """The calendar a case of `unit` counts in: the unit's own (inherited), else the template's; "" for none."""
+    unit_calendar = directory().calendar_of(directory().units.get(unit.code, unit))
+    return calendar_for_case(unit_calendar.key if unit_calendar else None, template_calendar or None) or ""
 
 
 def business_calendar(key: str, unit: Unit) -> BusinessCalendar | None:
     """The named calendar read in the unit's time zone; None (wall-clock time) without a name."""
     if not key:
         return None
-    row = Calendar.objects.filter(key=key).first()
+    # Read on every escalation decision: a per-process view, rebuilt when the configuration changes.
+    row = cached_view("cases.calendars", _calendar_rows).get(key)
     if row is None:
         # The config loader rejects unknown calendars; if one vanished since, a case must still open
         # (the ingest that opens it must not fail), so its goal counts in wall-clock time.
@@ -80,6 +96,7 @@ def business_calendar(key: str, unit: Unit) -> BusinessCalendar | None:
 
 
 def due_at(opened_at: datetime, goal: timedelta, calendar_key: str, unit: Unit) -> datetime:
+    """`goal` after the opening, in working time of the calendar `calendar_key` (see `case_calendar_key`)."""
     return add_working_time(opened_at, goal, business_calendar(calendar_key, unit))
 
 

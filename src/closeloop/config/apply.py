@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
+from closeloop.cases.handover import hand_over_open_cases
 from closeloop.config.sections import (
     case_templates,
     digests,
@@ -26,6 +28,7 @@ from closeloop.config.sections import (
 )
 from closeloop.config.sections.base import CONFIG_MODELS, Change, Section, diff
 from closeloop.config.validate import Config, ConfigInvalid, load_config
+from closeloop.org.models import Role, Unit
 from closeloop.org.stamp import stamp
 
 __all__ = ["CONFIG_MODELS", "Change", "ConfigInvalid", "Plan", "apply_config"]
@@ -37,6 +40,8 @@ class Plan:
 
     changes: list[Change] = field(default_factory=list)
     dry_run: bool = False
+    # Open cases whose team changed because their unit's people did (written only by a real run).
+    handed_over: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -54,6 +59,8 @@ class Plan:
         if not self.is_empty:
             counts = [f"{self.count(a)} {a}" for a in ("added", "changed", "removed", "deactivated") if self.count(a)]
             lines.append(", ".join(counts) + (" (dry run: nothing was written)" if self.dry_run else ""))
+        if self.handed_over:
+            lines.append(f"cases: {self.handed_over} open case{'s' if self.handed_over != 1 else ''} got a new team")
         return lines
 
 
@@ -67,13 +74,33 @@ def apply_config(text: str, *, dry_run: bool = False) -> Plan:
         planned = [(section, diff(section, section.desired, section.read())) for section in sections]
         plan = Plan(changes=[change for _, changes in planned for change in changes], dry_run=dry_run)
         if not dry_run:
+            people_before = _people_of_units()
             for section, changes in planned:
                 if changes:
                     section.write(changes)
             if plan.changes:
                 # Bulk writes send no signals: tell every process its configuration snapshot is stale.
                 stamp()
+                # The open cases of units whose people changed get their new team in the same transaction.
+                moved = _changed_units(people_before, _people_of_units())
+                plan.handed_over = hand_over_open_cases(moved, now=timezone.now())
         return plan
+
+
+# Per unit code: its path and who holds which role there (active people only).
+UnitPeople = dict[str, tuple[str, frozenset[tuple[str, str]]]]
+
+
+def _people_of_units() -> UnitPeople:
+    roles: dict[str, set[tuple[str, str]]] = {}
+    for code, role, person in Role.objects.filter(person__active=True).values_list("unit__code", "role", "person__key"):
+        roles.setdefault(code, set()).add((role, person))
+    return {code: (path, frozenset(roles.get(code, ()))) for code, path in Unit.objects.values_list("code", "path")}
+
+
+def _changed_units(before: UnitPeople, after: UnitPeople) -> set[str]:
+    """Units whose people or place in the tree differ (new units have no cases yet)."""
+    return {code for code, facts in after.items() if code in before and before[code] != facts}
 
 
 def _sections(config: Config) -> list[Section]:

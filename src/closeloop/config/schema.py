@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from closeloop.core.durations import BadDuration, parse_duration
@@ -118,6 +118,7 @@ Channel = Literal["email", "sms", "chat", "webhook"]
 AlertKind = Literal["recovery", "praise", "watch"]
 QuestionType = Literal["scale", "nps", "yes_no", "choice", "multi_choice", "text"]
 EscalationTrigger = Literal["not_viewed", "not_contacted", "overdue", "closed_unresolved"]
+WebhookEvent = Literal["alert.created", "case.opened", "case.status", "case.escalated", "case.closed", "case.reopened"]
 
 
 class Entry(BaseModel):
@@ -270,10 +271,26 @@ class SlaSpec(Entry):
     closure_goal: Duration
 
 
+class StatusSpec(Entry):
+    """A status written as a mapping: `{name: Contacted, contacted: true}`."""
+
+    name: Text
+    contacted: bool = False
+
+
+# Which form a status is written in; the tags stay out of problem paths (see validate.py).
+UNION_TAGS = frozenset({"status name", "status mapping"})
+Status = Annotated[
+    Annotated[Text, Tag("status name")] | Annotated[StatusSpec, Tag("status mapping")],
+    Discriminator(lambda value: "status mapping" if isinstance(value, dict | StatusSpec) else "status name"),
+]
+
+
 class CaseTemplateSpec(Entry):
     key: Key
     category: Text
-    statuses: Annotated[list[Text], Field(min_length=2)]
+    # A plain name, or a mapping for a status that says more about the case (`contacted`).
+    statuses: Annotated[list[Status], Field(min_length=2)]
     team: TeamSpec = TeamSpec()
     sla: dict[Annotated[str, Field(min_length=1, max_length=50)], SlaSpec] = {}
     calendar: str | None = None
@@ -283,10 +300,20 @@ class CaseTemplateSpec(Entry):
         ]
     ] = []
     escalation: str | None = None
+    auto_close_on_recovered: bool = False
+
+    @property
+    def status_names(self) -> list[str]:
+        return [status if isinstance(status, str) else status.name for status in self.statuses]
+
+    @property
+    def contacted_statuses(self) -> list[str]:
+        return [status.name for status in self.statuses if isinstance(status, StatusSpec) and status.contacted]
 
     @model_validator(mode="after")
     def _distinct_statuses(self) -> CaseTemplateSpec:
-        if len(set(self.statuses)) != len(self.statuses):
+        names = self.status_names
+        if len(set(names)) != len(names):
             raise _problem("statuses lists a status twice", "statuses")
         return self
 
@@ -320,6 +347,7 @@ class DigestSpec(Entry):
     email_pdf: bool = True
     weekend_sms: bool = True
     when_empty: Literal["skip", "send"] = "skip"
+    report_per: Literal["person", "unit"] = "person"
 
 
 class FollowUpSpec(Entry):
@@ -333,6 +361,7 @@ class WebhookSpec(Entry):
     secret: Annotated[str, Field(max_length=200), AfterValidator(_check_webhook_secret)]
     kinds: list[AlertKind] = []
     units: list[str] = []
+    events: list[WebhookEvent] = []
 
 
 # The file's sections in the contract's order; export writes them in this order too.

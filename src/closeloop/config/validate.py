@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from closeloop.config.schema import (
     ID_FIELDS,
     SECTIONS,
+    UNION_TAGS,
     CaseTemplateSpec,
     DigestSpec,
     EscalationPolicySpec,
@@ -187,7 +188,7 @@ class _Reader:
             return model.model_validate(raw)
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
-                loc = [part for part in error["loc"] if part != "[key]"]
+                loc = [part for part in error["loc"] if part != "[key]" and part not in UNION_TAGS]
                 at_field = (error.get("ctx") or {}).get("at_field")
                 if at_field:
                     loc.append(at_field)

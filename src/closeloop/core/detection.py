@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def is_repeat_failure(submitted_at: datetime, earlier_failures: Iterable[datetime], window: timedelta) -> bool:
@@ -40,3 +43,12 @@ def survey_threshold(
     if scale_min is None or scale_max is None or scale_max <= scale_min or is_out_of_ten(scale_min, scale_max):
         return organization_threshold
     return scale_min + organization_threshold / TEN_POINT_MAX * (scale_max - scale_min)
+
+
+def latest_earlier_failure(
+    submitted_at: datetime, earlier_failures: Iterable[tuple[datetime, T]], window: timedelta
+) -> T | None:
+    """Of the customer's earlier failures (submission time, what identifies it), the latest one this response
+    repeats (see `is_repeat_failure`), or None when it is no repeat."""
+    within = [(at, ref) for at, ref in earlier_failures if submitted_at - window <= at < submitted_at]
+    return max(within, key=lambda item: item[0])[1] if within else None

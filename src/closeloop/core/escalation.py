@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
-from closeloop.core.sla import require_aware
+from closeloop.core.sla import BusinessCalendar, add_working_time, require_aware
 
 StepCondition = Literal["not_viewed", "not_contacted", "overdue", "closed_unresolved"]
 STEP_CONDITIONS: tuple[str, ...] = get_args(StepCondition)
@@ -42,7 +42,12 @@ class Step:
 
 @dataclass(frozen=True)
 class CaseClock:
-    """The instants of a case that escalation depends on, and the indexes of steps that already fired."""
+    """The instants of a case that escalation depends on, and the indexes of steps that already fired.
+
+    `calendar`: the case's business calendar; with one, a step's `after` counts working time only.
+    `satisfied_at`: when a resubmission showed the customer no longer needs recovery; like closing, it
+    stops every step still pending (except `closed_unresolved`, which only closing can cause).
+    """
 
     opened_at: datetime
     due_at: datetime | None = None
@@ -51,9 +56,11 @@ class CaseClock:
     closed_at: datetime | None = None
     resolution: str | None = None
     fired: frozenset[int] = frozenset()
+    calendar: BusinessCalendar | None = None
+    satisfied_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        for name in ("opened_at", "due_at", "viewed_at", "contacted_at", "closed_at"):
+        for name in ("opened_at", "due_at", "viewed_at", "contacted_at", "closed_at", "satisfied_at"):
             value = getattr(self, name)
             if value is not None:
                 require_aware(value, name)
@@ -66,21 +73,33 @@ def fires_at(step: Step, clock: CaseClock) -> datetime | None:
     """
     closed_at = _utc(clock.closed_at)
     if step.when == "closed_unresolved":
-        return closed_at if clock.resolution == "unresolved" else None
-    if step.when == "overdue":
-        deadline = _utc(clock.due_at)
-        acted_at = None
-    else:
-        # Added in UTC: adding hours to a local time would count wall-clock hours across a DST change.
-        deadline = clock.opened_at.astimezone(UTC) + (step.after or timedelta(0))
-        acted_at = _utc(clock.viewed_at if step.when == "not_viewed" else clock.contacted_at)
+        return step_deadline(step, clock)
+    deadline = step_deadline(step, clock)
     if deadline is None:
         return None
+    acted_at = None
+    if step.when != "overdue":
+        acted_at = _utc(clock.viewed_at if step.when == "not_viewed" else clock.contacted_at)
     if acted_at is not None and acted_at <= deadline:
         return None
     if closed_at is not None and closed_at <= deadline:
         return None
+    satisfied_at = _utc(clock.satisfied_at)
+    if satisfied_at is not None and satisfied_at <= deadline:
+        return None
     return deadline
+
+
+def step_deadline(step: Step, clock: CaseClock) -> datetime | None:
+    """The instant (UTC) by which the responsible people had to act for `step` not to fire: the closure
+    deadline for `overdue`, `after` past the opening for the delayed steps (working time when the case has a
+    calendar), the closing for `closed_unresolved` (None while the case is not closed as unresolved)."""
+    if step.when == "closed_unresolved":
+        return _utc(clock.closed_at) if clock.resolution == "unresolved" else None
+    if step.when == "overdue":
+        return _utc(clock.due_at)
+    # Added in UTC: adding hours to a local time would count wall-clock hours across a DST change.
+    return add_working_time(clock.opened_at.astimezone(UTC), step.after or timedelta(0), clock.calendar).astimezone(UTC)
 
 
 def _utc(value: datetime | None) -> datetime | None:

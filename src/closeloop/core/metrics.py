@@ -50,15 +50,19 @@ class CaseFacts:
 
 @dataclass(frozen=True)
 class UnitActivity:
-    """Response counts of one unit: all valid responses, those needing recovery, one category per alert."""
+    """Response counts of one unit: all valid responses, those needing recovery, one category per action
+    alert (recovery alerts, unless the report asks for another kind), the praise alerts and one category per
+    watch alert, which are reported apart so that they do not dilute the shares of what needs action."""
 
     unit: str
     responses: int
     needing_recovery: int
     alert_categories: Sequence[str] = ()
+    praise_count: int = 0
+    watch_categories: Sequence[str] = ()
 
     def __post_init__(self) -> None:
-        if self.responses < 0 or self.needing_recovery < 0:
+        if self.responses < 0 or self.needing_recovery < 0 or self.praise_count < 0:
             raise ValueError(f"counts of unit {self.unit!r} must not be negative")
 
 
@@ -84,6 +88,8 @@ class LoopSummary:
     closed_within_goal_percent: float | None
     resolved_percent: float | None
     recovered_percent: float | None
+    praise_count: int = 0
+    watch_by_category: tuple[CategoryShare, ...] = ()
     by_unit: tuple[LoopSummary, ...] = ()
 
 
@@ -152,6 +158,8 @@ def _summarise(
         closed_within_goal_percent=percent(len(within_goal), len(judged)),
         resolved_percent=percent(sum(case.resolution == "resolved" for case in closed), len(closed)),
         recovered_percent=percent(sum(case.followup_answer is True for case in asked), len(asked)),
+        praise_count=sum(counts.praise_count for counts in activity),
+        watch_by_category=_category_shares(category for counts in activity for category in counts.watch_categories),
     )
 
 

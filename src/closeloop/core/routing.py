@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from closeloop.core.vocabulary import DEFAULT_WEBHOOK_EVENTS
+
 DEFAULT_CHANNELS: Mapping[str, tuple[str, ...]] = {
     "low": ("email",),
     "normal": ("email",),
@@ -95,10 +97,27 @@ def resolve(selectors: Sequence[object], *, unit: str | None, agent: str | None,
     return list(chosen.values())
 
 
-def endpoint_wants(kinds: Sequence[str], units: Sequence[str], *, alert_kind: str, unit_path: Sequence[str]) -> bool:
+def endpoint_wants(
+    kinds: Sequence[str],
+    units: Sequence[str],
+    *,
+    alert_kind: str,
+    unit_path: Sequence[str],
+    events: Sequence[str] = (),
+) -> bool:
     """Whether a webhook endpoint subscribed to `kinds` (empty: all) in `units` (empty: everywhere, else
-    those units' subtrees) receives an alert of `alert_kind` in the unit whose path is `unit_path`."""
-    if kinds and alert_kind not in kinds:
+    those units' subtrees) receives an alert of `alert_kind` in the unit whose path is `unit_path`.
+
+    `events` are the endpoint's subscriptions; empty means alerts only, as before subscriptions existed."""
+    if not endpoint_wants_event(events, units, event="alert.created", unit_path=unit_path):
+        return False
+    return not kinds or alert_kind in kinds
+
+
+def endpoint_wants_event(events: Sequence[str], units: Sequence[str], *, event: str, unit_path: Sequence[str]) -> bool:
+    """Whether an endpoint subscribed to `events` (empty: `alert.created` only) in `units` (empty: everywhere,
+    else those units' subtrees) receives `event` ("case.opened", ...) about the unit whose path is `unit_path`."""
+    if event not in (events or DEFAULT_WEBHOOK_EVENTS):
         return False
     return not units or any(code in unit_path for code in units)
 

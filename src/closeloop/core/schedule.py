@@ -12,6 +12,7 @@ from closeloop.core.sla import local_to_instant, require_aware, zone_named
 
 SATURDAY = 5
 MONDAY = 0
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def run_instant(day: date, at: time, time_zone: str) -> datetime:
@@ -65,3 +66,16 @@ def sms_time(run_at: datetime, time_zone: str, at: time, weekend_sms: bool) -> d
         return run_at
     monday = local_day + timedelta(days=(MONDAY - local_day.weekday()) % 7)
     return run_instant(monday, at, time_zone)
+
+
+def reported_day_words(run_at: datetime, time_zone: str, delivered_at: datetime) -> str:
+    """How a digest message names the day it reports on (the local day before its run): "yesterday" when it
+    is delivered on the day of the run, else that day's name ("on Saturday"), as for a weekend SMS that waits
+    for Monday."""
+    require_aware(run_at, "run_at")
+    require_aware(delivered_at, "delivered_at")
+    zone = zone_named(time_zone)
+    run_day = run_at.astimezone(zone).date()
+    if delivered_at.astimezone(zone).date() == run_day:
+        return "yesterday"
+    return f"on {DAY_NAMES[(run_day - timedelta(days=1)).weekday()]}"

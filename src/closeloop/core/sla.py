@@ -219,6 +219,17 @@ def working_time_between(a: datetime, b: datetime, calendar: BusinessCalendar | 
 
 # --- which SLA a case gets ---------------------------------------------------------------------------
 
+
+def calendar_for_case(unit_calendar: str | None, template_calendar: str | None) -> str | None:
+    """The business calendar a case counts its closure goal and escalation delays in: the unit's own
+    (inherited down the tree) when it has one, else the template's; None means wall-clock time.
+
+    The unit decides first because opening hours and public holidays belong to the place: a French team
+    does not work on the 14th of July, whichever template its cases come from.
+    """
+    return unit_calendar or template_calendar or None
+
+
 # Used when neither the customer's tier nor a `default` entry is in the template's SLA.
 FALLBACK_GOAL = timedelta(hours=72)
 

@@ -68,6 +68,21 @@ ESCALATION_TRIGGERS: tuple[str, ...] = tuple(EscalationTrigger)
 TRIGGERS_WITH_DELAY = frozenset({EscalationTrigger.NOT_VIEWED.value, EscalationTrigger.NOT_CONTACTED.value})
 
 
+class WebhookEvent(StrEnum):
+    """What a webhook endpoint may subscribe to (`webhooks[].events`); without a list, alerts only."""
+
+    ALERT_CREATED = "alert.created"
+    CASE_OPENED = "case.opened"
+    CASE_STATUS = "case.status"
+    CASE_ESCALATED = "case.escalated"
+    CASE_CLOSED = "case.closed"
+    CASE_REOPENED = "case.reopened"
+
+
+WEBHOOK_EVENTS: tuple[str, ...] = tuple(WebhookEvent)
+DEFAULT_WEBHOOK_EVENTS: tuple[str, ...] = (WebhookEvent.ALERT_CREATED.value,)
+
+
 class Srn(StrEnum):
     """The service-recovery filter of the responses list, report and notes dialog (seed 003)."""
 

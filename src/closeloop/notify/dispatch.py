@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from closeloop.notify.attempts import record_attempt
 from closeloop.notify.channels import Channel, DeliveryError, PermanentError, SendResult, get_channel
 from closeloop.notify.channels.base import TemporaryError, server_of
 from closeloop.notify.models import Delivery
@@ -74,7 +75,7 @@ def _still_ours(delivery: Delivery) -> QuerySet[Delivery]:
 def record_sent(delivery: Delivery, result: SendResult, now: datetime) -> bool:
     updated = _still_ours(delivery).update(
         status=Delivery.Status.SENT,
-        sent_at=now,
+        sent_at=result.accepted_at,
         provider_id=result.provider_id[:300],
         next_attempt_at=None,
         lease_until=None,
@@ -126,6 +127,7 @@ def attempt(delivery: Delivery, channels: dict[str, Channel]) -> Outcome:
 
 def record(delivery: Delivery, outcome: Outcome, now: datetime) -> str:
     """Write the outcome of an attempt; returns the resulting status ("lost" when the claim had expired)."""
+    record_attempt(delivery, outcome, now)
     if isinstance(outcome, DeliveryError):
         status = record_failure(delivery, outcome, now)
         logger.warning(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from closeloop.core.vocabulary import SEVERITIES, Severity
@@ -82,8 +84,49 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=1000)
     secret = models.CharField(max_length=200, help_text="whsec_ + base64, as Standard Webhooks defines")
     kinds = models.JSONField(default=list, blank=True, help_text="Alert kinds sent; empty: all")
+    events = models.JSONField(default=list, blank=True, help_text="alert.created, case.opened, ...; empty: alerts only")
     units = models.JSONField(default=list, blank=True, help_text="Unit codes (with subtrees); empty: all")
     active = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return self.key
+
+
+class AppendOnlyAttemptError(Exception):
+    """Delivery attempts are history: they are added, never changed."""
+
+
+class DeliveryAttemptQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyAttemptError("delivery attempts cannot be changed")
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a delivery: when, what came of it and why. The delivery keeps only its latest
+    state; this table keeps every attempt (rows go only with their delivery)."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Accepted by the provider"
+        TEMPORARY = "temporary", "Failed, worth trying again"
+        PERMANENT = "permanent", "Failed, trying again cannot help"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField(help_text="1 for the first attempt")
+    at = models.DateTimeField(help_text="When the attempt ended: the provider accepted or refused the message")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=300, blank=True)
+
+    objects = DeliveryAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["delivery", "number", "id"]
+        indexes = [models.Index(fields=["delivery", "number"], name="deliveryattempt_delivery")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}: {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyAttemptError("delivery attempts cannot be changed")
+        super().save(*args, **kwargs)

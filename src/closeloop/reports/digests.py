@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from closeloop.core.routing import resolve
-from closeloop.core.schedule import digest_window, next_run_at, sms_time
+from closeloop.core.schedule import digest_window, next_run_at, reported_day_words, sms_time
 from closeloop.feedback.models import Response
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue_all, planned
@@ -30,7 +31,7 @@ from closeloop.org.directory import directory
 from closeloop.org.models import Person, Unit
 from closeloop.org.stamp import stored_token
 from closeloop.reports.models import Digest, DigestItem, DigestRun, DigestSchedule
-from closeloop.reports.service_report import build_report, render_pdf, report_url
+from closeloop.reports.service_report import build_report, combine_reports, render_pdf, report_url
 
 logger = logging.getLogger("closeloop.digests")
 
@@ -105,11 +106,14 @@ def responses_for_run(digest: Digest, unit: Unit, window: tuple[datetime, dateti
     )
 
 
-def headline(count: int, unit: Unit) -> str:
+def headline(count: int, units: Unit | Sequence[Unit], day_words: str = "yesterday") -> str:
+    """ "2 unhappy customers yesterday at Support EMEA" (or "... on Saturday at Support EMEA and Support UK")."""
+    names = [units.name] if isinstance(units, Unit) else [unit.name for unit in units]
+    where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     if count == 0:
-        return f"No unhappy customers yesterday at {unit.name}"
+        return f"No unhappy customers {day_words} at {where}"
     noun = "unhappy customer" if count == 1 else "unhappy customers"
-    return f"{count} {noun} yesterday at {unit.name}"
+    return f"{count} {noun} {day_words} at {where}"
 
 
 @dataclass(frozen=True)
@@ -136,70 +140,123 @@ class RunContext:
         return f"digest:{self.digest.key}:{self.unit.code}:{self.run_at:%Y%m%dT%H%M%SZ}"
 
     def key(self, channel: str, person: Person) -> str:
-        key = f"{self.ref}:{channel}:{person.key}"
-        # Long digest keys and unit codes could overflow the column; a digest of the key is as unique.
-        return key if len(key) <= IDEMPOTENCY_KEY_MAX else f"digest:{hashlib.sha256(key.encode()).hexdigest()}"
+        return _bounded(f"{self.ref}:{channel}:{person.key}")
 
 
-def _plan_messages(context: RunContext, responses: list[Response], now: datetime) -> list[Delivery]:
-    digest, unit = context.digest, context.unit
-    selectors = list(digest.to or [])
+def _bounded(key: str) -> str:
+    # Long digest keys and unit codes could overflow the column; a digest of the key is as unique.
+    return key if len(key) <= IDEMPOTENCY_KEY_MAX else f"digest:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+@dataclass(frozen=True)
+class UnitRun:
+    """One unit's part of a run: its context and the responses it reports."""
+
+    context: RunContext
+    responses: list[Response]
+
+
+def _recipients(context: RunContext) -> list[Person]:
     org = directory()
-    chosen = [r.person for r in resolve(selectors, unit=unit.code, agent=None, tree=org.tree)]
+    chosen = [
+        r.person for r in resolve(list(context.digest.to or []), unit=context.unit.code, agent=None, tree=org.tree)
+    ]
     people = org.people_by_key(set(chosen))
-    recipients = [people[key] for key in chosen if key in people]
-    title = headline(len(responses), unit)
-    text = f"{title}: {report_url(unit, context.day)}"
+    return [people[key] for key in chosen if key in people]
+
+
+def _plan_messages(runs: Sequence[UnitRun], now: datetime) -> list[Delivery]:
+    """The messages of one run instant of a digest: per person, one SMS and one email covering every unit of
+    the run they are responsible for (`report_per: person`), or one of each per unit (`report_per: unit`)."""
+    digest = runs[0].context.digest
+    if digest.report_per == Digest.ReportPer.UNIT:
+        return [d for run in runs for person in _recipients(run.context) for d in _plan_report([run], person, now)]
+    theirs: dict[str, tuple[Person, list[UnitRun]]] = {}
+    for run in runs:
+        for person in _recipients(run.context):
+            theirs.setdefault(person.key, (person, []))[1].append(run)
+    return [d for person, their_runs in theirs.values() for d in _plan_report(their_runs, person, now)]
+
+
+def _plan_report(runs: list[UnitRun], person: Person, now: datetime) -> list[Delivery]:
+    """One person's SMS and email about the units of `runs`. Units with nothing to report are left out when
+    the digest skips empty ones; nothing at all is planned when every unit is empty then."""
+    first = runs[0].context
+    digest = first.digest
+    if digest.when_empty == Digest.WhenEmpty.SKIP:
+        runs = [run for run in runs if run.responses]
+        if not runs:
+            return []
+        first = runs[0].context
+    units = [run.context.unit for run in runs]
+    count = len({response.pk for run in runs for response in run.responses})
+    if len(runs) == 1:
+        ref, key = first.ref, lambda channel: first.key(channel, person)
+    else:
+        ref = f"digest:{digest.key}:{first.run_at:%Y%m%dT%H%M%SZ}"
+        key = lambda channel: _bounded(f"{ref}:{channel}:{person.key}")  # noqa: E731
+    common: dict[str, Any] = {"topic": "digest", "ref": ref[:100], "person": person}
+    pdf_url = report_url(units if len(units) > 1 else units[0], first.day)
     deliveries = []
-    sms_at = sms_time(context.run_at, context.time_zone, digest.at, digest.weekend_sms)
-    for person in recipients:
-        common: dict[str, Any] = {"topic": "digest", "ref": context.ref[:100], "person": person}
-        if digest.sms:
-            sms = planned(
-                channel="sms",
-                address=person.phone,
-                text=text,
-                idempotency_key=context.key("sms", person),
-                now=now,
-                skipped_because="" if person.phone else "no phone number",
-                **common,
-            )
-            if sms.status == Delivery.Status.PENDING:
-                # Weekend SMS wait for Monday's alert time; the email below still goes now.
-                sms.next_attempt_at = max(sms_at, now)
-            deliveries.append(sms)
-        if digest.email_pdf:
-            deliveries.append(_planned_email(context, responses, person, title, now, common))
+    if digest.sms:
+        # Weekend SMS wait for Monday's alert time, and then name the day they are about; the email goes now.
+        sms_at = max(sms_time(first.run_at, first.time_zone, digest.at, digest.weekend_sms), now)
+        words = reported_day_words(first.run_at, first.time_zone, sms_at)
+        sms = planned(
+            channel="sms",
+            address=person.phone,
+            text=f"{headline(count, units, words)}: {pdf_url}",
+            idempotency_key=key("sms"),
+            now=now,
+            skipped_because="" if person.phone else "no phone number",
+            **common,
+        )
+        if sms.status == Delivery.Status.PENDING:
+            sms.next_attempt_at = sms_at
+        deliveries.append(sms)
+    if digest.email_pdf:
+        deliveries.append(_planned_email(runs, person, headline(count, units), pdf_url, key("email"), now, common))
     return deliveries
 
 
 def _planned_email(
-    context: RunContext, responses: list[Response], person: Person, title: str, now: datetime, common: dict[str, Any]
+    runs: list[UnitRun],
+    person: Person,
+    title: str,
+    pdf_url: str,
+    idempotency_key: str,
+    now: datetime,
+    common: dict[str, Any],
 ) -> Delivery:
     """The report for one recipient: their name is on it, so each gets their own PDF."""
     if not person.email:
         return planned(
             channel="email",
             subject=f"Service Recovery Report: {title}",
-            idempotency_key=context.key("email", person),
+            idempotency_key=idempotency_key,
             now=now,
             skipped_because="no email address",
             **common,
         )
-    report = build_report(
-        context.unit,
-        responses,
-        window=context.window,
-        time_zone=context.time_zone,
-        recipient=person.name,
-        notes_day=context.reported_day,
+    reports = [
+        build_report(
+            run.context.unit,
+            run.responses,
+            window=run.context.window,
+            time_zone=run.context.time_zone,
+            recipient=person.name,
+            notes_day=run.context.reported_day,
+        )
+        for run in runs
+    ]
+    report = (
+        reports[0] if len(reports) == 1 else combine_reports(reports, recipient=person.name, period=reports[0].period)
     )
-    message = make_message(
-        "digest", {"title": title, "report": report, "pdf_url": report_url(context.unit, context.day)}
-    )
-    filename = f"service-recovery-{context.unit.code}-{context.day.isoformat()}.pdf"
+    message = make_message("digest", {"title": title, "report": report, "pdf_url": pdf_url})
+    day = runs[0].context.day.isoformat()
+    codes = "+".join(run.context.unit.code for run in runs)
     attachment = {
-        "filename": filename,
+        "filename": f"service-recovery-{codes}-{day}.pdf",
         "content_type": "application/pdf",
         "content_base64": base64.b64encode(render_pdf(report)).decode("ascii"),
     }
@@ -210,80 +267,107 @@ def _planned_email(
         text=message.text,
         html=message.html,
         payload={"attachments": [attachment]},
-        idempotency_key=context.key("email", person),
+        idempotency_key=idempotency_key,
         now=now,
         **common,
     )
 
 
-def _claim(schedule_id: int, run_at: datetime) -> DigestSchedule | None:
-    """Lock the schedule row for this transaction if it still waits for `run_at`; None when another worker
-    has it or has run it."""
-    due = DigestSchedule.objects.select_related("digest", "unit").filter(pk=schedule_id, next_run_at=run_at)
+def _claim(schedule_ids: Sequence[int], run_at: datetime) -> list[DigestSchedule]:
+    """Lock the schedule rows that still wait for `run_at`, in id order, for this transaction.
+
+    Another worker running the same instant holds them until it commits, having moved them on: this worker
+    then finds none still waiting. A run instant is claimed whole, so no person gets the report in halves.
+    """
+    due = DigestSchedule.objects.select_related("digest", "unit").filter(pk__in=list(schedule_ids), next_run_at=run_at)
     if connection.vendor == "postgresql":
-        return due.select_for_update(skip_locked=True, of=("self",)).first()
-    return due.first()
+        due = due.select_for_update(of=("self",))
+    return list(due.order_by("id"))
 
 
-@dataclass
-class _Prepared:
-    responses: list[Response]
-    silent: bool  # nothing to report and `when_empty: skip`
-    deliveries: list[Delivery]
+def _prepare(contexts: Sequence[RunContext], now: datetime) -> tuple[list[UnitRun], list[Delivery]]:
+    runs = [
+        UnitRun(context, list(responses_for_run(context.digest, context.unit, context.window))) for context in contexts
+    ]
+    return runs, _plan_messages(runs, now)
 
 
-def _prepare(context: RunContext, now: datetime) -> _Prepared:
-    responses = list(responses_for_run(context.digest, context.unit, context.window))
-    silent = not responses and context.digest.when_empty == Digest.WhenEmpty.SKIP
-    return _Prepared(responses, silent, [] if silent else _plan_messages(context, responses, now))
+def run_schedules(schedule_ids: Sequence[int], now: datetime) -> list[DigestRun]:
+    """Run the digest of due schedule rows of one digest and one instant together (one report per person
+    across their units) and move each row to its next instant. Returns the runs recorded."""
+    schedules = list(
+        DigestSchedule.objects.select_related("digest", "unit")
+        .filter(pk__in=list(schedule_ids), next_run_at__lte=now)
+        .order_by("id")
+    )
+    if not schedules:
+        return []
+    run_at = schedules[0].next_run_at
+    schedules = [s for s in schedules if s.next_run_at == run_at and s.digest_id == schedules[0].digest_id]
+
+    def context_of(schedule: DigestSchedule) -> RunContext:
+        window = digest_window(run_at, schedule.digest.window, schedule.time_zone)
+        return RunContext(schedule.digest, schedule.unit, schedule.time_zone, run_at, window)
+
+    contexts = {schedule.pk: context_of(schedule) for schedule in schedules}
+    # The PDFs take a fraction of a second each: they are made before the transaction, because on SQLite a
+    # transaction holds the database's only write lock and ingest must not wait for them.
+    runs, deliveries = _prepare(list(contexts.values()), now)
+    recorded = []
+    with transaction.atomic():
+        moved = []
+        for schedule in _claim(list(contexts), run_at):
+            following = next_run_at(schedule.at, schedule.time_zone, run_at)
+            # The claim proper: only the worker that still sees the instant it read moves it on.
+            if DigestSchedule.objects.filter(pk=schedule.pk, next_run_at=run_at).update(next_run_at=following):
+                moved.append(contexts[schedule.pk])
+        if not moved:
+            return []
+        now_reported = [list(responses_for_run(c.digest, c.unit, c.window).values_list("id", flat=True)) for c in moved]
+        if [run.context for run in runs] != moved or now_reported != [[r.pk for r in run.responses] for run in runs]:
+            # A response was fixed, replaced or reported meanwhile: prepare again, now under the claim.
+            runs, deliveries = _prepare(moved, now)
+        for run in runs:
+            context = run.context
+            silent = not run.responses and context.digest.when_empty == Digest.WhenEmpty.SKIP
+            digest_run, created = DigestRun.objects.get_or_create(
+                digest=context.digest,
+                unit=context.unit,
+                run_at=run_at,
+                defaults={
+                    "window_start": context.window[0],
+                    "window_end": context.window[1],
+                    "status": DigestRun.Status.SKIPPED if silent else DigestRun.Status.SENT,
+                    "responses": len(run.responses),
+                    "created_at": now,
+                },
+            )
+            if not created:
+                continue
+            DigestItem.objects.bulk_create(
+                [
+                    DigestItem(run=digest_run, digest=context.digest, unit=context.unit, response=r)
+                    for r in run.responses
+                ]
+            )
+            recorded.append(digest_run)
+        if recorded:
+            enqueue_all(deliveries)
+    for digest_run in recorded:
+        logger.info(
+            "digest %s for %s at %s: %d responses",
+            digest_run.digest.key,
+            digest_run.unit.code,
+            run_at.isoformat(),
+            digest_run.responses,
+        )
+    return recorded
 
 
 def run_schedule(schedule_id: int, now: datetime) -> DigestRun | None:
-    """Run the digest of one due schedule row at its scheduled instant and move the row to the next one."""
-    schedule = (
-        DigestSchedule.objects.select_related("digest", "unit").filter(pk=schedule_id, next_run_at__lte=now).first()
-    )
-    if schedule is None:
-        return None
-    digest, unit, run_at = schedule.digest, schedule.unit, schedule.next_run_at
-    context = RunContext(
-        digest, unit, schedule.time_zone, run_at, digest_window(run_at, digest.window, schedule.time_zone)
-    )
-    # The PDFs take a fraction of a second each: they are made before the transaction, because on SQLite a
-    # transaction holds the database's only write lock and ingest must not wait for them.
-    prepared = _prepare(context, now)
-    with transaction.atomic():
-        if _claim(schedule.pk, run_at) is None:
-            return None
-        following = next_run_at(schedule.at, schedule.time_zone, run_at)
-        # The claim proper: only the worker that still sees the instant it read moves it on.
-        if not DigestSchedule.objects.filter(pk=schedule.pk, next_run_at=run_at).update(next_run_at=following):
-            return None
-        ids = list(responses_for_run(digest, unit, context.window).values_list("id", flat=True))
-        if ids != [response.pk for response in prepared.responses]:
-            # A response was fixed, replaced or reported meanwhile: prepare again, now under the claim.
-            prepared = _prepare(context, now)
-        responses = prepared.responses
-        run, created = DigestRun.objects.get_or_create(
-            digest=digest,
-            unit=unit,
-            run_at=run_at,
-            defaults={
-                "window_start": context.window[0],
-                "window_end": context.window[1],
-                "status": DigestRun.Status.SKIPPED if prepared.silent else DigestRun.Status.SENT,
-                "responses": len(responses),
-                "created_at": now,
-            },
-        )
-        if not created:
-            return None
-        DigestItem.objects.bulk_create(
-            [DigestItem(run=run, digest=digest, unit=unit, response=response) for response in responses]
-        )
-        enqueue_all(prepared.deliveries)
-    logger.info("digest %s for %s at %s: %d responses", digest.key, unit.code, run_at.isoformat(), len(responses))
-    return run
+    """Run the digest of one due schedule row on its own (see `run_schedules`)."""
+    runs = run_schedules([schedule_id], now)
+    return runs[0] if runs else None
 
 
 def run_due_digests(now: datetime) -> int:
@@ -295,7 +379,10 @@ def run_due_digests(now: datetime) -> int:
         _synced_for = token
     done = 0
     due = DigestSchedule.objects.filter(next_run_at__lte=now).order_by("next_run_at", "id")
-    for schedule_id in list(due.values_list("id", flat=True)):
-        if run_schedule(schedule_id, now) is not None:
-            done += 1
+    # The units of one digest due at one instant run together: each person gets one report for all of theirs.
+    groups: dict[tuple[int, datetime], list[int]] = {}
+    for schedule_id, digest_id, run_at in due.values_list("id", "digest_id", "next_run_at"):
+        groups.setdefault((digest_id, run_at), []).append(schedule_id)
+    for schedule_ids in groups.values():
+        done += len(run_schedules(schedule_ids, now))
     return done

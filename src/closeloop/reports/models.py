@@ -10,6 +10,10 @@ class Digest(models.Model):
         SKIP = "skip"
         SEND = "send"
 
+    class ReportPer(models.TextChoices):
+        PERSON = "person", "One report per person, covering all their units"
+        UNIT = "unit", "One report per unit"
+
     key = models.CharField(max_length=100, unique=True)
     units = models.JSONField(default=list, help_text="Unit codes; each gets its own digest")
     at = models.TimeField(help_text="Local time of the unit")
@@ -19,6 +23,7 @@ class Digest(models.Model):
     email_pdf = models.BooleanField(default=True)
     weekend_sms = models.BooleanField(default=True)
     when_empty = models.CharField(max_length=10, choices=WhenEmpty.choices, default=WhenEmpty.SKIP)
+    report_per = models.CharField(max_length=10, choices=ReportPer.choices, default=ReportPer.PERSON)
 
     def __str__(self) -> str:
         return self.key

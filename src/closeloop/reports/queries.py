@@ -47,10 +47,20 @@ def selected_responses(
     return responses
 
 
-def _activity(responses: QuerySet[Response]) -> list[UnitActivity]:
+def _activity(responses: QuerySet[Response], kind: str = "recovery") -> list[UnitActivity]:
+    """Counts per unit; `alert_categories` are those of the alerts of `kind` (recovery: the alerts that need
+    action), praise and watch alerts are counted on their own."""
     categories: dict[str, list[str]] = {}
-    for code, category in Alert.objects.filter(response__in=responses).values_list("response__unit__code", "category"):
-        categories.setdefault(code, []).append(category)
+    praise: dict[str, int] = {}
+    watch: dict[str, list[str]] = {}
+    alerts = Alert.objects.filter(response__in=responses).values_list("response__unit__code", "kind", "category")
+    for code, alert_kind, category in alerts:
+        if alert_kind == kind:
+            categories.setdefault(code, []).append(category)
+        if alert_kind == "praise":
+            praise[code] = praise.get(code, 0) + 1
+        elif alert_kind == "watch":
+            watch.setdefault(code, []).append(category)
     rows = (
         responses.values("unit__code")
         .annotate(total=Count("id"), needing=Count("id", filter=Q(needs_recovery=True)))
@@ -62,6 +72,8 @@ def _activity(responses: QuerySet[Response]) -> list[UnitActivity]:
             responses=row["total"],
             needing_recovery=row["needing"],
             alert_categories=tuple(categories.get(row["unit__code"], ())),
+            praise_count=praise.get(row["unit__code"], 0),
+            watch_categories=tuple(watch.get(row["unit__code"], ())),
         )
         for row in rows
     ]
@@ -144,10 +156,12 @@ def loop_summary_for(
     *,
     units: QuerySet[Unit] | None = None,
     now: datetime | None = None,
+    kind: str = "recovery",
 ) -> LoopSummary:
-    """The loop summary of the selection, overall and per unit; `units` restricts it to what a viewer may see."""
+    """The loop summary of the selection, overall and per unit; `units` restricts it to what a viewer may see.
+    `alerts_by_category` shares the alerts of `kind` (by default the recovery alerts, which need action)."""
     responses = selected_responses(date_from, date_to, unit, units=units)
-    summary = loop_summary(_activity(responses), _case_facts(responses), now or timezone.now())
+    summary = loop_summary(_activity(responses, kind), _case_facts(responses), now or timezone.now())
     return replace(summary, unit=unit.code) if unit is not None else summary
 
 

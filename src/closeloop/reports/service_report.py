@@ -37,6 +37,7 @@ class ReportNote:
 
 @dataclass(frozen=True)
 class ReportEntry:
+    key: str  # the response's id, as text: what makes two entries the same
     received: str
     customer: str
     segment: str
@@ -52,11 +53,10 @@ class ReportEntry:
 
 
 @dataclass(frozen=True)
-class ServiceRecoveryReport:
+class ReportSection:
+    """The responses of one unit (with its subtree) in a report."""
+
     unit: Unit
-    period: str
-    recipient: str
-    notes_url: str
     entries: list[ReportEntry]
 
     @property
@@ -64,19 +64,79 @@ class ServiceRecoveryReport:
         return len(self.entries)
 
 
-def notes_url(unit: Unit, *, day: date | None = None, ticket: str = "") -> str:
-    """The Service Recovery Notes dialog for one ticket, or for every response of the unit on `day`."""
-    params = {"unit": unit.code}
+@dataclass(frozen=True)
+class ServiceRecoveryReport:
+    """One recipient's report: a section per unit they are responsible for (usually one), grouped by unit,
+    with one notes link (the title's pencil) for every response in it."""
+
+    sections: list[ReportSection]
+    period: str
+    recipient: str
+    notes_url: str
+    notes_day: date | None = None  # the day the title's notes link opens
+
+    @property
+    def unit(self) -> Unit:
+        return self.sections[0].unit
+
+    @property
+    def units(self) -> list[Unit]:
+        return [section.unit for section in self.sections]
+
+    @property
+    def entries(self) -> list[ReportEntry]:
+        return [entry for section in self.sections for entry in section.entries]
+
+    @property
+    def count(self) -> int:
+        return sum(section.count for section in self.sections)
+
+    @property
+    def combined(self) -> bool:
+        return len(self.sections) > 1
+
+
+def notes_url(
+    unit: Unit | Sequence[Unit], *, day: date | None = None, ticket: str = "", survey: str = "", response: int = 0
+) -> str:
+    """The Service Recovery Notes dialog: for one response (its survey and ticket, which follow a resubmission,
+    or its id when it has no ticket), or for every response of the units on `day`."""
+    units = [unit] if isinstance(unit, Unit) else list(unit)
+    params: dict[str, object] = {"unit": [u.code for u in units]}
     if ticket:
-        params["ticket"] = ticket
+        params |= {"survey": survey or None, "ticket": ticket}
+    elif response:
+        params = {"response": response}
     elif day is not None:
         params["date"] = day.isoformat()
     return absolute_url("recovery-notes", query=params)
 
 
-def report_url(unit: Unit, day: date) -> str:
-    """The report as a PDF for the digest run of `day`."""
-    return absolute_url("service-recovery-pdf", query={"unit": unit.code, "date": day.isoformat()})
+def report_url(unit: Unit | Sequence[Unit], day: date) -> str:
+    """The report as a PDF for the digest run of `day` (one unit, or several in one report)."""
+    units = [unit] if isinstance(unit, Unit) else list(unit)
+    return absolute_url("service-recovery-pdf", query={"unit": [u.code for u in units], "date": day.isoformat()})
+
+
+def combine_reports(reports: Sequence[ServiceRecoveryReport], *, recipient: str, period: str) -> ServiceRecoveryReport:
+    """Several units' reports as one for `recipient`; a response listed under an earlier unit (a unit and a
+    unit below it both in the digest) is not repeated. The title's notes link covers every unit."""
+    seen: set[str] = set()
+    sections = []
+    for report in reports:
+        for section in report.sections:
+            entries = [entry for entry in section.entries if entry.key not in seen]
+            seen |= {entry.key for entry in entries}
+            sections.append(ReportSection(section.unit, entries))
+    days = [report.notes_day for report in reports if report.notes_day is not None]
+    units = [section.unit for section in sections]
+    return ServiceRecoveryReport(
+        sections=sections,
+        period=period,
+        recipient=recipient,
+        notes_url=notes_url(units, day=days[0] if days else None),
+        notes_day=days[0] if days else None,
+    )
 
 
 def _when(instant: datetime, zone: ZoneInfo, report_end: datetime) -> str:
@@ -167,9 +227,9 @@ def build_report(
         questions = info.questions if info else {}
         factors = [str(choice) for _, chosen in _answers_of(response, questions, "multi_choice") for choice in chosen]
         verbatims = [(label, str(text)) for label, text in _answers_of(response, questions, "text")]
-        day = response.submitted_at.astimezone(ZoneInfo(organization.time_zone)).date()
         entries.append(
             ReportEntry(
+                key=str(response.pk),
                 received=_when(response.submitted_at, zone, window[1]),
                 customer=customer_label(response),
                 segment=response.segment,
@@ -180,17 +240,19 @@ def build_report(
                 factors=factors,
                 overall=_overall(response, questions),
                 verbatims=verbatims,
-                # The notes dialog finds a response by ticket; without one, by the day it was received.
-                notes_url=notes_url(unit, ticket=response.ticket) if response.ticket else notes_url(unit, day=day),
+                # Survey and ticket name the response and follow a resubmission; without a ticket, its id does.
+                notes_url=notes_url(unit, ticket=response.ticket, survey=response.survey.key)
+                if response.ticket
+                else notes_url(unit, response=response.pk),
                 notes=notes.get(response.pk, []),
             )
         )
     return ServiceRecoveryReport(
-        unit=unit,
+        sections=[ReportSection(unit, entries)],
         period=period_label(*window, time_zone),
         recipient=recipient,
         notes_url=notes_url(unit, day=notes_day),
-        entries=entries,
+        notes_day=notes_day,
     )
 
 

@@ -1,9 +1,11 @@
 """Who is looking: the person behind a login and what their units let them see.
 
 The rule is the API's (closeloop.feedback.queries.visible_units): a person sees the units where they
-hold a role, with everything below them; an `admin` role shows everything. A Django superuser sees
-everything too. A login without a person (an operator account) and not a superuser sees nothing, so a
-stray account can never read customer data.
+hold a role, with everything below them; an `admin` role shows everything. Every case that names the
+person (owner, manager, member, or someone an escalation reached) is theirs to see too, with its response,
+also without a role in its unit (closeloop.cases.queries.names). A Django superuser sees everything too.
+A login without a person (an operator account) and not a superuser sees nothing, so a stray account can
+never read customer data.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from closeloop.alerts.models import Alert
 from closeloop.api.auth import find_active_token, note_token_use
 from closeloop.cases.models import Case
+from closeloop.cases.queries import cases_seen_by, mine, responses_seen_by
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import visible_units
 from closeloop.org.models import Person, Unit
@@ -53,13 +56,21 @@ class Viewer:
         return self.person.name if self.person else ""
 
     def responses(self, queryset: QuerySet[Response]) -> QuerySet[Response]:
-        return queryset if self.units is None else queryset.filter(unit__in=self.units)
+        if self.units is None:
+            return queryset
+        if self.person is None:
+            return queryset.filter(unit__in=self.units)
+        return responses_seen_by(queryset, self.person, self.units)
 
     def alerts(self, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
         return queryset if self.units is None else queryset.filter(unit__in=self.units)
 
     def cases(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
-        return queryset if self.units is None else queryset.filter(unit__in=self.units)
+        if self.units is None:
+            return queryset
+        if self.person is None:
+            return queryset.filter(unit__in=self.units)
+        return cases_seen_by(queryset, self.person, self.units)
 
     def unit_choices(self) -> QuerySet[Unit]:
         return Unit.objects.all() if self.units is None else self.units
@@ -68,11 +79,10 @@ class Viewer:
         return self.units is None or self.units.filter(pk=unit.pk).exists()
 
     def team_cases(self, queryset: QuerySet[Case]) -> QuerySet[Case]:
-        """Cases the person owns, manages or works on."""
+        """Cases the person owns, manages or works on, and those escalated to them."""
         if self.person is None:
             return queryset.none()
-        person = self.person
-        return queryset.filter(Q(owner=person) | Q(managers=person) | Q(members=person)).distinct()
+        return mine(queryset, self.person)
 
 
 def viewer_for(request: HttpRequest) -> Viewer:

@@ -18,6 +18,8 @@ ICONS = {
     "closed": "i-check",
     "reopened": "i-loop",
     "moved": "i-move",
+    "satisfied": "i-star",
+    "team_changed": "i-person",
 }
 
 WHEN_WORDS = {
@@ -63,6 +65,10 @@ def describe(event: CaseEvent) -> str:
         if data.get("to_unit"):
             return f"Moved from {data.get('from_unit')} to {data.get('to_unit')}"
         return "Moved to the customer's newer response for the same ticket"
+    if kind == CaseEvent.Type.SATISFIED:
+        return str(data.get("text") or "customer now satisfied").capitalize()
+    if kind == CaseEvent.Type.TEAM_CHANGED:
+        return "New team: managers " + (", ".join(data.get("managers") or []) or "none")
     if kind == CaseEvent.Type.NOTIFIED:
         people = ", ".join(data.get("recipients") or []) or "nobody reachable"
         about = str(data.get("about", ""))

@@ -44,6 +44,10 @@ def alert_to_dict(alert: Alert) -> dict[str, Any]:
                 "error": d.last_error or None,
                 "delivery": d.pk,
                 "alerts": sorted(other.pk for other in d.alerts.all()),
+                "attempts": [
+                    {"number": a.number, "at": a.at.isoformat(), "outcome": a.outcome, "error": a.error or None}
+                    for a in d.attempt_log.all()
+                ],
             }
             for d in alert.messages.all()
         ],
@@ -67,7 +71,7 @@ def _since(raw: str) -> datetime:
 
 
 def visible_alerts(person: Person | None) -> QuerySet[Alert]:
-    messages = Delivery.objects.select_related("person").prefetch_related("alerts").order_by("id")
+    messages = Delivery.objects.select_related("person").prefetch_related("alerts", "attempt_log").order_by("id")
     alerts = Alert.objects.select_related("unit").prefetch_related(Prefetch("messages", queryset=messages))
     units = visible_units(person)
     return alerts if units is None else alerts.filter(unit__in=units)

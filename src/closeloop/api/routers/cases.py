@@ -29,11 +29,14 @@ from closeloop.api.schemas.cases import (
     NotePageOut,
     StatusIn,
 )
-from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.models import Case, CaseEvent, EscalationNotice
 from closeloop.cases.queries import (
     cases_for_api,
+    escalations_to,
     in_unit_subtree,
     is_overdue,
+    mine,
+    names,
     note_to_dict,
     overdue_filter,
     restrict_to_visible,
@@ -54,7 +57,29 @@ ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 
 T = TypeVar("T")
 
 
-def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[str, Any]:
+WHY = {
+    "not_viewed": "nobody in the team had opened it",
+    "not_contacted": "nobody had spoken to the customer",
+    "overdue": "it passed its closure goal",
+    "closed_unresolved": "it was closed unresolved",
+}
+
+
+def escalation_to_dict(notice: EscalationNotice | None) -> dict[str, Any] | None:
+    if notice is None:
+        return None
+    return {
+        "level": notice.level,
+        "when": notice.when,
+        "reason": WHY.get(notice.when, notice.when),
+        "at": notice.at,
+        "step": notice.step,
+    }
+
+
+def case_to_dict(
+    case: Case, *, now: Any = None, events: bool = False, notices: dict[int, EscalationNotice] | None = None
+) -> dict[str, Any]:
     now = now or timezone.now()
     body: dict[str, Any] = {
         "id": case.pk,
@@ -79,6 +104,9 @@ def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[s
         "resolution": case.resolution,
         "escalation_level": case.escalation_level,
         "next_escalation_at": case.next_escalation_at,
+        "satisfied_at": case.satisfied_at,
+        "previous_case": case.previous_case_id,
+        "escalated_to_you": escalation_to_dict((notices or {}).get(case.pk)),
         "url": absolute_url("case", case.pk),
     }
     if events:
@@ -104,8 +132,13 @@ def _visible_case(request: HttpRequest, case_id: int) -> Case:
     return case
 
 
-def _detail(case: Case) -> dict[str, Any]:
-    return case_to_dict(cases_for_api().get(pk=case.pk), events=True)
+def _notices(request: HttpRequest, case_ids: list[int]) -> dict[int, EscalationNotice]:
+    person = token_of(request).person
+    return escalations_to(person, case_ids) if person is not None else {}
+
+
+def _detail(request: HttpRequest, case: Case) -> dict[str, Any]:
+    return case_to_dict(cases_for_api().get(pk=case.pk), events=True, notices=_notices(request, [case.pk]))
 
 
 def _act(action: Callable[[], T]) -> T:
@@ -120,9 +153,18 @@ def _act(action: Callable[[], T]) -> T:
 
 @router.get("", auth=TokenAuth("read"), response={200: CasePageOut, **ERRORS}, summary="List cases")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
-    """Newest first, 50 a page. `overdue` is computed at the moment of the request."""
+    """Newest first, 50 a page. `overdue` is computed at the moment of the request. `mine=true`: the cases
+    that are the token person's to work on, including those escalated to them (`escalated_to_you` says at
+    which level and why)."""
     now = timezone.now()
-    cases = restrict_to_visible(cases_for_api(), token_of(request).person)
+    person = token_of(request).person
+    cases = restrict_to_visible(cases_for_api(), person)
+    if filters.mine is True:
+        if person is None:
+            raise invalid_field(("mine",), "a token without a person has no cases of its own")
+        cases = mine(cases, person)
+    elif filters.mine is False and person is not None:
+        cases = cases.exclude(names(person))
     if filters.state is not None:
         cases = cases.filter(state=filters.state)
     if filters.overdue is True:
@@ -134,14 +176,24 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
         if unit is None:
             raise invalid_field(("unit",), f"unknown unit {filters.unit!r}")
         cases = in_unit_subtree(cases, unit)
-    return paginate(request, cases, lambda case: case_to_dict(case, now=now))
+    rows: list[Case] = []
+
+    def keep(case: Case) -> dict[str, Any]:
+        rows.append(case)
+        return {}
+
+    page = paginate(request, cases, keep)
+    # The escalations of the whole page in one query, rather than one per case.
+    notices = _notices(request, [case.pk for case in rows])
+    page["items"] = [case_to_dict(case, now=now, notices=notices) for case in rows]
+    return page
 
 
 @router.get("/{int:case_id}", auth=TokenAuth("read"), response={200: CaseOut, **ERRORS}, summary="Get a case")
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = _visible_case(request, case_id)
     log_token_view(request, f"case:{case.pk}")
-    return case_to_dict(case, events=True)
+    return case_to_dict(case, events=True, notices=_notices(request, [case_id]))
 
 
 @router.post(
@@ -152,7 +204,7 @@ def view_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     case = _visible_case(request, case_id)
     token = token_of(request)
     do_view_case(case, actor=token.person, now=timezone.now(), actor_name="" if token.person else f"token {token.name}")
-    return _detail(case)
+    return _detail(request, case)
 
 
 @router.get("/{int:case_id}/notes", auth=TokenAuth("read"), response={200: NotePageOut, **ERRORS}, summary="List notes")
@@ -211,7 +263,7 @@ def change_status(request: HttpRequest, case_id: int, change: StatusIn) -> dict[
             now=timezone.now(),
         )
     )
-    return _detail(case)
+    return _detail(request, case)
 
 
 @router.post(
@@ -223,4 +275,4 @@ def assign_case(request: HttpRequest, case_id: int, assignment: AssignIn) -> dic
     if owner is None:
         raise invalid_field(("owner",), f"unknown person {assignment.owner!r}")
     _act(lambda: do_assign(case, owner=owner, actor=token_of(request).person, now=timezone.now()))
-    return _detail(case)
+    return _detail(request, case)

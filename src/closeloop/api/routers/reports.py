@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
@@ -25,14 +25,21 @@ router = Router(tags=["reports"])
 class CategoryShareOut(Schema):
     category: str
     count: int
-    percent: float | None = Field(description="Share of all alerts, one decimal; null when there were none")
+    percent: float | None = Field(
+        description="Share of the alerts counted (recovery alerts unless `kind` says otherwise), one decimal; "
+        "null when there were none"
+    )
 
 
 class UnitSummaryOut(Schema):
     unit: str | None = Field(description="Unit code; null for the whole selection")
     responses: int = Field(description="Valid, current responses submitted in the period")
     needing_recovery: int
-    alerts_by_category: list[CategoryShareOut]
+    alerts_by_category: list[CategoryShareOut] = Field(
+        description="Recovery alerts (the ones that need action) by category, or the alerts of `kind`"
+    )
+    praise_count: int = Field(description="Praise alerts, counted apart from the categories")
+    watch_by_category: list[CategoryShareOut] = Field(description="Watch alerts by category, apart too")
     cases: int
     contacted_percent: float | None = Field(description="Cases with a note that spoke to the customer")
     median_hours_to_contact: float | None
@@ -69,6 +76,13 @@ class SummaryFilters(Schema):
         None, description="With `to_status`: also report the median hours between entering the two statuses"
     )
     to_status: str | None = Field(None, description="See `from_status`")
+    kind: Literal["recovery", "praise", "watch"] = Field(
+        "recovery", description="Which alerts `alerts_by_category` shares out (default: recovery)"
+    )
+
+
+# Every query parameter the summary understands; any other is a mistake worth saying so (422).
+SUMMARY_PARAMETERS = frozenset({"from", "to", "unit", "from_status", "to_status", "kind"})
 
 
 @router.get(
@@ -82,6 +96,14 @@ def summary(request: HttpRequest, filters: Query[SummaryFilters]) -> dict[str, A
     """`?from=YYYY-MM-DD&to=YYYY-MM-DD&unit=CODE`: days in the organisation's time zone, both included
     (default: the last 30 days); the unit with its whole subtree (default: every unit the token sees).
     Percentages and hours are null when there was nothing to measure."""
+    unknown = sorted(set(request.GET) - SUMMARY_PARAMETERS)
+    if unknown:
+        known = ", ".join(sorted(SUMMARY_PARAMETERS))
+        raise ApiError(
+            422,
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            [((name,), f"unknown parameter; this endpoint takes {known}") for name in unknown],
+        )
     today = timezone.now().astimezone(ZoneInfo(current_organization().time_zone)).date()
     default_from, default_to = default_range(today)
     date_from = filters.date_from or default_from
@@ -97,7 +119,7 @@ def summary(request: HttpRequest, filters: Query[SummaryFilters]) -> dict[str, A
             raise invalid_field(("unit",), f"unknown unit {code!r}")
         if units is not None and not units.filter(pk=unit.pk).exists():
             raise ApiError(404, f"No unit {code!r}.")
-    result = summary_to_dict(loop_summary_for(date_from, date_to, unit, units=units))
+    result = summary_to_dict(loop_summary_for(date_from, date_to, unit, units=units, kind=filters.kind))
     if bool(filters.from_status) != bool(filters.to_status):
         missing = "to_status" if filters.from_status else "from_status"
         raise invalid_field((missing,), "give both from_status and to_status")

@@ -18,10 +18,10 @@ from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut, ResponseFilters, ResponseOut, ResponsePageOut
 from closeloop.api.serializers import response_to_dict
-from closeloop.cases.queries import responses_for_api, responses_for_srn, with_related_rows
+from closeloop.cases.queries import responses_for_api, responses_for_srn, responses_visible_to, with_related_rows
 from closeloop.core.vocabulary import shows_notes
 from closeloop.feedback.models import Response, Survey
-from closeloop.feedback.queries import in_unit_subtree, restrict_to_visible, submitted_on, visible_units
+from closeloop.feedback.queries import in_unit_subtree, submitted_on, visible_units
 from closeloop.feedback.recordings import RecordingRefused
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
 from closeloop.org.directory import current_organization
@@ -34,7 +34,7 @@ ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 
 
 def _visible_response(request: HttpRequest, response_id: int) -> Response:
     """The response if the caller may see it; 404 otherwise, so hidden responses cannot be told from missing ones."""
-    response = restrict_to_visible(responses_for_api(), token_of(request).person).filter(pk=response_id).first()
+    response = responses_visible_to(responses_for_api(), token_of(request).person).filter(pk=response_id).first()
     if response is None:
         raise ApiError(404, f"No response {response_id}.")
     return response
@@ -65,7 +65,7 @@ def create_response(request: HttpRequest) -> Status[dict[str, Any]]:
 @router.get("", auth=TokenAuth("read"), response={200: ResponsePageOut, **ERRORS}, summary="List responses")
 def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> dict[str, Any]:
     """Newest first, 50 a page; only current responses unless `include_superseded=true`."""
-    responses = restrict_to_visible(responses_for_api(), token_of(request).person)
+    responses = responses_visible_to(responses_for_api(), token_of(request).person)
     if not filters.include_superseded:
         responses = responses.filter(superseded_by__isnull=True)
     if filters.unit is not None:

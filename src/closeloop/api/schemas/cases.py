@@ -18,6 +18,14 @@ class CaseEventOut(Schema):
     data: dict[str, Any]
 
 
+class EscalationToYouOut(Schema):
+    level: int | None = Field(description="Your own level (1: one unit up); null when the step names you")
+    when: str = Field(description="Why: not_viewed, not_contacted, overdue or closed_unresolved")
+    reason: str
+    at: datetime.datetime
+    step: int
+
+
 class CaseOut(Schema):
     id: int
     response: int
@@ -41,6 +49,13 @@ class CaseOut(Schema):
     resolution: Literal["resolved", "unresolved"] | None
     escalation_level: int
     next_escalation_at: datetime.datetime | None
+    satisfied_at: datetime.datetime | None = Field(
+        None, description="When a resubmission showed the customer satisfied; pending escalations stopped then"
+    )
+    previous_case: int | None = Field(None, description="The customer's earlier case, for a repeat failure")
+    escalated_to_you: EscalationToYouOut | None = Field(
+        None, description="When the case was escalated to the token's person: at which level and why"
+    )
     url: str
     events: list[CaseEventOut] | None = Field(None, description="The timeline, oldest first (detail only)")
 
@@ -57,6 +72,9 @@ class CaseFilters(Schema):
     state: Literal["open", "closed"] | None = None
     overdue: bool | None = Field(None, description="true: open past the closure goal now; false: not overdue")
     unit: str | None = Field(None, description="A unit code: that unit and every unit below it")
+    mine: bool | None = Field(
+        None, description="true: the cases the token's person owns, manages, works on or was escalated to"
+    )
     page: int = Field(1, ge=1, description="50 cases a page, from 1")
 
 

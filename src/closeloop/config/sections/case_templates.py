@@ -16,7 +16,8 @@ def section(config: Config) -> Section:
         {
             template.key: {
                 "category": template.category,
-                "statuses": list(template.statuses),
+                "statuses": template.status_names,
+                "contacted_statuses": template.contacted_statuses,
                 "team": {"managers": list(template.team.managers), "members": list(template.team.members)},
                 "sla": {
                     tier: {"severity": goal.severity, "closure_goal": seconds(goal.closure_goal)}
@@ -25,6 +26,7 @@ def section(config: Config) -> Section:
                 "calendar": template.calendar or "",
                 "notify_on": list(template.notify_on),
                 "escalation": template.escalation or "",
+                "auto_close_on_recovered": template.auto_close_on_recovered,
             }
             for template in config.case_templates
         },
@@ -37,7 +39,10 @@ def export() -> list[dict[str, Any]]:
         data: dict[str, Any] = {
             "key": template.key,
             "category": template.category,
-            "statuses": list(template.statuses),
+            "statuses": [
+                {"name": name, "contacted": True} if name in (template.contacted_statuses or ()) else name
+                for name in template.statuses
+            ],
             "team": template.team,
         }
         if template.sla:
@@ -51,5 +56,7 @@ def export() -> list[dict[str, Any]]:
             data["notify_on"] = list(template.notify_on)
         if template.escalation:
             data["escalation"] = template.escalation
+        if template.auto_close_on_recovered:
+            data["auto_close_on_recovered"] = True
         templates.append(data)
     return templates

@@ -24,6 +24,7 @@ def section(config: Config) -> Section:
                 "email_pdf": digest.email_pdf,
                 "weekend_sms": digest.weekend_sms,
                 "when_empty": digest.when_empty,
+                "report_per": digest.report_per,
             }
             for digest in config.digests
         },
@@ -42,6 +43,7 @@ def export() -> list[dict[str, Any]]:
             "email_pdf": digest.email_pdf,
             "weekend_sms": digest.weekend_sms,
             "when_empty": digest.when_empty,
+            **({"report_per": digest.report_per} if digest.report_per != Digest.ReportPer.PERSON else {}),
         }
         for digest in Digest.objects.order_by("pk")
     ]

@@ -1,4 +1,4 @@
-"""The `webhooks` section: signed endpoints that subscribe to alerts by kind and unit."""
+"""The `webhooks` section: signed endpoints that subscribe to alerts (by kind) and case events, by unit."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def section(config: Config) -> Section:
                 "secret": hook.secret,
                 "kinds": list(hook.kinds),
                 "units": list(hook.units),
+                "events": list(hook.events),
                 "active": True,
             }
             for hook in config.webhooks
@@ -34,5 +35,7 @@ def export() -> list[dict[str, Any]]:
             data["kinds"] = list(hook.kinds)
         if hook.units:
             data["units"] = list(hook.units)
+        if hook.events:
+            data["events"] = list(hook.events)
         hooks.append(data)
     return hooks

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -13,13 +14,25 @@ if TYPE_CHECKING:
 STORED_IN_OUTBOX = "outbox:stored"
 
 
+def _clock() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True)
 class SendResult:
     provider_id: str
+    # Made by the channel as the provider hands the message back: the moment it was accepted.
+    accepted_at: datetime = field(default_factory=_clock)
 
 
 class DeliveryError(Exception):
-    """A send failed; the message is safe to show to operators (no personal data)."""
+    """A send failed; the message is safe to show to operators (no personal data).
+
+    `at` is when the channel gave up on this attempt, for the delivery's history."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.at = _clock()
 
 
 class TemporaryError(DeliveryError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.http import HttpRequest
@@ -75,6 +77,12 @@ def hours_until(moment: datetime | None) -> str:
     hours = abs(seconds) / 3600
     amount = f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
     return f"in {amount}" if seconds >= 0 else f"{amount} ago"
+
+
+@register.filter
+def lookup(mapping: Mapping[Any, Any] | None, key: Any) -> Any:
+    """`mapping[key]` in a template (`{{ words|lookup:case.pk }}`), empty when it is not there."""
+    return (mapping or {}).get(key, "")
 
 
 @register.filter

@@ -9,12 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from closeloop.alerts.models import Alert
-from closeloop.cases.models import Case
+from closeloop.cases.models import Case, EscalationNotice
+from closeloop.cases.queries import escalations_to
 from closeloop.feedback.queries import local_day_bounds
 from closeloop.org.directory import current_organization
 from closeloop.web.lists import sort_order
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.status import DUE_SOON
+from closeloop.web.timeline import WHEN_WORDS
 from closeloop.web.views.common import org_today, page
 
 MONITOR_ROWS = 100
@@ -26,6 +28,12 @@ MONITOR_ORDERS = {
     "opened": ("opened_at", "id"),
     "unit": ("unit__code", "due_at", "id"),
 }
+
+
+def escalation_words(notice: EscalationNotice) -> str:
+    """ "Escalated to you (level 1): nobody in the team had opened it"."""
+    level = f" (level {notice.level})" if notice.level is not None else ""
+    return f"Escalated to you{level}: {WHEN_WORDS.get(notice.when, notice.when)}"
 
 
 def monitor_context(request: HttpRequest) -> dict[str, Any]:
@@ -42,11 +50,21 @@ def monitor_context(request: HttpRequest) -> dict[str, Any]:
     sort, fields = sort_order(request.GET.get("sort", ""), MONITOR_ORDERS, "due")
     related = open_cases.select_related("unit", "owner", "response", "response__customer")
     rows = list(related.order_by(*fields)[:MONITOR_ROWS])
+    # Cases escalated to the viewer say so, with their level and why, so they stand out from their own.
+    escalated = (
+        {
+            case_id: escalation_words(notice)
+            for case_id, notice in escalations_to(viewer.person, [c.pk for c in rows]).items()
+        }
+        if viewer.person is not None
+        else {}
+    )
     start_of_day = local_day_bounds(org_today(now), current_organization().time_zone)[0]
     return {
         "scope": scope,
         "sort": sort,
         "cases": rows,
+        "escalated": escalated,
         "refresh_seconds": REFRESH_SECONDS,
         "counters": {
             "open": open_cases.count(),

@@ -18,7 +18,11 @@ from closeloop.web.views.common import back_to, page
 
 @admin_view
 def outbox(request: HttpRequest) -> HttpResponse:
-    deliveries = Delivery.objects.select_related("person", "alert").order_by("-created_at", "-id")
+    deliveries = (
+        Delivery.objects.select_related("person", "alert")
+        .prefetch_related("attempt_log")
+        .order_by("-created_at", "-id")
+    )
     status = request.GET.get("status", "")
     if status in Delivery.Status.values:
         deliveries = deliveries.filter(status=status)

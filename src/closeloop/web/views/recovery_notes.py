@@ -1,21 +1,27 @@
-"""The Service Recovery Notes dialog, reached by URL: `/recovery-notes?unit=&date=&ticket=` (any two).
+"""The Service Recovery Notes dialog, reached by URL: `/recovery-notes?unit=&date=&ticket=` (any two), or
+`/recovery-notes?response=ID`.
 
 With a unit and a date it walks, with Previous and Next, through that unit's responses needing recovery
-submitted that day (in the organisation's time zone); with a ticket it shows that one response.
+submitted that day (in the organisation's time zone); `unit` may be given more than once (a report covering
+several units). With a ticket it shows that ticket's response, narrowed to one survey by `survey=KEY`; a
+ticket answered in two surveys walks through both. `response=ID` shows that one response.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from functools import reduce
+from operator import or_
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.queries import responses_for_srn
 from closeloop.core.limits import parse_day
 from closeloop.feedback.models import Response
-from closeloop.feedback.queries import in_unit_subtree, submitted_on
+from closeloop.feedback.queries import submitted_on
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Unit
 from closeloop.web.forms import NoteForm
@@ -32,8 +38,9 @@ NO_MATCH_REASONS = [
 ]
 BAD_COMBINATION = (
     "Use any two of these three parameters: unit (the unit's code), date (YYYY-MM-DD, the day the feedback "
-    "was received) and ticket (the ticket ID). For example /recovery-notes?unit=SUP-EMEA&date=2026-11-23 or "
-    "/recovery-notes?unit=SUP-EMEA&ticket=T-1001."
+    "was received) and ticket (the ticket ID), optionally with survey (the survey's key); or response (the "
+    "response's id) alone. For example /recovery-notes?unit=SUP-EMEA&date=2026-11-23, "
+    "/recovery-notes?unit=SUP-EMEA&survey=upgrade-install&ticket=T-1001 or /recovery-notes?response=42."
 )
 
 
@@ -48,9 +55,20 @@ class NotesUrlError(ValueError):
 
 
 def matching_ids(viewer: Viewer, params: QueryDict) -> tuple[list[int], bool]:
-    """The ids of the responses the URL names, in order, and whether Previous/Next apply (unit + date)."""
-    unit_code, raw_date, ticket = (params.get(name, "").strip() for name in ("unit", "date", "ticket"))
-    if sum(bool(v) for v in (unit_code, raw_date, ticket)) < 2:
+    """The ids of the responses the URL names, in order, and whether Previous/Next apply."""
+    unit_codes = [code.strip() for code in params.getlist("unit") if code.strip()]
+    raw_date, ticket, survey, raw_response = (
+        params.get(name, "").strip() for name in ("date", "ticket", "survey", "response")
+    )
+    responses = viewer.responses(Response.objects.filter(superseded_by__isnull=True, status=Response.Status.VALID))
+    if raw_response:
+        if not raw_response.isdigit():
+            raise NotesUrlError(f"The response {raw_response!r} is not a response id: write it as a number, e.g. 42.")
+        found = list(responses.filter(pk=int(raw_response)).values_list("id", flat=True))
+        if not found:
+            raise NotesUrlError(NO_MATCH, NO_MATCH_REASONS, status=404)
+        return found, False
+    if sum(bool(v) for v in (unit_codes, raw_date, ticket)) < 2:
         raise NotesUrlError(BAD_COMBINATION)
     day: date | None = None
     if raw_date:
@@ -58,18 +76,20 @@ def matching_ids(viewer: Viewer, params: QueryDict) -> tuple[list[int], bool]:
             day = parse_day(raw_date)
         except ValueError as exc:
             raise NotesUrlError(f"The date is not usable: {exc}.") from None
-    responses = viewer.responses(Response.objects.filter(superseded_by__isnull=True, status=Response.Status.VALID))
-    if unit_code:
-        unit = Unit.objects.filter(code=unit_code).first()
+    if unit_codes:
+        units = list(Unit.objects.filter(code__in=unit_codes))
         # An unknown unit and one the viewer may not see read the same, so the URL reveals nothing.
-        if unit is None or not viewer.sees_unit(unit):
+        if len(units) != len(set(unit_codes)) or not all(viewer.sees_unit(unit) for unit in units):
             raise NotesUrlError(NO_MATCH, NO_MATCH_REASONS, status=404)
-        responses = in_unit_subtree(responses, unit)
+        responses = responses.filter(reduce(or_, (Q(unit__path__startswith=unit.path) for unit in units)))
     if day is not None:
         responses = submitted_on(responses, day, current_organization().time_zone)
+    if survey:
+        responses = responses.filter(survey__key=survey)
     if ticket:
-        found = responses.filter(ticket=ticket).order_by("-submitted_at", "-id").values_list("id", flat=True)[:1]
-        ids, browsing = list(found), False
+        # The same ticket can be answered in two surveys: each is its own response, and both are shown.
+        ids = list(responses.filter(ticket=ticket).order_by("submitted_at", "id").values_list("id", flat=True))
+        browsing = len(ids) > 1
     else:
         ids = list(responses_for_srn(responses, "r").order_by("submitted_at", "id").values_list("id", flat=True))
         browsing = True
@@ -125,6 +145,7 @@ def recovery_notes(request: HttpRequest) -> HttpResponse:
         else [],
         "note_form": form or (note_form(request, case) if case else None),
         "browsing": browsing,
+        "browse_what": f"for ticket {request.GET['ticket']}" if request.GET.get("ticket") else "needing recovery",
         "position": position,
         "count": len(ids),
         "previous_url": _url(request.GET, position - 1) if browsing and position > 1 else "",

@@ -1,0 +1,76 @@
+"""The pages follow the cases' people: everyone a case names opens its page and its response, also without a
+role in the unit; the monitor of someone a case was escalated to lists it, saying at which level and why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from closeloop.cases.escalation import escalate_due
+from closeloop.cases.models import Case
+from tests.helpers import apply_acme
+from tests.web.conftest import ingest, login_as
+
+
+def outsiders(data: dict[str, Any]) -> None:
+    data["people"] += [
+        {"id": "olga", "name": "Olga Outside", "email": "olga@acme.example", "login": True},
+        {"id": "mia", "name": "Mia Member", "email": "mia@acme.example", "login": True},
+        {"id": "quinn", "name": "Quinn Quality", "email": "quinn@acme.example", "login": True},
+    ]
+    template = data["case_templates"][0]
+    template["team"]["managers"].append({"person": "olga"})
+    template["team"]["members"].append({"person": "mia"})
+
+
+@pytest.fixture
+def named(db: None) -> Case:
+    apply_acme(outsiders)
+    return Case.objects.get(response=ingest(at=timezone.now() - timedelta(hours=1)))
+
+
+def test_a_manager_without_a_role_opens_the_case_and_its_response_and_may_close(named: Case) -> None:
+    olga = login_as("olga")
+    page = olga.get(f"/cases/{named.pk}")
+    assert page.status_code == 200
+    assert b"It failed twice." in page.content
+    # A manager is offered the closing status.
+    assert b'<option value="Closed">Closed</option>' in page.content
+    assert olga.get(f"/responses/{named.response_id}").status_code == 200
+    closed = olga.post(f"/cases/{named.pk}/status", {"status": "Closed", "resolution": "resolved", "note": ""})
+    assert closed.status_code == 302
+    named.refresh_from_db()
+    assert named.state == "closed"
+
+
+def test_a_member_without_a_role_contributes_but_is_not_offered_closing(named: Case) -> None:
+    mia = login_as("mia")
+    page = mia.get(f"/cases/{named.pk}")
+    assert page.status_code == 200 and b'<option value="Closed">' not in page.content
+    assert mia.post(f"/cases/{named.pk}/notes", {"author": "Mia Member", "text": "Called."}).status_code == 302
+    assert named.events.filter(type="note", actor__key="mia").count() == 1
+
+
+def test_someone_the_case_does_not_name_gets_404(named: Case) -> None:
+    quinn = login_as("quinn")
+    assert quinn.get(f"/cases/{named.pk}").status_code == 404
+    assert quinn.get(f"/responses/{named.response_id}").status_code == 404
+
+
+def test_my_cases_list_a_case_escalated_to_me_with_the_level_and_why(acme: None) -> None:
+    case = Case.objects.get(response=ingest(at=timezone.now() - timedelta(hours=1), tier="Bronze"))
+    ceo = login_as("ceo")
+    assert b"No open cases" in ceo.get("/").content
+    escalate_due(timezone.now() + timedelta(hours=72))
+    monitor = ceo.get("/").content.decode()
+    assert f'data-case="{case.pk}"' in monitor
+    assert "Escalated to you (level 2): nobody in the team had opened it" in monitor
+    # The fragment the page refreshes itself with says the same.
+    assert "Escalated to you (level 2)" in ceo.get("/monitor/").content.decode()
+    # Erin, the unit's lead, was reached by the overdue step (`unit_leads`): level 0, and that reason.
+    assert "Escalated to you (level 0): it passed its closure goal" in login_as("erin").get("/").content.decode()
+    # Dave works on the case and no escalation named him: his row carries no mark.
+    assert "Escalated to you" not in login_as("dave").get("/").content.decode()
