@@ -15,7 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs" / "benchmarks.md"
-BENCHMARKS = ["latency", "ingest", "timers"]
+BENCHMARKS = ["latency", "ingest", "timers", "search"]
 
 
 def machine() -> str:

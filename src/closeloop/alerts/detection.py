@@ -16,8 +16,9 @@ from closeloop.alerts.models import Alert, Rule
 from closeloop.core.detection import is_repeat_failure
 from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
 from closeloop.feedback.catalog import Catalog
-from closeloop.feedback.models import Response
+from closeloop.feedback.models import Response, Survey
 from closeloop.org.directory import unit_path
+from closeloop.org.models import Organization
 
 
 def rule_spec(rule: Rule) -> RuleSpec:
@@ -117,6 +118,11 @@ def raise_alerts_for_existing(
     return _raise(responses, catalog=catalog, rules=rules, superseded=superseded, now=now, already=already)
 
 
+def recovery_threshold_of(survey: Survey, organization: Organization) -> float:
+    """The survey's own recovery threshold, else the organisation's."""
+    return survey.recovery_threshold if survey.recovery_threshold is not None else organization.recovery_threshold
+
+
 def move_alerts_with_response(response: Response) -> int:
     """Alerts belong to the unit their response belongs to; returns how many moved."""
     return Alert.objects.filter(response=response).exclude(unit=response.unit).update(unit=response.unit)
@@ -147,8 +153,9 @@ def _raise(
     needing: list[Response] = []
     for response in sorted(responses, key=lambda r: (r.submitted_at, r.pk)):
         facts = response_facts(response, question_types.get(response.survey_id, {}))
+        threshold = recovery_threshold_of(response.survey, org)
         matches: list[Match] = detect(
-            specs, response.survey.key, facts, org.recovery_threshold, threshold_unless=org.threshold_unless
+            specs, response.survey.key, facts, threshold, threshold_unless=org.threshold_unless
         )
         previous = earlier.get(response.customer_id or -1, [])
         repeat = is_repeat_failure(response.submitted_at, previous, org.repeat_window)

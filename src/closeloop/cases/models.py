@@ -11,6 +11,7 @@ class CaseTemplate(models.Model):
     key = models.CharField(max_length=100, unique=True)
     category = models.CharField(max_length=200)
     statuses = models.JSONField(help_text="First is the initial status, last the closed one")
+    root_causes = models.JSONField(default=list, blank=True, help_text="What a case closed from it can be put down to")
     team = models.JSONField(default=dict, blank=True, help_text="managers / members selectors")
     sla = models.JSONField(default=dict, blank=True, help_text="Tier -> severity and closure goal (seconds)")
     calendar = models.CharField(max_length=100, blank=True)
@@ -65,6 +66,9 @@ class Case(models.Model):
     contacted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=10, choices=Resolution.choices, null=True, blank=True)
+    # Given when closing: one of the template's root causes, and what was done for the customer.
+    root_cause = models.CharField(max_length=200, blank=True)
+    action_taken = models.TextField(blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     # Snapshots taken at opening.
     statuses = models.JSONField(default=list)

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 from closeloop.core.durations import BadDuration, parse_duration
-from closeloop.core.vocabulary import SEVERITIES, TRIGGERS_WITH_DELAY
+from closeloop.core.vocabulary import DEFAULT_ROOT_CAUSES, SEVERITIES, TRIGGERS_WITH_DELAY
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CASE_EVENTS = ("opened", "viewed", "note", "status", "assigned", "escalated", "notified", "closed", "reopened", "moved")
@@ -213,6 +213,8 @@ class SurveySpec(Entry):
     key: Key
     name: Text
     overall: str | None = None
+    # This survey's own threshold for "needs recovery" (its scale may not be the organisation's 1-10).
+    recovery_threshold: float | None = None
     questions: list[Any] = Field(min_length=1)
 
 
@@ -263,6 +265,7 @@ class CaseTemplateSpec(Entry):
     key: Key
     category: Text
     statuses: Annotated[list[Text], Field(min_length=2)]
+    root_causes: Annotated[list[Text], Field(min_length=1, max_length=50)] = list(DEFAULT_ROOT_CAUSES)
     team: TeamSpec = TeamSpec()
     sla: dict[Annotated[str, Field(min_length=1, max_length=50)], SlaSpec] = {}
     calendar: str | None = None
@@ -277,6 +280,8 @@ class CaseTemplateSpec(Entry):
     def _distinct_statuses(self) -> CaseTemplateSpec:
         if len(set(self.statuses)) != len(self.statuses):
             raise _problem("statuses lists a status twice", "statuses")
+        if len({cause.casefold() for cause in self.root_causes}) != len(self.root_causes):
+            raise _problem("root_causes lists a root cause twice", "root_causes")
         return self
 
 

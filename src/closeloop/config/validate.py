@@ -407,6 +407,11 @@ class _Reader:
                         f"{path}.overall",
                         f"{spec.overall!r} is a {types[spec.overall]} question; the overall score needs scale or nps",
                     )
+            if spec.recovery_threshold is not None and spec.overall is None:
+                self.add(
+                    f"{path}.recovery_threshold",
+                    "a recovery threshold needs an overall question to compare with (set overall)",
+                )
             by_key: dict[str, str | frozenset[str]] = {}
             for item in spec.questions:
                 if isinstance(item, dict) and isinstance(item.get("key"), str):

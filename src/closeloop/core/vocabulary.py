@@ -68,6 +68,10 @@ ESCALATION_TRIGGERS: tuple[str, ...] = tuple(EscalationTrigger)
 TRIGGERS_WITH_DELAY = frozenset({EscalationTrigger.NOT_VIEWED.value, EscalationTrigger.NOT_CONTACTED.value})
 
 
+# What a case manager picks from when closing, unless the case's template lists its own root causes.
+DEFAULT_ROOT_CAUSES: tuple[str, ...] = ("Product", "Process", "People", "Price", "Other")
+
+
 class Srn(StrEnum):
     """The service-recovery filter of the responses list, report and notes dialog (seed 003)."""
 

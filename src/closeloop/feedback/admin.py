@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from closeloop.feedback.models import Customer, Question, Response, Survey
 
@@ -22,6 +23,9 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
+    """For looking only: the customer's words and score are theirs, and a response moves to another unit from
+    its page (/responses/<id>), where its alerts and case go with it."""
+
     list_display = [
         "id",
         "survey",
@@ -36,5 +40,14 @@ class ResponseAdmin(admin.ModelAdmin):
     list_filter = ["status", "needs_recovery", "survey", "source"]
     search_fields = ["external_id", "ticket", "customer__name"]
     list_select_related = ["survey", "unit"]
-    raw_id_fields = ["customer", "superseded_by", "agent"]
     date_hierarchy = "submitted_at"
+    readonly_fields = [field.name for field in Response._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from pydantic import ValidationError
 
-from closeloop.core.answers import answer_problem, overall_score
+from closeloop.core.answers import answer_problem, customer_words, overall_score
 from closeloop.feedback.catalog import Catalog, SurveyInfo
 from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.schemas import CustomerIn, ResponseFixIn, ResponseIn
@@ -220,6 +220,7 @@ def store_responses(items: Sequence[Mapping[str, Any]], *, catalog: Catalog, sou
                 ticket=data.ticket or "",
                 customer=customer,
                 answers=data.answers,
+                words=customer_words(a.info.questions.values(), data.answers),
                 overall=overall_score(a.info.survey.overall, data.answers),
                 interviewer_notes=data.interviewer_notes,
                 interviewer_flag=data.interviewer_flag,

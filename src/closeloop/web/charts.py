@@ -58,7 +58,9 @@ def _render(chart: pygal.graph.graph.Graph) -> str:
 
 def categories_chart(summary: LoopSummary) -> str:
     chart = pygal.HorizontalBar(
-        **_config(title="% of alerts by category", show_legend=False, print_values_position="top", truncate_label=-1)
+        **_config(
+            title="% of recovery alerts by category", show_legend=False, print_values_position="top", truncate_label=-1
+        )
     )
     shares = list(summary.alerts_by_category)[:12]
     # A few round gridlines: the automatic ones (every 4 %) are too close to label at a phone's width.
@@ -66,7 +68,7 @@ def categories_chart(summary: LoopSummary) -> str:
     step = 10 if top <= 60 else 20
     chart.y_labels = list(range(0, int(top // step + 1) * step + 1, step))
     chart.x_labels = [share.category for share in shares]
-    chart.add("% of alerts", [share.percent or 0 for share in shares])
+    chart.add("% of recovery alerts", [share.percent or 0 for share in shares])
     chart.value_formatter = lambda value: f"{value:g} %"
     return _render(chart)
 

@@ -6,7 +6,7 @@ that person holds a role, with everything below; a token without a person sees e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.http import HttpRequest
@@ -29,7 +29,7 @@ from closeloop.api.schemas.cases import (
     NotePageOut,
     StatusIn,
 )
-from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.models import Case, CaseEvent, CaseTemplate
 from closeloop.cases.queries import (
     cases_for_api,
     in_unit_subtree,
@@ -45,6 +45,8 @@ from closeloop.cases.services import (
     do_assign,
     do_view_case,
 )
+from closeloop.cases.templates import root_causes_by_template, root_causes_of
+from closeloop.core.vocabulary import DEFAULT_ROOT_CAUSES
 from closeloop.notify.links import absolute_url
 from closeloop.org.models import Person, Unit
 
@@ -54,8 +56,15 @@ ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 
 T = TypeVar("T")
 
 
-def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[str, Any]:
+def case_to_dict(
+    case: Case, *, now: Any = None, events: bool = False, root_causes: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """The API's case; `root_causes` (template key -> list) saves a query per case in a list."""
     now = now or timezone.now()
+    if root_causes is None:
+        causes: Sequence[str] = root_causes_of(case.template_key)
+    else:
+        causes = root_causes.get(case.template_key, DEFAULT_ROOT_CAUSES)
     body: dict[str, Any] = {
         "id": case.pk,
         "response": case.response_id,
@@ -77,6 +86,9 @@ def case_to_dict(case: Case, *, now: Any = None, events: bool = False) -> dict[s
         "contacted_at": case.contacted_at,
         "closed_at": case.closed_at,
         "resolution": case.resolution,
+        "root_cause": case.root_cause or None,
+        "action_taken": case.action_taken or None,
+        "root_causes": list(causes),
         "escalation_level": case.escalation_level,
         "next_escalation_at": case.next_escalation_at,
         "url": absolute_url("case", case.pk),
@@ -134,7 +146,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
         if unit is None:
             raise invalid_field(("unit",), f"unknown unit {filters.unit!r}")
         cases = in_unit_subtree(cases, unit)
-    return paginate(request, cases, lambda case: case_to_dict(case, now=now))
+    causes = root_causes_by_template(CaseTemplate.objects.values_list("key", flat=True))
+    return paginate(request, cases, lambda case: case_to_dict(case, now=now, root_causes=causes))
 
 
 @router.get("/{int:case_id}", auth=TokenAuth("read"), response={200: CaseOut, **ERRORS}, summary="Get a case")
@@ -207,6 +220,9 @@ def change_status(request: HttpRequest, case_id: int, change: StatusIn) -> dict[
             note=change.note,
             actor=token_of(request).person,
             now=timezone.now(),
+            root_cause=change.root_cause,
+            action_taken=change.action_taken,
+            spoke_to_customer=change.spoke_to_customer,
         )
     )
     return _detail(case)

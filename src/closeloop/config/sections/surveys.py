@@ -14,6 +14,7 @@ def section(config: Config) -> Section:
         entry.spec.key: {
             "name": entry.spec.name,
             "overall": entry.spec.overall or "",
+            "recovery_threshold": entry.spec.recovery_threshold,
             "position": position,
             "active": True,
             "questions": [
@@ -40,6 +41,7 @@ def section(config: Config) -> Section:
             survey.key: {
                 "name": survey.name,
                 "overall": survey.overall,
+                "recovery_threshold": survey.recovery_threshold,
                 "position": survey.position,
                 "active": survey.active,
                 "questions": questions.get(survey.pk, []),
@@ -64,7 +66,10 @@ def section(config: Config) -> Section:
         for key in keys:
             values = desired[key]
             survey, _ = Survey.objects.update_or_create(
-                key=key, defaults={name: values[name] for name in ("name", "overall", "position", "active")}
+                key=key,
+                defaults={
+                    name: values[name] for name in ("name", "overall", "recovery_threshold", "position", "active")
+                },
             )
             survey.questions.exclude(key__in=[q["key"] for q in values["questions"]]).delete()
             for position, question in enumerate(values["questions"]):
@@ -89,6 +94,8 @@ def export() -> list[dict[str, Any]]:
         data: dict[str, Any] = {"key": survey.key, "name": survey.name}
         if survey.overall:
             data["overall"] = survey.overall
+        if survey.recovery_threshold is not None:
+            data["recovery_threshold"] = number_out(survey.recovery_threshold)
         data["questions"] = []
         for question in survey.questions.all():
             entry: dict[str, Any] = {"key": question.key, "type": question.type}
