@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/closeloop migrate --noinput
-	$(BIN)/closeloop demo
+	$(BIN)/closeloop demo --host $(HOST) --port $(PORT)
 	$(BIN)/closeloop run --host $(HOST) --port $(PORT)
 
 # The code's own rules: style, the import layers, types.

@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLI = Path(sys.executable).parent / "closeloop"
@@ -63,3 +66,19 @@ def test_run_serves_the_web_app_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
     # Without SITE_URL, links point at where the server listens.
     assert f"closeloop is serving http://127.0.0.1:{port}" in output
     assert "closeloop stopped." in output
+
+
+def test_links_name_the_address_served_when_site_url_is_not_set(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    from closeloop.cli.site_url import link_base, use_served_address
+
+    assert link_base("0.0.0.0", 9000) == "http://127.0.0.1:9000"
+    assert link_base("::", 9000) == "http://127.0.0.1:9000"
+    assert link_base("::1", 9000) == "http://[::1]:9000"
+    assert link_base("example.local", 8080) == "http://example.local:8080"
+    monkeypatch.delenv("SITE_URL", raising=False)
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    use_served_address("127.0.0.1", 9123)
+    assert settings.SITE_URL == "http://127.0.0.1:9123"
+    monkeypatch.setenv("SITE_URL", "https://closeloop.example.com")
+    use_served_address("127.0.0.1", 9124)
+    assert settings.SITE_URL == "http://127.0.0.1:9123"

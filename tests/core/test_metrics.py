@@ -12,10 +12,13 @@ from closeloop.core.metrics import (
     NEVER_CONTACTED,
     NOT_RECOVERED,
     RECOVERED,
+    RECOVERED_DEFINITION,
     CaseFacts,
     CategoryShare,
     UnitActivity,
+    contact_times,
     hours_between_statuses,
+    is_recovered,
     loop_summary,
     percent,
     quantile,
@@ -86,8 +89,8 @@ def test_summary_over_all_units():
     assert summary.closed_within_goal_percent == 50.0
     # Closed: two resolved, one unresolved.
     assert summary.resolved_percent == 66.7
-    # Follow-up asked three times, answered yes once.
-    assert summary.recovered_percent == 33.3
+    # Follow-up asked three times, answered twice: yes once.
+    assert summary.recovered_percent == 50.0
 
 
 def test_summary_per_unit():
@@ -108,8 +111,8 @@ def test_summary_per_unit():
     assert unit_b.median_hours_to_contact == 11.0
     assert unit_b.closed_within_goal_percent == 100.0
     assert unit_b.resolved_percent == 100.0
-    # Asked once, no answer: not recovered, but asked.
-    assert unit_b.recovered_percent == 0.0
+    # Asked once, no answer: nothing to measure, so no figure (not 0 %).
+    assert unit_b.recovered_percent is None
 
 
 def test_the_same_cases_judged_later_count_the_open_case_due_at_72h_as_missed():
@@ -173,7 +176,8 @@ def test_retention_per_group():
     [
         ({}, NEVER_CONTACTED),
         ({"first_contact_at": at(1), "followup_answer": True}, RECOVERED),
-        ({"first_contact_at": at(1), "resolution": "resolved"}, RECOVERED),
+        # Closed as resolved but the customer never said so: not recovered, by the one definition.
+        ({"first_contact_at": at(1), "resolution": "resolved"}, NOT_RECOVERED),
         ({"first_contact_at": at(1), "resolution": "resolved", "followup_answer": False}, NOT_RECOVERED),
         ({"first_contact_at": at(1), "resolution": "unresolved"}, NOT_RECOVERED),
     ],
@@ -205,3 +209,68 @@ def test_praise_and_watch_alerts_are_counted_apart_from_the_shares_of_what_needs
     assert summary.watch_by_category == (CategoryShare("Pricing", 2, 66.7), CategoryShare("Docs", 1, 33.3))
     unit_b = summary.by_unit[1]
     assert (unit_b.praise_count, unit_b.watch_by_category) == (1, ())
+
+
+def test_time_to_first_contact_is_read_against_1_24_and_48_hours():
+    cases = [
+        case(first_contact_at=at(0.5)),  # within every window
+        case(first_contact_at=at(30)),  # within 48 h only
+        case(first_contact_at=at(60)),  # within none
+        case(),  # never contacted, open 72 h by now: counts against all three
+    ]
+    contact = contact_times(cases, at(72))
+    assert (contact.cases, contact.contacted) == (4, 3)
+    assert contact.within_hours == {1: 25.0, 24: 25.0, 48: 50.0}
+    assert contact.median_hours == 30.0
+    assert contact.p90_hours == 54.0
+
+
+def test_a_case_too_young_for_a_window_is_not_judged_by_it_yet():
+    young = [case(first_contact_at=at(0.5)), case()]  # the second opened 2 hours ago, not called yet
+    contact = contact_times(young, at(2))
+    # Judged for the first hour (both are older than that); not yet for 24 or 48 hours.
+    assert contact.within_hours == {1: 50.0, 24: 100.0, 48: 100.0}
+    assert contact_times([], at(2)).within_hours == {1: None, 24: None, 48: None}
+
+
+def test_contact_times_per_responsible_person():
+    cases = [
+        case(responsible="erin", first_contact_at=at(2)),
+        case(responsible="erin"),
+        case(responsible="sam", first_contact_at=at(0.5)),
+        case(responsible=None, first_contact_at=at(1)),
+    ]
+    people = loop_summary([], cases, at(48)).by_person
+    assert [(p.person, p.contact.cases, p.contact.within_hours[24]) for p in people] == [
+        ("erin", 2, 50.0),
+        ("sam", 1, 100.0),
+    ]
+
+
+def test_root_causes_are_counted_over_the_closed_cases_that_have_one():
+    cases = [
+        case(closed_at=at(5), resolution="resolved", root_cause="Process"),
+        case(closed_at=at(6), resolution="unresolved", root_cause="Process"),
+        case(closed_at=at(7), resolution="resolved", root_cause="Product"),
+        case(closed_at=at(8), resolution="resolved"),
+        case(root_cause="Price"),  # still open: its cause is not settled
+    ]
+    assert loop_summary([], cases, NOW).root_causes == (
+        CategoryShare("Process", 2, 66.7),
+        CategoryShare("Product", 1, 33.3),
+    )
+
+
+def test_praise_is_counted_apart_from_the_recovery_alerts():
+    activity = [UnitActivity("A", 10, 2, alert_categories=["Install", "Install"], praise_categories=["Kudos"])]
+    summary = loop_summary(activity, [], NOW)
+    assert summary.alerts_by_category == (CategoryShare("Install", 2, 100.0),)
+    assert summary.praise_by_category == (CategoryShare("Kudos", 1, 100.0),)
+
+
+def test_recovered_has_one_definition_everywhere():
+    yes = case(first_contact_at=at(1), followup_asked=True, followup_answer=True, resolution="resolved")
+    unasked = case(first_contact_at=at(1), closed_at=at(2), resolution="resolved")
+    assert is_recovered(yes) and not is_recovered(unasked)
+    assert retention_group(yes) == RECOVERED and retention_group(unasked) == NOT_RECOVERED
+    assert "follow-up" in RECOVERED_DEFINITION

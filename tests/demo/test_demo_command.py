@@ -29,9 +29,9 @@ def home(settings: Any, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_demo() -> str:
+def run_demo(*args: str) -> str:
     out = StringIO()
-    call_command("demo", stdout=out)
+    call_command("demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -48,8 +48,13 @@ def counts() -> dict[str, int]:
     }
 
 
-def test_the_demo_loads_a_realistic_organisation_once(home: Path) -> None:
-    output = run_demo()
+def test_the_demo_loads_a_realistic_organisation_once(
+    home: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SITE_URL", raising=False)
+    settings.SITE_URL = "http://127.0.0.1:8000"  # through the fixture, so the test's change is undone after it
+    # `make run PORT=9123` loads the demo for the port it will serve: its links and login say so.
+    output = run_demo("--port", "9123")
 
     assert Unit.objects.aggregate(deepest=Max("depth"))["deepest"] >= 3
     assert 12 <= Person.objects.count() <= 20
@@ -79,6 +84,9 @@ def test_the_demo_loads_a_realistic_organisation_once(home: Path) -> None:
 
     username, password = demo_login(home) or ("", "")
     assert username == "admin" and f"as admin with password {password}" in output
+    assert "Log in at http://127.0.0.1:9123/login/ as admin" in output
+    linked = Delivery.objects.filter(text__contains="http://127.0.0.1:").values_list("text", flat=True)
+    assert linked and all("http://127.0.0.1:9123/" in text for text in linked)
     admin = authenticate(username="admin", password=password)
     assert admin is not None and admin.is_superuser
     assert authenticate(username="erin", password=password) is not None

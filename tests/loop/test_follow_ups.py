@@ -112,10 +112,11 @@ def test_no_reopens_the_case_and_tells_the_team(recent_close: Case) -> None:
     assert summary.recovered_percent == 0.0
 
 
-def test_a_sent_follow_up_without_an_answer_counts_as_asked(recent_close: Case) -> None:
+def test_a_sent_follow_up_without_an_answer_gives_no_figure_yet(recent_close: Case) -> None:
+    """Not answered says nothing about recovery: "–", not 0 %."""
     send(recent_close)
     day = recent_close.opened_at.date()
-    assert loop_summary_for(day - timedelta(days=1), day + timedelta(days=1)).recovered_percent == 0.0
+    assert loop_summary_for(day - timedelta(days=1), day + timedelta(days=1)).recovered_percent is None
 
 
 def test_a_used_link_says_so(recent_close: Case) -> None:

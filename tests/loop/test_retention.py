@@ -33,7 +33,8 @@ def bought(case: Case, kind: str, days_after_opening: int) -> None:
 @pytest.fixture
 def example(acme: None) -> dict[str, Case]:
     """a: said yes in the follow-up, bought 10 days later: recovered and retained.
-    b: closed resolved, never answered the follow-up, renewed then cancelled: recovered, not retained.
+    b: closed resolved, never answered the follow-up, renewed then cancelled: not recovered (the customer
+       never said so), not retained.
     c: closed unresolved (no consent, so never asked), renewed: not recovered, retained.
     d: nobody spoke to them, bought 100 days later: never contacted, retained only with a longer window.
     e: closed outside the period."""
@@ -65,8 +66,8 @@ def groups(report) -> dict[str, tuple[int, int, float | None]]:  # type: ignore[
 def test_customers_are_grouped_by_how_their_case_ended(example: dict[str, Case]) -> None:
     report = retention_report(DAY, DAY)
     assert groups(report) == {
-        "recovered": (2, 1, 50.0),
-        "not_recovered": (1, 1, 100.0),
+        "recovered": (1, 1, 100.0),
+        "not_recovered": (2, 1, 50.0),
         "never_contacted": (1, 0, 0.0),
     }
     assert (report.customers, report.retained, report.retained_percent) == (4, 2, 50.0)
@@ -75,8 +76,9 @@ def test_customers_are_grouped_by_how_their_case_ended(example: dict[str, Case])
 def test_the_window_decides_what_counts_as_retained(example: dict[str, Case]) -> None:
     assert groups(retention_report(DAY, DAY, days=120))["never_contacted"] == (1, 1, 100.0)
     # A week: a's purchase (day 10) is too late, b's cancellation (day 20) too, so b now counts as retained.
-    assert groups(retention_report(DAY, DAY, days=7))["recovered"] == (2, 1, 50.0)
-    assert groups(retention_report(DAY, DAY, days=4))["recovered"] == (2, 0, 0.0)
+    assert groups(retention_report(DAY, DAY, days=7))["recovered"] == (1, 0, 0.0)
+    assert groups(retention_report(DAY, DAY, days=7))["not_recovered"] == (2, 1, 50.0)
+    assert groups(retention_report(DAY, DAY, days=4))["not_recovered"] == (2, 0, 0.0)
 
 
 def test_the_api_returns_the_groups(example: dict[str, Case], api_as) -> None:
@@ -87,7 +89,7 @@ def test_the_api_returns_the_groups(example: dict[str, Case], api_as) -> None:
     assert body["from"] == "2026-10-10" and body["days"] == 90
     assert body["retained_percent"] == 50.0
     assert [g["group"] for g in body["groups"]] == ["recovered", "not_recovered", "never_contacted"]
-    assert body["groups"][0] == {"group": "recovered", "customers": 2, "retained": 1, "retained_percent": 50.0}
+    assert body["groups"][0] == {"group": "recovered", "customers": 1, "retained": 1, "retained_percent": 100.0}
 
 
 def test_the_api_checks_its_input_and_scope(example: dict[str, Case], api_as) -> None:

@@ -200,6 +200,7 @@ def load_demo_pages() -> DemoPages:
     day = response.submitted_at.astimezone(ZoneInfo(current_organization().time_zone)).date().isoformat()
     pages = [
         ("monitor", "/?scope=all"),
+        ("cases", "/cases/?state=open&sort=severity"),
         ("responses", "/responses/?srn=r"),
         ("alerts", "/alerts/?kind=recovery"),
         ("response", f"/responses/{response.pk}"),
@@ -208,5 +209,7 @@ def load_demo_pages() -> DemoPages:
         ("praise", "/praise/"),
         ("reports", "/reports/"),
         ("outbox", "/outbox/"),
+        ("settings", "/settings/"),
+        ("settings-person", "/settings/people/erin"),
     ]
     return DemoPages(username="maya", password=login[1], response=response, pages=pages)

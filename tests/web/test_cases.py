@@ -77,7 +77,8 @@ def test_a_manager_changes_status_and_closes_with_a_resolution(erin: Client, fai
     missing = erin.post(f"/cases/{failed_install.pk}/status", {"status": "Closed"})
     assert missing.status_code == 422 and b"closing a case needs a resolution" in missing.content
     closed = erin.post(
-        f"/cases/{failed_install.pk}/status", {"status": "Closed", "resolution": "resolved", "note": "Done."}
+        f"/cases/{failed_install.pk}/status",
+        {"status": "Closed", "resolution": "resolved", "root_cause": "Product", "note": "Done."},
     )
     assert closed.status_code == 302
     failed_install.refresh_from_db()

@@ -40,7 +40,9 @@ def test_a_manager_without_a_role_opens_the_case_and_its_response_and_may_close(
     # A manager is offered the closing status.
     assert b'<option value="Closed">Closed</option>' in page.content
     assert olga.get(f"/responses/{named.response_id}").status_code == 200
-    closed = olga.post(f"/cases/{named.pk}/status", {"status": "Closed", "resolution": "resolved", "note": ""})
+    closed = olga.post(
+        f"/cases/{named.pk}/status", {"status": "Closed", "resolution": "resolved", "root_cause": "Process", "note": ""}
+    )
     assert closed.status_code == 302
     named.refresh_from_db()
     assert named.state == "closed"

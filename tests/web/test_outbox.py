@@ -59,3 +59,27 @@ def test_the_outbox_page_shows_how_many_messages_wait_and_since_when(admin_clien
         page = admin_client_acme.get("/outbox/").content.decode()
     assert f"<strong>{waiting} waiting to be sent</strong>, the oldest planned " in page
     assert "(23\xa0hours, 5\xa0minutes ago)." in page
+
+
+def test_without_a_mail_server_the_outbox_says_messages_are_kept_not_sent(admin_client_acme: Client) -> None:
+    from django.utils import timezone
+
+    from closeloop.worker.runner import run_due_work
+
+    ingest()
+    run_due_work(timezone.now())
+    page = admin_client_acme.get("/outbox/").content.decode()
+    assert "No mail server is configured" in page and "emails are kept here, not sent" in page
+    assert "Kept here, not sent" in page and "delivery-status-kept" in page
+    assert "Sent</span>" not in page
+    delivery = Delivery.objects.filter(channel="email").exclude(text="").first()
+    assert delivery.text.splitlines()[0] in page and "Show the message" in page
+    kept = admin_client_acme.get("/outbox/?status=kept").content.decode()
+    assert kept.count('<tr class="delivery-') == Delivery.objects.filter(status="sent").count()
+    assert admin_client_acme.get("/outbox/?status=sent").content.decode().count('<tr class="delivery-') == 0
+
+
+def test_with_a_mail_server_the_outbox_does_not_warn(admin_client_acme: Client, settings) -> None:
+    settings.EMAIL_SERVER = object()
+    settings.SMS_URL = "json://127.0.0.1:9/sms/{phone}"
+    assert b"No mail server is configured" not in admin_client_acme.get("/outbox/").content

@@ -23,7 +23,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 # The phone screenshots for docs/: the first screen of most, the notes dialog whole, the report at its charts.
-PHONE_SCREENSHOTS = {"monitor": "", "response": "", "case": "", "recovery-notes": "whole", "reports": ".charts"}
+PHONE_SCREENSHOTS = {
+    "monitor": "",
+    "cases": "",
+    "response": "",
+    "case": "",
+    "recovery-notes": "whole",
+    "reports": ".charts",
+    "settings": "",
+}
 
 # Everything visible whose box passes the screen's right edge, named by a short CSS path. An element inside
 # a scroll container of its own that fits the screen is allowed: that box scrolls, not the page.
@@ -116,6 +124,15 @@ def test_every_main_page_fits_a_phone(open_page: Callable[..., Any], live_server
         ("case with long words", f"/cases/{long_one.cases.get().pk}"),
         ("responses with long words", "/responses/"),
         ("recovery notes with long words", f"/recovery-notes?unit={long_one.unit.code}&ticket={long_one.ticket}"),
+        ("cases with long words", f"/cases/?q={long_one.ticket}&state=all"),
+        ("closed cases", "/cases/?state=closed&sort=-opened"),
+        ("alerts with their cases", "/alerts/"),
+        ("settings: thresholds", "/settings/thresholds"),
+        ("settings: digests", "/settings/digests"),
+        ("settings: people", "/settings/people/"),
+        ("settings: a new person", "/settings/people/new"),
+        ("settings: rules", "/settings/rules/"),
+        ("settings: a rule", "/settings/rules/risk-words"),
     ]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = open_page(viewport=PHONE, device_scale_factor=2)
@@ -162,7 +179,7 @@ def test_a_case_reads_in_the_phones_order(
     assert top(words) < top(call) < top(note) < top(timeline)
     # The case's actions come right after the call button, before the rest of the response.
     assert top(note) < top(page.get_by_role("heading", name="Customer", exact=True))
-    assert top(page.get_by_label("Spoke to customer?")) < top(timeline)
+    assert top(page.get_by_label("Spoke to customer?", exact=True)) < top(timeline)
     assert top(page.get_by_text("Change status or close")) < top(timeline)
     assert overflow_problems(page, kind) == []
 
@@ -207,7 +224,7 @@ def test_an_alerts_link_opens_its_case_after_signing_in(
     expect(page.get_by_label("Your notes")).to_be_focused()
     expect(page.get_by_label("Your notes")).to_be_in_viewport()
     page.keyboard.type("Called Pat from the alert.")
-    page.get_by_label("Spoke to customer?").check()
+    page.get_by_label("Spoke to customer?", exact=True).check()
     page.get_by_role("button", name="Save note").click()
     expect(page).to_have_url(live_server.url + path.group(1))
     expect(page.locator(".timeline .event-note")).to_contain_text("Called Pat from the alert.")
@@ -253,7 +270,9 @@ def test_a_form_with_an_error_shows_it_open_and_the_corrected_one_lands_on_the_c
     expect(page.get_by_label("Note (optional)")).to_have_value("Refund agreed on the phone.")
     expect(page.get_by_label("Status")).to_have_value("Closed")
     assert top(page.locator("#id_resolution_error")) > top(resolution)
+    expect(page.locator("#id_root_cause_error")).to_contain_text("closing a case needs a root cause")
     resolution.select_option("resolved")
+    page.get_by_label("Root cause (when closing)").select_option("Process")
     page.get_by_role("button", name="Save status").click()
     expect(page).to_have_url(case_url)
     expect(page.get_by_text("Status is now Closed.")).to_be_visible()

@@ -12,7 +12,7 @@ from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note
 from tests.web.conftest import ingest
 
-PAGES = ["/", "/monitor/?scope=all", "/responses/", "/alerts/", "/praise/", "/outbox/"]
+PAGES = ["/", "/monitor/?scope=all", "/cases/?state=all", "/responses/", "/alerts/", "/praise/", "/outbox/"]
 
 
 def _queries(client: Client, url: str) -> int:

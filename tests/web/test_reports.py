@@ -47,6 +47,9 @@ def test_the_summary_gathers_the_days_facts(loop: dict[str, Case]) -> None:
         ("Installation issues", 2, 100.0),
     ]
     assert (summary.praise_count, summary.watch_by_category) == (1, ())
+    # Of the recovery alerts only: praise is counted apart.
+    assert [(s.category, s.count, s.percent) for s in summary.alerts_by_category] == [("Installation issues", 2, 100.0)]
+    assert [(s.category, s.count, s.percent) for s in summary.praise_by_category] == [("Praise", 1, 100.0)]
     assert summary.contacted_percent == 50.0
     assert summary.median_hours_to_contact == 2.0
     # The UK case is past its 24 h goal and still open: it counts against the goal.
@@ -89,6 +92,7 @@ def test_the_api_returns_the_contract_fields(loop: dict[str, Case]) -> None:
     assert body["responses"] == 3
     assert body["alerts_by_category"] == [{"category": "Installation issues", "count": 2, "percent": 100.0}]
     assert (body["praise_count"], body["watch_by_category"]) == (1, [])
+    assert body["praise_by_category"] == [{"category": "Praise", "count": 1, "percent": 100.0}]
     assert body["by_unit"][0]["unit"] == "SUP-EMEA" and body["by_unit"][0]["resolved_percent"] == 100.0
     assert (body["from"], body["to"]) == ("2026-11-20", "2026-11-20")
     uk = api.get("/api/v1/reports/summary", **{"from": "2026-11-20", "to": "2026-11-20", "unit": "SUP-UK"}).json()
@@ -115,6 +119,7 @@ def test_the_reports_page_draws_charts_without_scripts(admin_client_acme: Client
     assert "% of recovery alerts by category" in page and "Recovery performance by unit" in page
     assert "<script" not in page.replace('<script src="/static/web/app.js" defer></script>', "")
     assert "1 praise alert;" in page
+    assert "100 %" in page
     assert 'href="/reports/summary.csv?date_from=2026-11-20&amp;date_to=2026-11-20"' in page
 
 
@@ -166,3 +171,63 @@ def test_the_summary_refuses_a_parameter_it_does_not_know(loop: dict[str, Case])
     body = answer.json()
     assert body["detail"] == "Unknown query parameters: date_to, units"
     assert [error["loc"] for error in body["errors"]] == [["date_to"], ["units"]]
+
+
+def test_root_causes_feed_the_report_the_api_and_the_case(acme: None, api_as) -> None:
+    api = api_as("read", "write")
+    first, second = (Case.objects.get(response=ingest(at=MORNING)) for _ in range(2))
+    closed = api.post(
+        f"/api/v1/cases/{first.pk}/status",
+        {"status": "Closed", "resolution": "resolved", "root_cause": "Process", "action_taken": "Reset the key."},
+    )
+    assert closed.status_code == 200, closed.content
+    body = closed.json()
+    assert (body["root_cause"], body["action_taken"]) == ("Process", "Reset the key.")
+    assert body["root_causes"] == ["Product", "Process", "People", "Price", "Other"]
+    assert next(e for e in body["events"] if e["type"] == "closed")["data"]["root_cause"] == "Process"
+    # The contract's close with only a resolution still works, and says no root cause.
+    plain = api.post(f"/api/v1/cases/{second.pk}/status", {"status": "Closed", "resolution": "unresolved"}).json()
+    assert (plain["state"], plain["root_cause"]) == ("closed", None)
+    wrong = api.post(f"/api/v1/cases/{second.pk}/status", {"status": "Open", "root_cause": "Process"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["loc"][-1] == "root_cause"
+    unknown = api.post(
+        f"/api/v1/cases/{second.pk}/status", {"status": "Closed", "resolution": "resolved", "root_cause": "Moon"}
+    )
+    assert unknown.status_code == 422 and "must be one of Product" in unknown.json()["errors"][0]["msg"]
+    summary = api.get("/api/v1/reports/summary", **{"from": "2026-11-20", "to": "2026-11-20"}).json()
+    assert summary["root_causes"] == [{"root_cause": "Process", "count": 1, "percent": 100.0}]
+
+
+def test_the_report_gives_time_to_first_contact_as_a_distribution(loop: dict[str, Case], api_as) -> None:
+    body = api_as("read").get("/api/v1/reports/summary", **{"from": "2026-11-20", "to": "2026-11-20"}).json()
+    # EMEA contacted after 2 h; UK never, and long past every window by now.
+    assert body["first_contact"] == {
+        "cases": 2,
+        "contacted": 1,
+        "within_1h_percent": 0.0,
+        "within_24h_percent": 50.0,
+        "within_48h_percent": 50.0,
+        "median_hours": 2.0,
+        "p90_hours": 2.0,
+    }
+    assert body["by_unit"][0]["first_contact"]["within_24h_percent"] == 100.0
+    people = {row["person"]: row for row in body["by_person"]}
+    # Nobody owns the cases: the unit's lead answers for them.
+    assert people["erin"]["name"] == "Erin Diaz" and people["erin"]["first_contact"]["contacted"] == 1
+    assert people["nophone"]["first_contact"]["within_48h_percent"] == 0.0
+
+
+def test_the_reports_page_shows_the_panels_and_says_dash_without_data(admin_client_acme: Client, loop) -> None:
+    page = admin_client_acme.get("/reports/?date_from=2026-11-20&date_to=2026-11-20").content.decode()
+    assert "Recovery alerts by category" in page and "Praise by category" in page
+    assert "Time to first contact" in page and "By responsible person" in page
+    assert "Recovered: the customer answered yes to the follow-up survey" in page
+    assert 'action="/reports/service-recovery.pdf"' in page and 'name="unit"' in page and 'name="date"' in page
+    assert "Times are shown in America/New_York" in page
+    empty = admin_client_acme.get("/reports/?date_from=2026-01-01&date_to=2026-01-01").content.decode()
+    counters = empty[empty.index('<ul class="counters">') : empty.index("</ul>", empty.index('<ul class="counters">'))]
+    assert "0 %" not in counters and counters.count(">–<") == 5
+    assert (
+        "No recovery alerts in this period." in empty
+        and "No case in this period was closed with a root cause." in empty
+    )

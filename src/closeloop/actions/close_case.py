@@ -20,11 +20,24 @@ def change_case_status(
     note: str | None = None,
     actor: Person | None = None,
     now: datetime,
+    root_cause: str | None = None,
+    action_taken: str | None = None,
+    spoke_to_customer: bool = False,
 ) -> Case:
     """Move the case to one of its template's statuses (see `do_change_status`); a case that ends up closed
     gets its follow-up survey planned in the same transaction."""
     with transaction.atomic():
-        changed = do_change_status(case, status=status, resolution=resolution, note=note, actor=actor, now=now)
+        changed = do_change_status(
+            case,
+            status=status,
+            resolution=resolution,
+            note=note,
+            actor=actor,
+            now=now,
+            root_cause=root_cause,
+            action_taken=action_taken,
+            spoke_to_customer=spoke_to_customer,
+        )
         if changed.state == Case.State.CLOSED and changed.closed_at == now:
             schedule_follow_up(changed, now)
     return changed

@@ -16,8 +16,9 @@ from closeloop.alerts.models import Alert, Rule
 from closeloop.core.detection import latest_earlier_failure
 from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
 from closeloop.feedback.catalog import Catalog
-from closeloop.feedback.models import Response
+from closeloop.feedback.models import Response, Survey
 from closeloop.org.directory import unit_path
+from closeloop.org.models import Organization
 
 
 def rule_spec(rule: Rule) -> RuleSpec:
@@ -118,6 +119,11 @@ def raise_alerts_for_existing(
     """Raise the alerts that stored responses do not have yet (a quarantined response just fixed)."""
     already = set(Alert.objects.filter(response__in=[r.pk for r in responses]).values_list("response_id", "rule_key"))
     return _raise(responses, catalog=catalog, rules=rules, superseded=superseded, now=now, already=already)
+
+
+def recovery_threshold_of(survey: Survey, organization: Organization) -> float:
+    """The survey's own recovery threshold, else the organisation's."""
+    return survey.recovery_threshold if survey.recovery_threshold is not None else organization.recovery_threshold
 
 
 def move_alerts_with_response(response: Response) -> int:

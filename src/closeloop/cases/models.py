@@ -14,6 +14,7 @@ class CaseTemplate(models.Model):
     statuses = models.JSONField(help_text="First is the initial status, last the closed one")
     # Statuses written `{name: Contacted, contacted: true}`: moving a case there means the customer was reached.
     contacted_statuses = models.JSONField(default=list, blank=True)
+    root_causes = models.JSONField(default=list, blank=True, help_text="What a case closed from it can be put down to")
     team = models.JSONField(default=dict, blank=True, help_text="managers / members selectors")
     sla = models.JSONField(default=dict, blank=True, help_text="Tier -> severity and closure goal (seconds)")
     calendar = models.CharField(max_length=100, blank=True)
@@ -71,6 +72,9 @@ class Case(models.Model):
     contacted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=10, choices=Resolution.choices, null=True, blank=True)
+    # Given when closing: one of the template's root causes, and what was done for the customer.
+    root_cause = models.CharField(max_length=200, blank=True)
+    action_taken = models.TextField(blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     # When a resubmission for the same ticket showed the customer satisfied: pending escalations stop.
     satisfied_at = models.DateTimeField(null=True, blank=True)

@@ -6,12 +6,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 
+from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case, CaseEvent, EscalationNotice
 from closeloop.core.vocabulary import SRN_CODES
-from closeloop.feedback.models import Response
+from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.queries import visible_units
+from closeloop.feedback.search import SEARCH_CONFIG, customer_vector, response_vector
 from closeloop.org.models import Person, Unit
 
 
@@ -90,6 +106,62 @@ def overdue_filter(now: datetime) -> Q:
 
 def overdue_count(now: datetime) -> int:
     return Case.objects.filter(overdue_filter(now)).count()
+
+
+def severity_rank() -> SqlCase:
+    """How bad a severity is as a number (urgent 4 .. low 1), so lists sort by it rather than alphabetically."""
+    return SqlCase(
+        When(severity="urgent", then=Value(4)),
+        When(severity="high", then=Value(3)),
+        When(severity="normal", then=Value(2)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def with_alert_category(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    """Each case with `alert_category`: the category of its response's first recovery alert.
+
+    A template names one category for all its cases ("Service recovery"); the alert says what went wrong.
+    """
+    # A case that moved to a customer's newer response for the same ticket keeps the earlier one's alert.
+    mine = Q(response=OuterRef("response_id")) | Q(response__superseded_by=OuterRef("response_id"))
+    first = Alert.objects.filter(mine, kind="recovery").order_by("id")
+    return queryset.annotate(alert_category=Subquery(first.values("category")[:1]))
+
+
+def in_category(queryset: QuerySet[Case], category: str) -> QuerySet[Case]:
+    """Cases whose template category, or one of whose recovery alerts' categories, is `category`."""
+    alerts = Alert.objects.filter(response=OuterRef("response_id"), kind="recovery", category=category)
+    return queryset.filter(Q(category=category) | Exists(alerts))
+
+
+def search(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Cases whose customer's name, ticket or words match `text`.
+
+    PostgreSQL: full-text search (websearch syntax: words, "a phrase", -not, or), on the indexed vectors of
+    feedback.search (RESPONSE_VECTOR, CUSTOMER_VECTOR). SQLite: every word must appear somewhere in the
+    name, ticket or words, case-insensitively (LIKE). Both were measured (docs/benchmarks.md): LIKE answers
+    the embedded installation's lists in tens of milliseconds, so no FTS5 table has to be kept in step.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        # Each condition on its own index, as a set of response keys the cases are looked up by: an OR inside
+        # one query, or a join to every response, makes PostgreSQL compute the vectors row by row instead.
+        said = Response.objects.annotate(found=response_vector()).filter(found=query).values("pk")
+        customers = Customer.objects.annotate(found=customer_vector()).filter(found=query).values("pk")
+        theirs = Response.objects.filter(customer__in=customers).values("pk")
+        return queryset.filter(Q(response__in=said) | Q(response__in=theirs))
+    for word in text.split():
+        queryset = queryset.filter(
+            Q(response__customer__name__icontains=word)
+            | Q(response__ticket__icontains=word)
+            | Q(response__words__icontains=word)
+        )
+    return queryset
 
 
 def is_overdue(case: Case, now: datetime) -> bool:

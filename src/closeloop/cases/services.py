@@ -16,7 +16,7 @@ from closeloop.alerts.models import Alert
 from closeloop.cases.escalation import escalate_case, refresh_next_escalation
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.notifications import notify_team, tell_team
-from closeloop.cases.templates import case_calendar_key, due_at, load_template
+from closeloop.cases.templates import case_calendar_key, due_at, load_template, root_causes_of
 from closeloop.cases.webhooks import publish_case_event
 from closeloop.core.routing import OrgTree, resolve
 from closeloop.core.rules import raise_severity
@@ -465,10 +465,19 @@ def do_change_status(
     note: str | None = None,
     actor: Person | None = None,
     now: datetime,
+    root_cause: str | None = None,
+    action_taken: str | None = None,
+    spoke_to_customer: bool = False,
 ) -> Case:
     """Move the case to one of its template's statuses. The last status closes it: that needs a
-    resolution and a case manager (or an admin); closing as unresolved fires `closed_unresolved` at once.
-    Leaving the closed status reopens the case."""
+    resolution and a case manager (or an admin), and may say a root cause (one of the template's) and the
+    action taken, both kept on the case and in the `closed` event; closing as unresolved fires
+    `closed_unresolved` at once. Leaving the closed status reopens the case.
+
+    `spoke_to_customer` marks the accompanying note as a conversation with the customer (the note is the
+    action taken when no note text is given), so it counts as contact like any other such note."""
+    root_cause = (root_cause or "").strip() or None
+    action_taken = (action_taken or "").strip() or None
     with transaction.atomic():
         case = _locked(case)
         if status not in case.statuses:
@@ -476,20 +485,30 @@ def do_change_status(
         closing = status == case.closed_status
         if closing and resolution not in Case.Resolution.values:
             raise CaseInputError("resolution", "closing a case needs a resolution: resolved or unresolved")
-        if not closing and resolution is not None:
-            raise CaseInputError(
-                "resolution", f"a resolution is only given when closing (status {case.closed_status!r})"
-            )
+        if not closing:
+            for name, value in (("resolution", resolution), ("root_cause", root_cause), ("action_taken", action_taken)):
+                if value is not None:
+                    raise CaseInputError(
+                        name, f"a {name.replace('_', ' ')} is only given when closing (status {case.closed_status!r})"
+                    )
+        if root_cause is not None:
+            causes = root_causes_of(case.template_key)
+            if root_cause not in causes:
+                raise CaseInputError("root_cause", f"must be one of {', '.join(causes)}, not {root_cause!r}")
         if closing and not is_manager(case, actor):
             raise CasePermissionDenied("Only the case's managers and admins may close it.")
+        note_text = (note or "").strip() or (action_taken if spoke_to_customer else None)
+        if spoke_to_customer and not note_text:
+            raise CaseInputError("note", "say in a note what you told the customer")
         if _acting_counts_as_viewing(case, actor, now, through="status"):
             refresh_next_escalation(case)
             case.save(update_fields=["viewed_at", "next_escalation_at"])
-        if note:
-            do_add_note(case, text=note, actor=actor, now=now)
-            # The note may have set `contacted_at` on its own copy of the row.
-            case.refresh_from_db(fields=["viewed_at", "contacted_at", "next_escalation_at"])
-        if status == case.status and (not closing or resolution == case.resolution):
+        if note_text:
+            do_add_note(case, text=note_text, spoke_to_customer=spoke_to_customer, actor=actor, now=now)
+            # The note may have set `contacted_at` (and `viewed_at`) on its own copy of the row.
+            case = _locked(case)
+        unchanged = resolution == case.resolution and (root_cause or "") == case.root_cause
+        if status == case.status and (not closing or (unchanged and (action_taken or "") == case.action_taken)):
             return case
         previous = case.status
         if status in (case.contacted_statuses or ()) and case.contacted_at is None:
@@ -497,16 +516,31 @@ def do_change_status(
             case.contacted_at = now
         if closing:
             case.state, case.closed_at, case.resolution, case.status = Case.State.CLOSED, now, resolution, status
+            case.root_cause, case.action_taken = root_cause or "", action_taken or ""
             event_type = CaseEvent.Type.CLOSED
         elif case.state == Case.State.CLOSED:
             case.state, case.closed_at, case.resolution, case.status = Case.State.OPEN, None, None, status
+            case.root_cause, case.action_taken = "", ""
             event_type = CaseEvent.Type.REOPENED
         else:
             case.status = status
             event_type = CaseEvent.Type.STATUS
         refresh_next_escalation(case)
-        case.save(update_fields=["state", "closed_at", "resolution", "status", "contacted_at", "next_escalation_at"])
-        data: dict[str, object] = {"from": previous, "to": status} | ({"resolution": resolution} if closing else {})
+        case.save(
+            update_fields=[
+                "state",
+                "closed_at",
+                "resolution",
+                "status",
+                "root_cause",
+                "action_taken",
+                "contacted_at",
+                "next_escalation_at",
+            ]
+        )
+        data: dict[str, object] = {"from": previous, "to": status}
+        if closing:
+            data |= {"resolution": resolution, "root_cause": root_cause, "action_taken": action_taken}
         if status in (case.contacted_statuses or ()):
             data["contacted"] = True
         event = _event(case, event_type, actor, now, data)

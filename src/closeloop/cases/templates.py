@@ -6,7 +6,7 @@ A recovery alert whose rule names no template still gets a case, from the built-
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from closeloop.cases.models import CaseTemplate, EscalationPolicy
 from closeloop.core.escalation import Step
 from closeloop.core.sla import WEEKDAY_NAMES, BusinessCalendar, add_working_time, calendar_for_case
+from closeloop.core.vocabulary import DEFAULT_ROOT_CAUSES
 from closeloop.org.directory import directory
 from closeloop.org.models import Calendar, Unit
 from closeloop.org.stamp import cached_view
@@ -29,6 +30,7 @@ class TemplateSpec:
     category: str | None  # None: the alert's category
     statuses: tuple[str, ...]
     team: Mapping[str, Sequence[Any]]
+    root_causes: tuple[str, ...] = DEFAULT_ROOT_CAUSES
     sla: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     calendar: str = ""
     notify_on: tuple[str, ...] = ()
@@ -56,6 +58,7 @@ def load_template(key: str | None) -> TemplateSpec:
         category=row.category,
         statuses=tuple(row.statuses),
         team=row.team or {},
+        root_causes=tuple(row.root_causes or DEFAULT_ROOT_CAUSES),
         sla=row.sla or {},
         calendar=row.calendar or "",
         notify_on=tuple(row.notify_on or ()),
@@ -73,6 +76,18 @@ def case_calendar_key(template_calendar: str, unit: Unit) -> str:
     """The calendar a case of `unit` counts in: the unit's own (inherited), else the template's; "" for none."""
     unit_calendar = directory().calendar_of(directory().units.get(unit.code, unit))
     return calendar_for_case(unit_calendar.key if unit_calendar else None, template_calendar or None) or ""
+
+
+def root_causes_of(case_template_key: str) -> tuple[str, ...]:
+    """The root causes a case of this template can be closed with (the template's current list)."""
+    return root_causes_by_template([case_template_key])[case_template_key]
+
+
+def root_causes_by_template(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """`root_causes_of` for many templates in one query; a key without a stored template gets the default."""
+    wanted = set(keys)
+    stored = dict(CaseTemplate.objects.filter(key__in=wanted).values_list("key", "root_causes"))
+    return {key: tuple(stored.get(key) or DEFAULT_ROOT_CAUSES) for key in wanted}
 
 
 def business_calendar(key: str, unit: Unit) -> BusinessCalendar | None:

@@ -8,8 +8,10 @@ inside one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from closeloop.cases.handover import hand_over_open_cases
@@ -28,10 +30,10 @@ from closeloop.config.sections import (
 )
 from closeloop.config.sections.base import CONFIG_MODELS, Change, Section, diff
 from closeloop.config.validate import Config, ConfigInvalid, load_config
-from closeloop.org.models import Role, Unit
+from closeloop.org.models import ConfigChange, Person, Role, Unit
 from closeloop.org.stamp import stamp
 
-__all__ = ["CONFIG_MODELS", "Change", "ConfigInvalid", "Plan", "apply_config"]
+__all__ = ["CONFIG_MODELS", "Change", "ConfigInvalid", "Drift", "Plan", "apply_config", "drift"]
 
 
 @dataclass
@@ -64,8 +66,21 @@ class Plan:
         return lines
 
 
-def apply_config(text: str, *, dry_run: bool = False) -> Plan:
-    """Validate the YAML text and write it; raises ConfigInvalid (with .problems) and writes nothing if bad."""
+def apply_config(
+    text: str,
+    *,
+    dry_run: bool = False,
+    source: str = ConfigChange.Source.FILE,
+    actor: Person | None = None,
+    actor_name: str = "",
+    summary: str = "",
+    now: datetime | None = None,
+) -> Plan:
+    """Validate the YAML text and write it; raises ConfigInvalid (with .problems) and writes nothing if bad.
+
+    A plan that changed something is logged as a ConfigChange (who, when, `source`, the plan's lines) in the
+    same transaction, so the log never names a change that was not made.
+    """
     config = load_config(text)
     with transaction.atomic():
         # Every difference is measured against the database as it was, before any write,
@@ -84,6 +99,8 @@ def apply_config(text: str, *, dry_run: bool = False) -> Plan:
                 # The open cases of units whose people changed get their new team in the same transaction.
                 moved = _changed_units(people_before, _people_of_units())
                 plan.handed_over = hand_over_open_cases(moved, now=timezone.now())
+            if not plan.is_empty:
+                log_change(plan, source=source, actor=actor, actor_name=actor_name, summary=summary, now=now)
         return plan
 
 
@@ -101,6 +118,64 @@ def _people_of_units() -> UnitPeople:
 def _changed_units(before: UnitPeople, after: UnitPeople) -> set[str]:
     """Units whose people or place in the tree differ (new units have no cases yet)."""
     return {code for code, facts in after.items() if code in before and before[code] != facts}
+
+
+def log_change(
+    plan: Plan,
+    *,
+    source: str,
+    actor: Person | None,
+    actor_name: str = "",
+    summary: str = "",
+    now: datetime | None = None,
+) -> ConfigChange:
+    made = [change for change in plan.changes if change.action != "kept"]
+    return ConfigChange.objects.create(
+        at=now or timezone.now(),
+        source=source,
+        actor=actor,
+        actor_name=actor_name or (actor.name if actor is not None else ""),
+        summary=summary,
+        lines=[change.line() for change in made],
+        changes=[{"section": c.section, "key": c.key, "action": c.action, "fields": list(c.fields)} for c in made],
+    )
+
+
+def changes_since_file(*, before: datetime | None = None) -> list[ConfigChange]:
+    """Changes made in the settings pages since the configuration file was last applied, oldest first."""
+    last_file = ConfigChange.objects.filter(source=ConfigChange.Source.FILE).order_by("-at", "-id").first()
+    made = ConfigChange.objects.filter(source=ConfigChange.Source.SETTINGS)
+    if last_file is not None:
+        made = made.filter(Q(at__gt=last_file.at) | Q(at=last_file.at, id__gt=last_file.pk))
+    if before is not None:
+        made = made.filter(at__lte=before)
+    return list(made.order_by("at", "id"))
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A change made in the settings pages that applying a file would undo, and the plan lines that undo it."""
+
+    change: ConfigChange
+    overwritten: tuple[str, ...]
+
+
+def drift(plan: Plan) -> list[Drift]:
+    """The settings changes since the last file apply that `plan` would overwrite: those touching an entry
+    (section and key) the plan changes again. A file that already says what the settings page set is no drift."""
+    touched = {(c.section, c.key): c.line() for c in plan.changes if c.action != "kept"}
+    found = []
+    for change in changes_since_file():
+        lines = tuple(
+            dict.fromkeys(
+                touched[(entry["section"], entry["key"])]
+                for entry in change.changes
+                if (entry.get("section"), entry.get("key")) in touched
+            )
+        )
+        if lines:
+            found.append(Drift(change, lines))
+    return found
 
 
 def _sections(config: Config) -> list[Section]:

@@ -44,6 +44,11 @@ def export_config() -> str:
         "sources": sources.export(),
     }
     document = {name: value for name, value in document.items() if value or name in ("organization", "units")}
+    return dump_config(document)
+
+
+def dump_config(document: dict[str, Any]) -> str:
+    """A configuration document as the YAML `config apply` reads, written the way export writes it."""
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
 
 

@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from closeloop.core.durations import BadDuration, parse_duration
 from closeloop.core.text import DEFAULT_LANGUAGE, stemmer_languages
-from closeloop.core.vocabulary import SEVERITIES, TRIGGERS_WITH_DELAY
+from closeloop.core.vocabulary import DEFAULT_ROOT_CAUSES, SEVERITIES, TRIGGERS_WITH_DELAY
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CASE_EVENTS = ("opened", "viewed", "note", "status", "assigned", "escalated", "notified", "closed", "reopened", "moved")
@@ -291,6 +291,7 @@ class CaseTemplateSpec(Entry):
     category: Text
     # A plain name, or a mapping for a status that says more about the case (`contacted`).
     statuses: Annotated[list[Status], Field(min_length=2)]
+    root_causes: Annotated[list[Text], Field(min_length=1, max_length=50)] = list(DEFAULT_ROOT_CAUSES)
     team: TeamSpec = TeamSpec()
     sla: dict[Annotated[str, Field(min_length=1, max_length=50)], SlaSpec] = {}
     calendar: str | None = None
@@ -315,6 +316,8 @@ class CaseTemplateSpec(Entry):
         names = self.status_names
         if len(set(names)) != len(names):
             raise _problem("statuses lists a status twice", "statuses")
+        if len({cause.casefold() for cause in self.root_causes}) != len(self.root_causes):
+            raise _problem("root_causes lists a root cause twice", "root_causes")
         return self
 
 

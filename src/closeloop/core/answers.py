@@ -3,7 +3,7 @@ reader both use it, and it is tested without a database."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, is_number
@@ -82,3 +82,12 @@ def overall_score(overall_key: str, answers: Mapping[str, object]) -> float | No
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def customer_words(questions: Iterable[QuestionSpec], answers: Mapping[str, object]) -> str:
+    """The customer's own words: the answers to the text questions, in the survey's order, one a line.
+
+    Kept beside the answers so lists can show and search them without reading every survey's questions.
+    """
+    texts = (answers.get(spec.key) for spec in questions if spec.type == "text")
+    return "\n".join(text.strip() for text in texts if isinstance(text, str) and text.strip())

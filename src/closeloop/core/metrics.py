@@ -20,6 +20,15 @@ NOT_RECOVERED = "not_recovered"
 NEVER_CONTACTED = "never_contacted"
 RETENTION_GROUPS = (RECOVERED, NOT_RECOVERED, NEVER_CONTACTED)
 
+# The one meaning of "recovered" in every report, said in words where the figures are shown.
+RECOVERED_DEFINITION = (
+    "Recovered: the customer answered yes to the follow-up survey's question whether we resolved their "
+    "concern. The recovered percentage is of the customers who answered; a follow-up not answered says nothing "
+    "either way."
+)
+# Time to first contact is read against these windows, in hours: the first hour, the first day, two days.
+CONTACT_WINDOWS: tuple[int, ...] = (1, 24, 48)
+
 _ONE_DECIMAL = Decimal("0.1")
 _MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)
 
@@ -38,6 +47,9 @@ class CaseFacts:
     followup_answer: bool | None = None
     followup_asked: bool = False
     status_times: Mapping[str, datetime] = field(default_factory=dict)
+    root_cause: str | None = None
+    # Who answers for the case: its owner, else its unit's lead (a person's key).
+    responsible: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("opened_at", "due_at", "first_contact_at", "closed_at"):
@@ -57,8 +69,10 @@ class UnitActivity:
     unit: str
     responses: int
     needing_recovery: int
+    # One category per recovery alert: the "% of alerts by category" is about customers to win back.
     alert_categories: Sequence[str] = ()
     praise_count: int = 0
+    praise_categories: Sequence[str] = ()
     watch_categories: Sequence[str] = ()
 
     def __post_init__(self) -> None:
@@ -71,6 +85,30 @@ class CategoryShare:
     category: str
     count: int
     percent: float | None
+
+
+@dataclass(frozen=True)
+class ContactTimes:
+    """How soon unhappy customers were first spoken to.
+
+    `within_hours` maps each window of CONTACT_WINDOWS to the percentage of cases contacted within it, of
+    the cases already judged for that window: contacted, or open (or closed) longer than it by `now`.
+    A case opened half an hour ago and not yet called does not count against the first hour yet.
+    """
+
+    cases: int
+    contacted: int
+    within_hours: Mapping[int, float | None]
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass(frozen=True)
+class PersonContact:
+    """The time to first contact of the cases one person answers for."""
+
+    person: str
+    contact: ContactTimes
 
 
 @dataclass(frozen=True)
@@ -91,6 +129,11 @@ class LoopSummary:
     praise_count: int = 0
     watch_by_category: tuple[CategoryShare, ...] = ()
     by_unit: tuple[LoopSummary, ...] = ()
+    praise_by_category: tuple[CategoryShare, ...] = ()
+    # Closed cases by the root cause given when closing, of those closed with one.
+    root_causes: tuple[CategoryShare, ...] = ()
+    contact: ContactTimes | None = None
+    by_person: tuple[PersonContact, ...] = ()
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -125,18 +168,53 @@ def loop_summary(activity: Sequence[UnitActivity], cases: Sequence[CaseFacts], n
         cases_by_unit[case.unit].append(case)
     units = sorted(activity_by_unit.keys() | cases_by_unit.keys())
     by_unit = tuple(_summarise(unit, activity_by_unit[unit], cases_by_unit[unit], now) for unit in units)
-    return replace(_summarise(None, activity, cases, now), by_unit=by_unit)
+    return replace(_summarise(None, activity, cases, now), by_unit=by_unit, by_person=contact_by_person(cases, now))
+
+
+def contact_by_person(cases: Sequence[CaseFacts], now: datetime) -> tuple[PersonContact, ...]:
+    """Time to first contact per responsible person (sorted by key); cases nobody answers for are left out."""
+    by_person: dict[str, list[CaseFacts]] = defaultdict(list)
+    for case in cases:
+        if case.responsible:
+            by_person[case.responsible].append(case)
+    return tuple(PersonContact(person, contact_times(by_person[person], now)) for person in sorted(by_person))
+
+
+def _contact_delay(case: CaseFacts) -> Decimal | None:
+    if case.first_contact_at is None:
+        return None
+    # A note can predate the case when a replacing response took over an earlier case; that is no delay.
+    return max(_hours(case.first_contact_at - case.opened_at), Decimal(0))
+
+
+def contact_times(cases: Sequence[CaseFacts], now: datetime) -> ContactTimes:
+    """The distribution of the time from a case's opening to the first note that spoke to the customer."""
+    require_aware(now, "now")
+    delays = [delay for delay in (_contact_delay(case) for case in cases) if delay is not None]
+    within: dict[int, float | None] = {}
+    for hours in CONTACT_WINDOWS:
+        window = Decimal(hours)
+        judged = [case for case in cases if case.first_contact_at is not None or _hours(now - case.opened_at) >= window]
+        met = [case for case in judged if (delay := _contact_delay(case)) is not None and delay <= window]
+        within[hours] = percent(len(met), len(judged))
+    return ContactTimes(
+        cases=len(cases),
+        contacted=len(delays),
+        within_hours=within,
+        median_hours=_one_decimal(quantile(delays, 0.5)),
+        p90_hours=_one_decimal(quantile(delays, 0.9)),
+    )
+
+
+def is_recovered(case: CaseFacts) -> bool:
+    """The one definition of a recovered customer (RECOVERED_DEFINITION): they said so when asked afterwards."""
+    return case.followup_answer is True
 
 
 def _summarise(
     unit: str | None, activity: Sequence[UnitActivity], cases: Sequence[CaseFacts], now: datetime
 ) -> LoopSummary:
-    contact_hours = [
-        # A note can predate the case when a replacing response took over an earlier case; that is no delay.
-        max(_hours(case.first_contact_at - case.opened_at), Decimal(0))
-        for case in cases
-        if case.first_contact_at is not None
-    ]
+    contact = contact_times(cases, now)
     closed = [case for case in cases if case.closed_at is not None]
     # An open case counts against the goal once its due time has passed; before that it is still undecided.
     judged = [case for case in cases if case.due_at is not None and (case.closed_at is not None or case.due_at <= now)]
@@ -145,21 +223,24 @@ def _summarise(
         for case in judged
         if case.closed_at is not None and case.due_at is not None and case.closed_at <= case.due_at
     ]
-    asked = [case for case in cases if case.followup_asked]
+    answered = [case for case in cases if case.followup_answer is not None]
     return LoopSummary(
         unit=unit,
         responses=sum(counts.responses for counts in activity),
         needing_recovery=sum(counts.needing_recovery for counts in activity),
         alerts_by_category=_category_shares(category for counts in activity for category in counts.alert_categories),
         cases=len(cases),
-        contacted_percent=percent(len(contact_hours), len(cases)),
-        median_hours_to_contact=_one_decimal(quantile(contact_hours, 0.5)),
-        p90_hours_to_contact=_one_decimal(quantile(contact_hours, 0.9)),
+        contacted_percent=percent(contact.contacted, len(cases)),
+        median_hours_to_contact=contact.median_hours,
+        p90_hours_to_contact=contact.p90_hours,
         closed_within_goal_percent=percent(len(within_goal), len(judged)),
         resolved_percent=percent(sum(case.resolution == "resolved" for case in closed), len(closed)),
-        recovered_percent=percent(sum(case.followup_answer is True for case in asked), len(asked)),
+        recovered_percent=percent(sum(is_recovered(case) for case in answered), len(answered)),
         praise_count=sum(counts.praise_count for counts in activity),
+        praise_by_category=_category_shares(category for counts in activity for category in counts.praise_categories),
         watch_by_category=_category_shares(category for counts in activity for category in counts.watch_categories),
+        root_causes=_category_shares(case.root_cause for case in closed if case.root_cause),
+        contact=contact,
     )
 
 
@@ -183,16 +264,11 @@ def hours_between_statuses(cases: Iterable[CaseFacts], from_status: str, to_stat
 
 
 def retention_group(case: CaseFacts) -> str:
-    """Which retention group a case's customer belongs to.
-
-    Recovered means the customer said so in the follow-up survey or, when they did not answer it, the case
-    was closed as resolved.
-    """
+    """Which retention group a case's customer belongs to: recovered as `is_recovered` says (the same
+    definition as the loop report's), else contacted but not recovered, else never contacted."""
     if case.first_contact_at is None:
         return NEVER_CONTACTED
-    if case.followup_answer is True or (case.followup_answer is None and case.resolution == "resolved"):
-        return RECOVERED
-    return NOT_RECOVERED
+    return RECOVERED if is_recovered(case) else NOT_RECOVERED
 
 
 def retention(customers: Iterable[tuple[str, bool]]) -> dict[str, float | None]:

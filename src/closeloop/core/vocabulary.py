@@ -81,6 +81,8 @@ class WebhookEvent(StrEnum):
 
 WEBHOOK_EVENTS: tuple[str, ...] = tuple(WebhookEvent)
 DEFAULT_WEBHOOK_EVENTS: tuple[str, ...] = (WebhookEvent.ALERT_CREATED.value,)
+# What a case manager picks from when closing, unless the case's template lists its own root causes.
+DEFAULT_ROOT_CAUSES: tuple[str, ...] = ("Product", "Process", "People", "Price", "Other")
 
 
 class Srn(StrEnum):

@@ -82,7 +82,7 @@ def load_demo(
         report.skipped = f"the organisation {existing.name!r} is already configured; the demo would overwrite it"
         return report
     if existing is None:
-        apply_config(text)
+        apply_config(text, actor_name="closeloop demo", summary="The demo organisation")
         report.configured = True
 
     report.anchor = demo_anchor(home, now)

@@ -41,6 +41,9 @@ class HasProblemsFilter(admin.SimpleListFilter):
 
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
+    """For looking only: the customer's words and score are theirs, and a response moves to another unit from
+    its page (/responses/<id>), where its alerts and case go with it."""
+
     list_display = [
         "id",
         "survey",
@@ -56,9 +59,19 @@ class ResponseAdmin(admin.ModelAdmin):
     list_filter = ["status", HasProblemsFilter, "needs_recovery", "survey", "source"]
     search_fields = ["external_id", "ticket", "customer__name"]
     list_select_related = ["survey", "unit"]
-    raw_id_fields = ["customer", "superseded_by", "agent"]
     date_hierarchy = "submitted_at"
 
     @admin.display(description="Problems")
     def problem_list(self, response: Response) -> str:
         return "; ".join(str(problem) for problem in response.problems or []) or "—"
+
+    readonly_fields = [field.name for field in Response._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

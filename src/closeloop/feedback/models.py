@@ -84,6 +84,9 @@ class Response(models.Model):
     ticket = models.CharField(max_length=200, blank=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="responses")
     answers = models.JSONField(default=dict)
+    # The answers to the survey's text questions, one a line (core.answers.customer_words): what lists show
+    # and search. Answers never change once stored, so neither does this.
+    words = models.TextField(blank=True)
     interviewer_notes = models.TextField(blank=True)
     interviewer_flag = models.BooleanField(default=False)
     audio_url = models.URLField(max_length=1000, blank=True)

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from pydantic import ValidationError
 
-from closeloop.core.answers import answer_problem, overall_score
+from closeloop.core.answers import answer_problem, customer_words, overall_score
 from closeloop.core.limits import unsafe_value
 from closeloop.core.tiers import read_tier
 from closeloop.feedback.catalog import Catalog, SurveyInfo
@@ -298,6 +298,7 @@ def store_responses(
                 ticket=data.ticket or "",
                 customer=customer,
                 answers=data.answers,
+                words=customer_words(a.info.questions.values(), data.answers),
                 overall=overall_score(a.info.survey.overall, data.answers),
                 interviewer_notes=data.interviewer_notes,
                 interviewer_flag=data.interviewer_flag,

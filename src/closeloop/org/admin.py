@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from closeloop.org.models import Calendar, Organization, Person, Role, Segment, Unit
+from closeloop.org.models import Calendar, ConfigChange, Organization, Person, Role, Segment, Unit
 
 
 class RoleInline(admin.TabularInline):
@@ -31,3 +32,21 @@ class PersonAdmin(admin.ModelAdmin):
 
 admin.site.register(Calendar)
 admin.site.register(Segment)
+
+
+@admin.register(ConfigChange)
+class ConfigChangeAdmin(admin.ModelAdmin):
+    """The log of configuration changes, for looking: it is only ever appended to."""
+
+    list_display = ["at", "source", "actor_name", "summary"]
+    list_filter = ["source"]
+    readonly_fields = ["at", "source", "actor", "actor_name", "summary", "lines", "changes"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -140,3 +140,53 @@ class ConfigStamp(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class ConfigChangeQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyConfigLog("configuration changes are a log: they cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyConfigLog("configuration changes are a log: they cannot be deleted")
+
+
+class AppendOnlyConfigLog(Exception):
+    """The log of configuration changes is only ever appended to."""
+
+
+class ConfigChange(models.Model):
+    """One applied change to the configuration: who, when, from where, and the plan's lines.
+
+    Written by `closeloop config apply` (source "file") and by the settings pages (source "settings"), so
+    `config apply` can say which changes made in the product since the file was last applied it is about
+    to overwrite. Append-only.
+    """
+
+    class Source(models.TextChoices):
+        FILE = "file"
+        SETTINGS = "settings"
+
+    at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    actor = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(max_length=200, blank=True, help_text="Who, also when no person is behind it")
+    summary = models.CharField(max_length=300, blank=True, help_text="What was changed, in words")
+    lines = models.JSONField(default=list, help_text="The applied plan, as `config apply` prints it")
+    changes = models.JSONField(default=list, help_text="[{section, key, action, fields}]")
+
+    objects = ConfigChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["source", "at"], name="configchange_source_at")]
+
+    def __str__(self) -> str:
+        return f"{self.source} change at {self.at:%Y-%m-%d %H:%M} by {self.actor_name or 'someone'}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AppendOnlyConfigLog("configuration changes are a log: they cannot be changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyConfigLog("configuration changes are a log: they cannot be deleted")

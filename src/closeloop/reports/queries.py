@@ -7,6 +7,7 @@ are those of these responses. Units are reported by the unit each response belon
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Any
@@ -18,11 +19,19 @@ from django.utils import timezone
 
 from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case, CaseEvent
-from closeloop.core.metrics import CaseFacts, LoopSummary, UnitActivity, hours_between_statuses, loop_summary
+from closeloop.core.metrics import (
+    CONTACT_WINDOWS,
+    CaseFacts,
+    ContactTimes,
+    LoopSummary,
+    UnitActivity,
+    hours_between_statuses,
+    loop_summary,
+)
 from closeloop.feedback.models import Response
 from closeloop.feedback.queries import in_unit_subtree, local_day_bounds
 from closeloop.loop.services import follow_up_answers
-from closeloop.org.directory import current_organization
+from closeloop.org.directory import current_organization, directory
 from closeloop.org.models import Unit
 
 
@@ -49,16 +58,16 @@ def selected_responses(
 
 def _activity(responses: QuerySet[Response], kind: str = "recovery") -> list[UnitActivity]:
     """Counts per unit; `alert_categories` are those of the alerts of `kind` (recovery: the alerts that need
-    action), praise and watch alerts are counted on their own."""
+    action), praise and watch alerts are counted on their own (praise also by category, for its own panel)."""
     categories: dict[str, list[str]] = {}
-    praise: dict[str, int] = {}
+    praise: dict[str, list[str]] = {}
     watch: dict[str, list[str]] = {}
     alerts = Alert.objects.filter(response__in=responses).values_list("response__unit__code", "kind", "category")
     for code, alert_kind, category in alerts:
         if alert_kind == kind:
             categories.setdefault(code, []).append(category)
         if alert_kind == "praise":
-            praise[code] = praise.get(code, 0) + 1
+            praise.setdefault(code, []).append(category)
         elif alert_kind == "watch":
             watch.setdefault(code, []).append(category)
     rows = (
@@ -72,7 +81,8 @@ def _activity(responses: QuerySet[Response], kind: str = "recovery") -> list[Uni
             responses=row["total"],
             needing_recovery=row["needing"],
             alert_categories=tuple(categories.get(row["unit__code"], ())),
-            praise_count=praise.get(row["unit__code"], 0),
+            praise_count=len(praise.get(row["unit__code"], ())),
+            praise_categories=tuple(praise.get(row["unit__code"], ())),
             watch_categories=tuple(watch.get(row["unit__code"], ())),
         )
         for row in rows
@@ -128,10 +138,11 @@ def _status_times(cases: list[Case]) -> dict[int, dict[str, datetime]]:
 
 
 def _case_facts(responses: QuerySet[Response]) -> list[CaseFacts]:
-    cases = list(Case.objects.filter(response__in=responses).select_related("unit", "response"))
+    cases = list(Case.objects.filter(response__in=responses).select_related("unit", "response", "owner"))
     # Follow-ups this system sent know their case exactly; a sent one counts as asked even while unanswered.
     answers = _follow_up_answers(cases) | follow_up_answers([case.pk for case in cases])
     status_times = _status_times(cases)
+    tree = directory().tree
     return [
         CaseFacts(
             unit=case.unit.code,
@@ -144,6 +155,8 @@ def _case_facts(responses: QuerySet[Response]) -> list[CaseFacts]:
             followup_answer=answers.get(case.pk),
             followup_asked=case.pk in answers,
             status_times=status_times[case.pk],
+            root_cause=case.root_cause or None,
+            responsible=case.owner.key if case.owner is not None else next(iter(tree.leads_of(case.unit.code)), None),
         )
         for case in cases
     ]
@@ -195,8 +208,31 @@ def needing_recovery_by_week(
     return [(row["week"].date() if isinstance(row["week"], datetime) else row["week"], row["n"]) for row in rows]
 
 
-def summary_to_dict(summary: LoopSummary) -> dict[str, Any]:
-    """The summary as the API sends it: plain JSON values, units nested under `by_unit`."""
+def contact_to_dict(contact: ContactTimes | None) -> dict[str, Any] | None:
+    if contact is None:
+        return None
+    return {
+        "cases": contact.cases,
+        "contacted": contact.contacted,
+        **{f"within_{hours}h_percent": contact.within_hours.get(hours) for hours in CONTACT_WINDOWS},
+        "median_hours": contact.median_hours,
+        "p90_hours": contact.p90_hours,
+    }
+
+
+def summary_to_dict(summary: LoopSummary, *, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The summary as the API sends it: plain JSON values, units nested under `by_unit`; people by config id
+    with their names (`names`: key -> name)."""
+    names = names if names is not None else {key: person.name for key, person in directory().people.items()}
     data = asdict(summary)
-    data["by_unit"] = [summary_to_dict(unit) for unit in summary.by_unit]
+    data["by_unit"] = [summary_to_dict(unit, names=names) for unit in summary.by_unit]
+    data["root_causes"] = [
+        {"root_cause": share.category, "count": share.count, "percent": share.percent} for share in summary.root_causes
+    ]
+    data["first_contact"] = contact_to_dict(summary.contact)
+    data.pop("contact", None)
+    data["by_person"] = [
+        {"person": row.person, "name": names.get(row.person, row.person), "first_contact": contact_to_dict(row.contact)}
+        for row in summary.by_person
+    ]
     return data

@@ -6,7 +6,7 @@ that person holds a role, with everything below; a token without a person sees e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.http import HttpRequest
@@ -48,6 +48,8 @@ from closeloop.cases.services import (
     do_assign,
     do_view_case,
 )
+from closeloop.cases.templates import root_causes_by_template, root_causes_of
+from closeloop.core.vocabulary import DEFAULT_ROOT_CAUSES
 from closeloop.notify.links import absolute_url
 from closeloop.org.models import Person, Unit
 
@@ -78,9 +80,19 @@ def escalation_to_dict(notice: EscalationNotice | None) -> dict[str, Any] | None
 
 
 def case_to_dict(
-    case: Case, *, now: Any = None, events: bool = False, notices: dict[int, EscalationNotice] | None = None
+    case: Case,
+    *,
+    now: Any = None,
+    events: bool = False,
+    notices: dict[int, EscalationNotice] | None = None,
+    root_causes: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
+    """The API's case; `root_causes` (template key -> list) and `notices` save queries per case in a list."""
     now = now or timezone.now()
+    if root_causes is None:
+        causes: Sequence[str] = root_causes_of(case.template_key)
+    else:
+        causes = root_causes.get(case.template_key, DEFAULT_ROOT_CAUSES)
     body: dict[str, Any] = {
         "id": case.pk,
         "response": case.response_id,
@@ -102,6 +114,9 @@ def case_to_dict(
         "contacted_at": case.contacted_at,
         "closed_at": case.closed_at,
         "resolution": case.resolution,
+        "root_cause": case.root_cause or None,
+        "action_taken": case.action_taken or None,
+        "root_causes": list(causes),
         "escalation_level": case.escalation_level,
         "next_escalation_at": case.next_escalation_at,
         "satisfied_at": case.satisfied_at,
@@ -183,9 +198,10 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
         return {}
 
     page = paginate(request, cases, keep)
-    # The escalations of the whole page in one query, rather than one per case.
+    # The escalations and root causes of the whole page in one query each, rather than one per case.
     notices = _notices(request, [case.pk for case in rows])
-    page["items"] = [case_to_dict(case, now=now, notices=notices) for case in rows]
+    causes = root_causes_by_template({case.template_key for case in rows})
+    page["items"] = [case_to_dict(case, now=now, notices=notices, root_causes=causes) for case in rows]
     return page
 
 
@@ -261,6 +277,9 @@ def change_status(request: HttpRequest, case_id: int, change: StatusIn) -> dict[
             note=change.note,
             actor=token_of(request).person,
             now=timezone.now(),
+            root_cause=change.root_cause,
+            action_taken=change.action_taken,
+            spoke_to_customer=change.spoke_to_customer,
         )
     )
     return _detail(request, case)

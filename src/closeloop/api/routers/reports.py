@@ -25,10 +25,33 @@ router = Router(tags=["reports"])
 class CategoryShareOut(Schema):
     category: str
     count: int
-    percent: float | None = Field(
-        description="Share of the alerts counted (recovery alerts unless `kind` says otherwise), one decimal; "
-        "null when there were none"
+    percent: float | None = Field(description="Share of the alerts of its kind, one decimal; null when there were none")
+
+
+class RootCauseShareOut(Schema):
+    root_cause: str
+    count: int
+    percent: float | None = Field(description="Share of the closed cases that were given a root cause")
+
+
+class FirstContactOut(Schema):
+    """How soon customers were first spoken to, from the case's opening to the first note that spoke to them."""
+
+    cases: int
+    contacted: int
+    within_1h_percent: float | None = Field(
+        description="Contacted within an hour, of the cases contacted or open at least an hour"
     )
+    within_24h_percent: float | None
+    within_48h_percent: float | None
+    median_hours: float | None
+    p90_hours: float | None
+
+
+class PersonContactOut(Schema):
+    person: str = Field(description="The responsible person's config id: the case's owner, else its unit's lead")
+    name: str
+    first_contact: FirstContactOut
 
 
 class UnitSummaryOut(Schema):
@@ -39,6 +62,7 @@ class UnitSummaryOut(Schema):
         description="Recovery alerts (the ones that need action) by category, or the alerts of `kind`"
     )
     praise_count: int = Field(description="Praise alerts, counted apart from the categories")
+    praise_by_category: list[CategoryShareOut] = Field(description="Praise alerts by category, for their own panel")
     watch_by_category: list[CategoryShareOut] = Field(description="Watch alerts by category, apart too")
     cases: int
     contacted_percent: float | None = Field(description="Cases with a note that spoke to the customer")
@@ -49,6 +73,8 @@ class UnitSummaryOut(Schema):
     )
     resolved_percent: float | None = Field(description="Closed as resolved, of the closed cases")
     recovered_percent: float | None = Field(description="Customers who said so in the follow-up survey")
+    root_causes: list[RootCauseShareOut]
+    first_contact: FirstContactOut | None
 
 
 class StatusSpanOut(Schema):
@@ -61,6 +87,7 @@ class SummaryOut(UnitSummaryOut):
     date_from: date = Field(alias="from")
     date_to: date = Field(alias="to")
     by_unit: list[UnitSummaryOut]
+    by_person: list[PersonContactOut] = Field(description="Time to first contact per responsible person")
     between_statuses: StatusSpanOut | None = Field(None, description="When `from_status` and `to_status` are given")
 
 

@@ -47,6 +47,9 @@ class CaseOut(Schema):
     contacted_at: datetime.datetime | None
     closed_at: datetime.datetime | None
     resolution: Literal["resolved", "unresolved"] | None
+    root_cause: str | None = Field(description="Given when closing; null while open or when none was given")
+    action_taken: str | None
+    root_causes: list[str] = Field(description="The root causes the case can be closed with")
     escalation_level: int
     next_escalation_at: datetime.datetime | None
     satisfied_at: datetime.datetime | None = Field(
@@ -103,6 +106,13 @@ class StatusIn(Schema):
     status: str
     resolution: Literal["resolved", "unresolved"] | None = None
     note: str | None = None
+    root_cause: str | None = Field(
+        None, description="When closing: one of the case template's `root_causes` (see the case's `root_causes`)"
+    )
+    action_taken: str | None = Field(None, description="When closing: what was done for the customer")
+    spoke_to_customer: bool = Field(
+        False, description="The note (or, without one, the action taken) records a conversation with the customer"
+    )
 
 
 class AssignIn(Schema):

@@ -7,6 +7,7 @@ from typing import Any
 from closeloop.cases.models import CaseTemplate
 from closeloop.config.sections.base import Section, duration_out, keyed, seconds
 from closeloop.config.validate import Config
+from closeloop.core.vocabulary import DEFAULT_ROOT_CAUSES
 
 
 def section(config: Config) -> Section:
@@ -18,6 +19,7 @@ def section(config: Config) -> Section:
                 "category": template.category,
                 "statuses": template.status_names,
                 "contacted_statuses": template.contacted_statuses,
+                "root_causes": list(template.root_causes),
                 "team": {"managers": list(template.team.managers), "members": list(template.team.members)},
                 "sla": {
                     tier: {"severity": goal.severity, "closure_goal": seconds(goal.closure_goal)}
@@ -43,6 +45,8 @@ def export() -> list[dict[str, Any]]:
                 {"name": name, "contacted": True} if name in (template.contacted_statuses or ()) else name
                 for name in template.statuses
             ],
+            # Written out even at the default, so the list people choose from when closing is in view.
+            "root_causes": list(template.root_causes or DEFAULT_ROOT_CAUSES),
             "team": template.team,
         }
         if template.sla:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 
-from closeloop.config.sections.base import Change, Rows, Section, chunks, rows_with_history
+from closeloop.config.sections.base import CONFIG_MODELS, Change, Rows, Section, chunks, rows_with_history
 from closeloop.config.validate import Config
 from closeloop.org.models import Person, Role, Unit
 
@@ -31,8 +33,10 @@ def section(config: Config) -> Section:
         for person_id, unit, role in Role.objects.values_list("person_id", "unit__code", "role"):
             roles.setdefault(person_id, set()).add((unit, role))
         rows: Rows = {}
+        admins = set(get_user_model()._default_manager.filter(groups__name=ADMIN_GROUP).values_list("pk", flat=True))
         for person in Person.objects.select_related("user").order_by("pk"):
             user = person.user
+            staff = bool(user and user.is_staff and (user.is_superuser or user.pk in admins))
             rows[person.key] = {
                 "name": person.name,
                 "email": person.email,
@@ -41,7 +45,7 @@ def section(config: Config) -> Section:
                 "login": person.login,
                 "active": person.active,
                 "roles": sorted(roles.get(person.pk, ())),
-                "account": _account(bool(user and user.is_active), bool(user and user.is_staff)),
+                "account": _account(bool(user and user.is_active), staff),
             }
         return rows
 
@@ -84,10 +88,11 @@ def section(config: Config) -> Section:
         Role.objects.bulk_create(
             [Role(person_id=p, unit_id=u, role=r) for p, u, r in sorted(wanted - set(existing))], batch_size=500
         )
+        group = admin_group() if any(desired[key]["account"] == "staff" for key in keys) else None
         for key in keys:
             # A new person without a login has no account to look after.
             if desired[key]["account"] is not None or key not in added:
-                _sync_account(Person.objects.select_related("user").get(key=key), desired[key]["account"])
+                _sync_account(Person.objects.select_related("user").get(key=key), desired[key]["account"], group)
 
     def delete(changes: list[Change]) -> None:
         pks = dict(Person.objects.values_list("key", "pk"))
@@ -111,7 +116,7 @@ def _account(login: bool, staff: bool) -> str | None:
     return "staff" if staff else "user"
 
 
-def _sync_account(person: Person, account: str | None) -> None:
+def _sync_account(person: Person, account: str | None, group: Group | None) -> None:
     user = person.user
     if account is None:
         # No login any more: the account stays (it may be referenced) but cannot sign in.
@@ -129,9 +134,35 @@ def _sync_account(person: Person, account: str | None) -> None:
     user.is_active = True
     user.is_staff = account == "staff" or user.is_superuser
     user.save()
+    # The admin role does in the admin site what the documentation sends administrators there for.
+    if account == "staff" and group is not None:
+        user.groups.add(group)
+    else:
+        user.groups.remove(*Group.objects.filter(name=ADMIN_GROUP))
     if person.user_id != user.pk:
         person.user = user
         person.save(update_fields=["user"])
+
+
+ADMIN_GROUP = "closeloop administrators"
+# Apps whose rows administrators look after in the admin site (tokens, outbox, digests, dead letters...).
+ADMIN_APPS = ("org", "feedback", "alerts", "notify", "cases", "reports", "loop", "api")
+
+
+def admin_group() -> Group:
+    """The group people with the `admin` role are in, with its permissions brought up to date.
+
+    Everything in closeloop's own apps, except that configuration rows can only be looked at: they change
+    through `config apply` or the settings pages, which validate and log every change. User accounts can be
+    looked at and changed, to set a password.
+    """
+    group, _ = Group.objects.get_or_create(name=ADMIN_GROUP)
+    config_types = {ContentType.objects.get_for_model(model).pk for model in CONFIG_MODELS}
+    wanted = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS).exclude(
+        content_type__in=config_types, codename__regex=r"^(add|change|delete)_"
+    ) | Permission.objects.filter(content_type__app_label="auth", codename__in=["view_user", "change_user"])
+    group.permissions.set(wanted)
+    return group
 
 
 def export() -> list[dict[str, Any]]:

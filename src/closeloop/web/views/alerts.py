@@ -7,6 +7,7 @@ from django.db.models import IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 
 from closeloop.alerts.models import Alert, Rule
+from closeloop.cases.models import Case
 from closeloop.core.rules import threshold_rule
 from closeloop.org.directory import current_organization
 from closeloop.web.forms import AlertFilterForm
@@ -60,4 +61,22 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         alerts = alerts.none()
     sort, fields = sort_order(request.GET.get("sort", ""), ALERT_ORDERS, "-date")
     alerts = alerts.annotate(severity_rank=SEVERITY_RANK).order_by(*fields)
-    return page(request, "web/alerts.html", {"form": form, "page": page_of(request, alerts), "sort": sort})
+    listing = page_of(request, alerts)
+    cases = cases_of_alerts(listing.rows)
+    rows = [{"alert": alert, "case": cases.get(alert.pk)} for alert in listing.rows]
+    return page(request, "web/alerts.html", {"form": form, "page": listing, "rows": rows, "sort": sort})
+
+
+def cases_of_alerts(alerts: list[Alert]) -> dict[int, Case]:
+    """The case each alert led to (by alert id), in one query: its response's case, or, once the customer
+    resubmitted the same ticket, the case that moved on to the newer response."""
+    wanted: dict[int, list[int]] = {}
+    for alert in alerts:
+        for response_id in (alert.response_id, alert.response.superseded_by_id):
+            if response_id is not None:
+                wanted.setdefault(response_id, []).append(alert.pk)
+    found: dict[int, Case] = {}
+    for case in Case.objects.filter(response_id__in=list(wanted)).select_related("owner").order_by("id"):
+        for alert_id in wanted.get(case.response_id, []):
+            found.setdefault(alert_id, case)
+    return found

@@ -21,6 +21,7 @@ from closeloop.cases.services import (
     do_view_case,
     is_manager,
 )
+from closeloop.cases.templates import root_causes_of
 from closeloop.org.directory import directory
 from closeloop.web.forms import AssignForm, NoteForm, StatusForm, choice_field
 from closeloop.web.permissions import Viewer, web_view
@@ -75,7 +76,7 @@ def note_form(request: HttpRequest, case: Case, data: Any = None) -> NoteForm:
 
 def case_panel_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
     manager = may_manage(request, case)
-    status_form = forms.get("status_form") or StatusForm(case=case)
+    status_form = forms.get("status_form") or status_form_for(case)
     if not manager:
         # Only case managers may close: others do not get the closed status to pick.
         choice_field(status_form, "status").choices = [(s, s) for s in case.statuses if s != case.closed_status]
@@ -147,22 +148,33 @@ def save_note(request: HttpRequest, case: Case, form: NoteForm) -> None:
     messages.success(request, "Note saved.")
 
 
+def status_form_for(case: Case, data: Any = None) -> StatusForm:
+    return StatusForm(data, case=case, root_causes=root_causes_of(case.template_key))
+
+
 @require_POST
 @web_view
 def case_status(request: HttpRequest, case_id: int) -> HttpResponse:
     case = visible_case(request, case_id)
-    form = StatusForm(request.POST, case=case)
+    if request.POST.get("status") == case.closed_status != case.status and not may_manage(request, case):
+        messages.error(request, "Only the case's managers and admins may close it.")
+        return back_to(request, f"/cases/{case.pk}")
+    form = status_form_for(case, request.POST)
     if not form.is_valid():
         return _redisplay(request, case, status_form=form)
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    data = form.cleaned_data
     try:
         case = change_case_status(
             case,
-            status=form.cleaned_data["status"],
-            resolution=form.cleaned_data["resolution"] or None,
-            note=form.cleaned_data["note"] or None,
+            status=data["status"],
+            resolution=data["resolution"] or None,
+            note=data["note"] or None,
             actor=viewer.person,
             now=timezone.now(),
+            root_cause=data["root_cause"] or None,
+            action_taken=data["action_taken"] or None,
+            spoke_to_customer=data["spoke"],
         )
     except CaseInputError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)

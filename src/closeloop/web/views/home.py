@@ -17,6 +17,7 @@ from closeloop.web.lists import sort_order
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.status import DUE_SOON
 from closeloop.web.timeline import WHEN_WORDS
+from closeloop.web.views.case_list import case_rows
 from closeloop.web.views.common import org_today, page
 
 MONITOR_ROWS = 100
@@ -24,8 +25,9 @@ REFRESH_SECONDS = 30
 # Ascending due time (the default) puts the overdue first, oldest deadline on top, then the ones due soon.
 MONITOR_ORDERS = {
     "due": ("due_at", "id"),
-    "status": ("status", "due_at", "id"),
     "opened": ("opened_at", "id"),
+    "severity": ("-severity_rank", "due_at", "id"),
+    "status": ("status", "due_at", "id"),
     "unit": ("unit__code", "due_at", "id"),
 }
 
@@ -48,8 +50,7 @@ def monitor_context(request: HttpRequest) -> dict[str, Any]:
         cases = viewer.team_cases(cases)
     open_cases = cases.filter(state=Case.State.OPEN)
     sort, fields = sort_order(request.GET.get("sort", ""), MONITOR_ORDERS, "due")
-    related = open_cases.select_related("unit", "owner", "response", "response__customer")
-    rows = list(related.order_by(*fields)[:MONITOR_ROWS])
+    rows = list(case_rows(open_cases).order_by(*fields)[:MONITOR_ROWS])
     # Cases escalated to the viewer say so, with their level and why, so they stand out from their own.
     escalated = (
         {
@@ -62,6 +63,8 @@ def monitor_context(request: HttpRequest) -> dict[str, Any]:
     start_of_day = local_day_bounds(org_today(now), current_organization().time_zone)[0]
     return {
         "scope": scope,
+        # The counters and "see them all" open the case list on the same cases.
+        "list_scope": "&mine=true" if scope == "mine" else "",
         "sort": sort,
         "cases": rows,
         "escalated": escalated,

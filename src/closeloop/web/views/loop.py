@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from closeloop.actions.follow_up import answer_follow_up
-from closeloop.core.metrics import NEVER_CONTACTED, NOT_RECOVERED, RECOVERED
+from closeloop.core.metrics import NEVER_CONTACTED, NOT_RECOVERED, RECOVERED, RECOVERED_DEFINITION
 from closeloop.core.periods import default_range
 from closeloop.loop.retention import DEFAULT_DAYS, retention_report
 from closeloop.loop.services import ANSWERS, LinkProblem, answer_path, follow_up_from_token
@@ -23,7 +23,7 @@ from closeloop.web.views.common import org_today, page
 PROBLEM_STATUS = {"invalid": 400, "expired": 410, "used": 200, "unavailable": 410}
 GROUP_LABELS = {
     RECOVERED: "Recovered",
-    NOT_RECOVERED: "Not recovered",
+    NOT_RECOVERED: "Not recovered (or not confirmed)",
     NEVER_CONTACTED: "Never contacted",
 }
 
@@ -77,4 +77,5 @@ def retention_page(request: HttpRequest) -> HttpResponse:
         unit = form.chosen_unit()
     report = retention_report(date_from, date_to, days=days, unit=unit, units=viewer.units)
     rows = [(GROUP_LABELS[row.group], row) for row in report.groups]
-    return page(request, "loop/retention.html", {"form": form, "report": report, "rows": rows, "unit": unit})
+    context = {"form": form, "report": report, "rows": rows, "unit": unit, "recovered_definition": RECOVERED_DEFINITION}
+    return page(request, "loop/retention.html", context)

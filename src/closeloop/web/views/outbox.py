@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -9,11 +10,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from closeloop.notify.backlog import backlog
+from closeloop.notify.channels import STORED_IN_OUTBOX
 from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import retry_now
 from closeloop.web.lists import page_of
 from closeloop.web.permissions import admin_view
 from closeloop.web.views.common import back_to, page
+
+# "kept" is not a status of its own: a message kept here was handled ("sent") by a channel with no server.
+KEPT = "kept"
 
 
 @admin_view
@@ -24,7 +29,11 @@ def outbox(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     status = request.GET.get("status", "")
-    if status in Delivery.Status.values:
+    if status == KEPT:
+        deliveries = deliveries.filter(status=Delivery.Status.SENT, provider_id=STORED_IN_OUTBOX)
+    elif status == Delivery.Status.SENT:
+        deliveries = deliveries.filter(status=status).exclude(provider_id=STORED_IN_OUTBOX)
+    elif status in Delivery.Status.values:
         deliveries = deliveries.filter(status=status)
     else:
         status = ""
@@ -32,9 +41,13 @@ def outbox(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page_of(request, deliveries),
         "status": status,
-        "statuses": Delivery.Status.values,
+        "statuses": [*Delivery.Status.values, KEPT],
         "backlog": backlog(now),
         "now": now,
+        # Without a server a channel keeps its messages here: say so before anyone wonders why nobody got them.
+        "no_email_server": getattr(settings, "EMAIL_SERVER", None) is None,
+        "no_sms_server": not getattr(settings, "SMS_URL", None),
+        "site_url": settings.SITE_URL,
     }
     return page(request, "web/outbox.html", context)
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from closeloop.core.metrics import LoopSummary
+from closeloop.core.metrics import CONTACT_WINDOWS, RECOVERED_DEFINITION, LoopSummary
 from closeloop.core.periods import default_range
+from closeloop.org.directory import directory
 from closeloop.reports.queries import loop_summary_for, needing_recovery_by_week
 from closeloop.web import charts
-from closeloop.web.forms import ReportFilterForm
+from closeloop.web.forms import ReportFilterForm, ServiceReportForm
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.views.common import org_today, page
 
@@ -27,6 +28,10 @@ CSV_COLUMNS = [
     ("closed_within_goal_percent", "Closed within goal %"),
     ("resolved_percent", "Resolved %"),
     ("recovered_percent", "Recovered %"),
+]
+# The time to first contact, after the contract's columns.
+CONTACT_COLUMNS = [
+    *[(hours, f"Contacted within {hours} h %") for hours in CONTACT_WINDOWS],
 ]
 
 
@@ -52,7 +57,14 @@ def reports(request: HttpRequest) -> HttpResponse:
     form, date_from, date_to, unit = _selection(request)
     summary = loop_summary_for(date_from, date_to, unit, units=viewer.units)
     weeks = needing_recovery_by_week(date_from, date_to, unit, units=viewer.units)
+    names = {key: person.name for key, person in directory().people.items()}
     context = {
+        "recovered_definition": RECOVERED_DEFINITION,
+        "contact_windows": CONTACT_WINDOWS,
+        "people_contact": [(names.get(row.person, row.person), row.contact) for row in summary.by_person],
+        "pdf_form": ServiceReportForm(
+            units=list(viewer.unit_choices()), initial={"unit": unit.code if unit else "", "date": org_today()}
+        ),
         "form": form,
         "summary": summary,
         "date_from": date_from,
@@ -70,6 +82,8 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 def _row(summary: LoopSummary, label: str) -> list[object]:
     values = [getattr(summary, key) for key, _ in CSV_COLUMNS[1:]]
+    contact = summary.contact
+    values += [contact.within_hours.get(hours) if contact else None for hours, _ in CONTACT_COLUMNS]
     return [label, *["" if value is None else value for value in values]]
 
 
@@ -81,7 +95,7 @@ def reports_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="loop-summary-{date_from}-{date_to}.csv"'
     writer = csv.writer(response)
-    writer.writerow([title for _, title in CSV_COLUMNS])
+    writer.writerow([title for _, title in CSV_COLUMNS] + [title for _, title in CONTACT_COLUMNS])
     writer.writerow(_row(summary, f"All ({unit.code})" if unit else "All"))
     for unit_summary in summary.by_unit:
         writer.writerow(_row(unit_summary, unit_summary.unit or ""))

@@ -18,7 +18,7 @@ from closeloop.feedback.models import Question, Response
 from closeloop.feedback.queries import in_unit_subtree
 from closeloop.feedback.store import RejectedInput
 from closeloop.org.directory import current_organization
-from closeloop.web.forms import FixResponseForm, ResponseFilterForm
+from closeloop.web.forms import FixResponseForm, MoveResponseForm, ResponseFilterForm
 from closeloop.web.lists import in_date_range, page_of, sort_order
 from closeloop.web.permissions import Viewer, admin_view, web_view
 from closeloop.web.views.cases import case_panel_context, record_view
@@ -37,7 +37,9 @@ def response_list(request: HttpRequest) -> HttpResponse:
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     form = ResponseFilterForm(request.GET or None, units=list(viewer.unit_choices()))
     responses = viewer.responses(
-        Response.objects.select_related("survey", "unit", "customer", "agent").filter(superseded_by__isnull=True)
+        Response.objects.select_related("survey", "unit", "customer", "agent")
+        .prefetch_related("alerts")
+        .filter(superseded_by__isnull=True)
     )
     sort, fields = sort_order(request.GET.get("sort", ""), RESPONSE_ORDERS, "-date")
     srn = "y"
@@ -101,7 +103,12 @@ def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
     return _detail(request, response)
 
 
-def _detail(request: HttpRequest, response: Response, fix_form: FixResponseForm | None = None) -> HttpResponse:
+def _detail(
+    request: HttpRequest,
+    response: Response,
+    fix_form: FixResponseForm | None = None,
+    move_form: MoveResponseForm | None = None,
+) -> HttpResponse:
     context = response_context(response) | {"alerts": list(response.alerts.all())}
     case = Case.objects.filter(response=response).select_related("unit", "owner").first()
     if case is not None:
@@ -110,7 +117,9 @@ def _detail(request: HttpRequest, response: Response, fix_form: FixResponseForm 
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     if response.status == Response.Status.INVALID and viewer.is_admin:
         context["fix_form"] = fix_form or FixResponseForm(response=response)
-    return page(request, "web/response.html", context, status=422 if fix_form else 200)
+    elif viewer.is_admin and response.superseded_by_id is None:
+        context["move_form"] = move_form or MoveResponseForm(response=response)
+    return page(request, "web/response.html", context, status=422 if fix_form or move_form else 200)
 
 
 @require_POST
@@ -133,3 +142,31 @@ def fix_response(request: HttpRequest, response_id: int) -> HttpResponse:
             messages.success(request, "The response is valid now." if fixed.status == "valid" else "Saved.")
             return redirect(f"/responses/{fixed.pk}")
     return _detail(request, response, fix_form=form)
+
+
+@require_POST
+@admin_view
+def move_response(request: HttpRequest, response_id: int) -> HttpResponse:
+    """Reassign a valid response to another unit; its alerts and its case follow (a `moved` event)."""
+    response = visible_response(request, response_id)
+    if response.status != Response.Status.VALID or response.superseded_by_id is not None:
+        messages.error(request, "Only a current, valid response can be moved; fix a quarantined one instead.")
+        return redirect(f"/responses/{response.pk}")
+    form = MoveResponseForm(request.POST, response=response)
+    if form.is_valid():
+        viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+        before = response.unit.code if response.unit is not None else ""
+        try:
+            moved = fixing.fix_response(
+                response, {"unit": form.cleaned_data["unit"]}, now=timezone.now(), actor=viewer.person
+            )
+        except RejectedInput as exc:
+            for error in exc.errors:
+                form.add_error("unit" if error.loc and error.loc[0] == "unit" else None, error.msg)
+        else:
+            case = Case.objects.filter(response=moved).first()
+            where = f"{moved.unit.name} ({moved.unit.code})" if moved.unit is not None else form.cleaned_data["unit"]
+            followed = f"; case #{case.pk} moved with it" if case is not None else ""
+            messages.success(request, f"Moved from {before} to {where}{followed}.")
+            return redirect(f"/responses/{moved.pk}")
+    return _detail(request, response, move_form=form)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from closeloop.cli.site_url import use_served_address
 from closeloop.config.apply import ConfigInvalid
 from closeloop.demo.generate import LOGIN_FILE, DemoReport, load_demo
 from closeloop.notify.links import absolute_url
@@ -21,7 +22,14 @@ class Command(BaseCommand):
         "responses spread over the last 30 days. Running it again adds nothing."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        # The demo's messages carry links; they should name the address `closeloop run` will serve.
+        parser.add_argument("--host", help="the host `closeloop run` will serve, for links (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, help="the port `closeloop run` will serve, for links (default 8000)")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.get("host") or options.get("port"):
+            use_served_address(options.get("host") or "127.0.0.1", options.get("port") or 8000)
         console = Console(stderr=True)
         with Progress(
             TextColumn("Loading demo responses"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import signal
 import threading
 from typing import Any
@@ -14,7 +13,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from waitress.server import create_server
 
 from closeloop.cli.access_log import AccessLog
+from closeloop.cli.site_url import use_served_address
 from closeloop.demo.generate import LOGIN_FILE, demo_login
+from closeloop.notify.links import absolute_url
 from closeloop.worker.runner import Worker
 from closeloop.wsgi import application
 
@@ -29,9 +30,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, threads: int, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        if "SITE_URL" not in os.environ:
-            # Without SITE_URL, links in messages point at where this server listens.
-            settings.SITE_URL = f"http://{host}:{port}"
+        # Without SITE_URL, links in messages point at where this server listens.
+        use_served_address(host, port)
         # waitress is a production-grade threaded server that runs inside this process, so the
         # worker thread below shares it (and gets woken on commit instead of polling).
         server = create_server(
@@ -63,7 +63,8 @@ class Command(BaseCommand):
         login = demo_login()
         if login:
             # The password itself was shown once, by the demo that made it.
-            self.stdout.write(f"Admin login: {login[0]}, password in {settings.CLOSELOOP_HOME / LOGIN_FILE}")
+            kept_in = settings.CLOSELOOP_HOME / LOGIN_FILE
+            self.stdout.write(f"Admin login at {absolute_url('login')}: {login[0]}, password in {kept_in}")
         self.stdout.write("Press Ctrl+C to stop.")
         # Everything loaded so far lives as long as the process: keep it out of the collector's
         # scans, which otherwise walk all of Django on every full collection under load.

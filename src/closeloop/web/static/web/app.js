@@ -1,4 +1,5 @@
-// The site's only script. Links to a form field focus it; the Performance Monitor keeps itself current.
+// The site's only script. Links to a form field focus it; the Performance Monitor keeps itself current; a
+// list's "select all" box ticks its rows.
 //
 // The monitor: every N seconds fetch its HTML fragment and merge it into the page.
 // Merging (not replacing) keeps the elements that did not change, so keyboard focus stays on the link it was
@@ -175,8 +176,36 @@
     target.focus({ preventScroll: true });
   });
 
+  // "Select all" above a list of tick boxes: shown only when this script runs, since only it can tick them.
+  function startSelectAll(master) {
+    var name = master.getAttribute("data-select-all");
+    var boxes = function () {
+      return document.querySelectorAll('input[type="checkbox"][name="' + name + '"]');
+    };
+    master.hidden = false;
+    master.addEventListener("change", function () {
+      var all = boxes();
+      for (var i = 0; i < all.length; i++) all[i].checked = master.checked;
+    });
+    document.addEventListener("change", function (event) {
+      if (event.target === master || event.target.name !== name) return;
+      var all = boxes();
+      var ticked = 0;
+      for (var i = 0; i < all.length; i++) if (all[i].checked) ticked++;
+      master.checked = ticked === all.length;
+      master.indeterminate = ticked > 0 && ticked < all.length;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var boxes = document.querySelectorAll("[data-refresh]");
     for (var i = 0; i < boxes.length; i++) startRefresh(boxes[i]);
+    var masters = document.querySelectorAll("[data-select-all]");
+    for (var j = 0; j < masters.length; j++) startSelectAll(masters[j]);
+    // Folded on a phone, where the list matters more than the filters; unfolded where there is room.
+    if (window.matchMedia("(min-width: 761px)").matches) {
+      var folded = document.querySelectorAll("details[data-open-wide]");
+      for (var k = 0; k < folded.length; k++) folded[k].open = true;
+    }
   });
 })();
