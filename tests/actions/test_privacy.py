@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from closeloop.actions.ingest import ingest_response
 from closeloop.audit.models import AuditEvent, AuditLogError
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.services import do_add_note
@@ -19,33 +18,24 @@ from closeloop.feedback.models import Customer, Response
 from closeloop.notify.models import Delivery
 from closeloop.notify.privacy import purge_old_bodies
 from closeloop.org.models import Person
+from tests import factories
 
 pytestmark = pytest.mark.usefixtures("acme")
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def unhappy(external_id: str = "sm-1", customer_id: str = "C-77") -> Response:
-    return ingest_response(
-        {
-            "survey": "upgrade-install",
-            "external_id": external_id,
-            "submitted_at": NOW.isoformat(),
-            "unit": "SUP-EMEA",
-            "ticket": f"T-{external_id}",
-            "customer": {
-                "id": customer_id,
-                "name": "Pat Lee",
-                "email": "pat@example.com",
-                "phone": "+15555550123",
-                "tier": "Gold",
-                "contact_ok": True,
-            },
-            "answers": {"ease": 2, "completed": False, "comment": "It failed twice and nobody called me back."},
-            "interviewer_notes": "Sounded close to cancelling.",
-        },
-        source="test",
-        now=NOW,
-    ).response
+    """A Gold customer who may be called could not install the upgrade, and said so to an interviewer."""
+    return factories.ingest(
+        {"ease": 2, "completed": False, "comment": "It failed twice and nobody called me back."},
+        at=NOW,
+        external_id=external_id,
+        ticket=f"T-{external_id}",
+        customer_id=customer_id,
+        segment=None,
+        agent=None,
+        interviewer_notes="Sounded close to cancelling.",
+    )
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from closeloop.actions.ingest import ingest_response
 from closeloop.org.models import Person
+from tests import factories
 from tests.helpers import ApiClient
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -16,19 +16,8 @@ pytestmark = pytest.mark.usefixtures("acme")
 
 
 def post(n: int, unit: str, answers: dict[str, Any], at: datetime = NOW) -> None:
-    ingest_response(
-        {
-            "survey": "upgrade-install",
-            "external_id": f"a-{n}",
-            "submitted_at": at.isoformat(),
-            "unit": unit,
-            "segment": "SMB",
-            "agent": "dave",
-            "answers": answers,
-        },
-        source="test",
-        now=at,
-    )
+    """`answers` from an anonymous customer of `unit`, without a ticket."""
+    factories.ingest(answers, at=at, external_id=f"a-{n}", unit=unit, customer={}, ticket=None)
 
 
 @pytest.fixture

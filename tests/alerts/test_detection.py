@@ -15,28 +15,16 @@ from closeloop.config.apply import apply_config
 from closeloop.feedback.models import Response
 from closeloop.notify.models import Delivery, WebhookEndpoint
 from closeloop.org.models import Organization
+from tests import factories
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 pytestmark = pytest.mark.usefixtures("acme")
-counter = iter(range(1, 10_000))
 
 
-def post(answers: dict[str, Any], *, survey: str = "upgrade-install", at: datetime = NOW, **extra: Any) -> Response:
-    n = next(counter)
-    item: dict[str, Any] = {
-        "survey": survey,
-        "external_id": f"x-{n}",
-        "submitted_at": at.isoformat(),
-        "unit": "SUP-EMEA",
-        "segment": "SMB",
-        "agent": "dave",
-        "ticket": f"T-{n}",
-        "customer": {"id": "C-1", "name": "Pat Lee", "email": "pat@example.com", "tier": "Gold", "contact_ok": True},
-        "answers": answers,
-    }
-    item.update(extra)
-    return ingest_response(item, source="test", now=at).response
+def post(answers: dict[str, Any], *, at: datetime = NOW, **fields: Any) -> Response:
+    """`answers` from the same Gold customer (C-1), who may be called but has no phone."""
+    return factories.ingest(answers, at=at, prefix="x", customer_id="C-1", phone=None, **fields)
 
 
 def recipients(alert: Alert) -> set[tuple[str, str, str]]:
@@ -169,16 +157,14 @@ def test_the_repeat_window_is_configurable() -> None:
 
 def test_repeats_are_seen_inside_one_batch() -> None:
     items = [
-        {
-            "survey": "upgrade-install",
-            "external_id": f"b-{i}",
-            "submitted_at": (NOW + timedelta(hours=i)).isoformat(),
-            "unit": "SUP-EMEA",
-            "segment": "SMB",
-            "ticket": f"TB-{i}",
-            "customer": {"id": "C-batch"},
-            "answers": {"ease": 2, "completed": False},
-        }
+        factories.response_body(
+            {"ease": 2, "completed": False},
+            at=NOW + timedelta(hours=i),
+            external_id=f"b-{i}",
+            ticket=f"TB-{i}",
+            customer={"id": "C-batch"},
+            agent=None,
+        )
         for i in range(2)
     ]
     first, second = ingest_responses(items, source="file", now=NOW + timedelta(hours=2))

@@ -8,6 +8,7 @@ import pytest
 
 from closeloop.feedback.models import Question, Survey
 from closeloop.org.models import Organization, Person, Role, Segment, Unit
+from tests import factories
 from tests.helpers import ApiClient, create_token
 
 __all__ = ["ApiClient", "create_token"]
@@ -47,12 +48,12 @@ def org(db: None) -> dict[str, Any]:
 
 
 def response_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "survey": "upgrade-install",
+    """One known response, as a survey tool posts it with everything the contract allows (`overrides` replace
+    top-level fields)."""
+    fields: dict[str, Any] = {
+        "answers": {"ease": 3, "completed": False, "comment": "It failed twice."},
         "external_id": "sm-88213",
         "submitted_at": "2026-11-23T10:04:00Z",
-        "unit": "SUP-EMEA",
-        "segment": "SMB",
         "agent": "erin",
         "ticket": "T-1001",
         "customer": {
@@ -63,10 +64,8 @@ def response_body(**overrides: Any) -> dict[str, Any]:
             "tier": "Gold",
             "contact_ok": True,
         },
-        "answers": {"ease": 3, "completed": False, "comment": "It failed twice."},
         "interviewer_notes": "Sounded close to cancelling.",
         "interviewer_flag": True,
         "audio_url": "https://recordings.example.com/88213.mp3",
     }
-    body.update(overrides)
-    return body
+    return factories.response_body(**(fields | overrides))

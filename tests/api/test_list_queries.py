@@ -12,22 +12,21 @@ from django.test.utils import CaptureQueriesContext
 from closeloop.actions.ingest import ingest_responses
 from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note
+from tests import factories
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def unhappy(start: int, count: int) -> None:
     items = [
-        {
-            "survey": "upgrade-install",
-            "external_id": f"q-{n}",
-            "submitted_at": (NOW - timedelta(minutes=n)).isoformat(),
-            "unit": "SUP-EMEA",
-            "segment": "SMB",
-            "ticket": f"T-{n}",
-            "customer": {"id": f"C-{n}", "name": "Pat"},
-            "answers": {"ease": 2, "completed": False},
-        }
+        factories.response_body(
+            {"ease": 2, "completed": False},
+            at=NOW - timedelta(minutes=n),
+            n=n,
+            prefix="q",
+            customer={"id": f"C-{n}", "name": "Pat"},
+            agent=None,
+        )
         for n in range(start, start + count)
     ]
     ingest_responses(items, source="test", now=NOW)

@@ -22,6 +22,7 @@ from closeloop.feedback.models import Response
 from closeloop.feedback.recordings import delete_recording
 from closeloop.notify.models import Delivery
 from closeloop.org.models import Person
+from tests import factories
 from tests.helpers import ApiClient, create_token
 from tests.web.conftest import login_as
 
@@ -55,15 +56,18 @@ TEXT = b"This is not a recording, whatever its name says." * 5
 
 
 def post_response(*, contact_ok: bool = True, unit: str = "SUP-EMEA", n: int = 1) -> dict[str, Any]:
-    body = {
-        "survey": "upgrade-install",
-        "external_id": f"rec-{n}",
-        "unit": unit,
-        "segment": "SMB",
-        "customer": {"id": f"C-{n}", "name": "Pat Lee", "email": "pat@example.com", "contact_ok": contact_ok},
-        "answers": {"ease": 2, "completed": False, "comment": "It failed twice."},
-        "interviewer_notes": "Sounded close to cancelling.",
-    }
+    body = factories.response_body(
+        n=n,
+        prefix="rec",
+        unit=unit,
+        contact_ok=contact_ok,
+        phone=None,
+        tier=None,
+        submitted_at=None,
+        ticket=None,
+        agent=None,
+        interviewer_notes="Sounded close to cancelling.",
+    )
     response = ApiClient(create_token(["ingest"])).post("/api/v1/responses", body)
     assert response.status_code == 201, response.json()
     return response.json()

@@ -11,6 +11,7 @@ from closeloop.actions.ingest import ingest_response
 from closeloop.cases.escalation import escalate_due
 from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
+from tests import factories
 from tests.helpers import race
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -19,16 +20,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def item(external_id: str, ticket: str = "T-77") -> dict[str, Any]:
-    return {
-        "survey": "upgrade-install",
-        "external_id": external_id,
-        "submitted_at": NOW.isoformat(),
-        "unit": "SUP-EMEA",
-        "segment": "SMB",
-        "ticket": ticket,
-        "customer": {"id": "C-77", "name": "Pat Lee", "tier": "Gold"},
-        "answers": {"ease": 2, "completed": False},
-    }
+    """A failed installation by the same Gold customer, who left no way to reach them."""
+    return factories.response_body(
+        {"ease": 2, "completed": False},
+        at=NOW,
+        external_id=external_id,
+        ticket=ticket,
+        customer={"id": "C-77", "name": "Pat Lee", "tier": "Gold"},
+        agent=None,
+    )
 
 
 @pytest.mark.parametrize("attempt", range(3))

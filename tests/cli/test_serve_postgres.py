@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests import factories
 from tests.processes import (
     CLOSELOOP,
     closeloop_env,
@@ -31,13 +32,10 @@ POSTS = 60
 
 
 def post_response(port: int, token: str, number: int) -> int:
-    body = {
-        "survey": "upgrade-install",
-        "external_id": f"first-{number}",
-        "unit": "SUP-EMEA",
-        "segment": "SMB",
-        "answers": {"ease": 9, "completed": True},
-    }
+    # A content customer: the post stores a response and nothing else.
+    body = factories.response_body(
+        {"ease": 9, "completed": True}, external_id=f"first-{number}", submitted_at=None, ticket=None, agent=None
+    )
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/responses",
         data=json.dumps(body).encode(),

@@ -14,19 +14,18 @@ from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.store import RejectedInput
 from closeloop.org.models import Organization
 from closeloop.org.stamp import stamp
+from tests import factories
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 pytestmark = pytest.mark.usefixtures("acme")
 
 
 def body(**overrides: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "survey": "upgrade-install",
+    """A content customer, with every field the contract allows (`overrides` replace top-level fields)."""
+    fields: dict[str, Any] = {
+        "answers": {"ease": 7, "completed": True, "factors": ["Speed"], "comment": "Fine."},
         "external_id": "sm-1",
         "submitted_at": "2026-11-23T10:04:00Z",
-        "unit": "SUP-EMEA",
-        "segment": "SMB",
-        "agent": "dave",
         "ticket": "T-1001",
         "customer": {
             "id": "C-77",
@@ -36,13 +35,11 @@ def body(**overrides: Any) -> dict[str, Any]:
             "tier": "Gold",
             "contact_ok": True,
         },
-        "answers": {"ease": 7, "completed": True, "factors": ["Speed"], "comment": "Fine."},
         "interviewer_notes": "",
         "interviewer_flag": False,
         "audio_url": "https://recordings.example.com/88213.mp3",
     }
-    item.update(overrides)
-    return item
+    return factories.response_body(**(fields | overrides))
 
 
 def rejected_locs(item: dict[str, Any]) -> dict[tuple, str]:

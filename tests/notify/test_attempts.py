@@ -11,12 +11,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from closeloop.actions.ingest import ingest_response
 from closeloop.alerts.models import Alert
 from closeloop.notify.models import AppendOnlyAttemptError, Delivery, DeliveryAttempt
 from closeloop.notify.outbox import enqueue
 from closeloop.org.models import Person
 from closeloop.worker.runner import run_due_work
+from tests import factories
 from tests.helpers import ApiClient, create_token
 from tests.notify.conftest import NOW, later
 from tests.web.conftest import login_as
@@ -32,17 +32,14 @@ def sms(settings, http_sink):
 
 def unhappy_gold_customer() -> Alert:
     """A failed installation: a high alert, so Erin gets an email and an SMS."""
-    item = {
-        "survey": "upgrade-install",
-        "external_id": "att-1",
-        "submitted_at": NOW.isoformat(),
-        "unit": "SUP-EMEA",
-        "segment": "SMB",
-        "ticket": "T-1",
-        "customer": {"id": "C-1", "name": "Pat Lee", "tier": "Silver", "contact_ok": True},
-        "answers": {"ease": 3, "completed": False, "comment": "It failed twice."},
-    }
-    response = ingest_response(item, source="test", now=NOW).response
+    response = factories.ingest(
+        {"ease": 3, "completed": False, "comment": "It failed twice."},
+        at=NOW,
+        n=1,
+        prefix="att",
+        customer={"id": "C-1", "name": "Pat Lee", "tier": "Silver", "contact_ok": True},
+        agent=None,
+    )
     return Alert.objects.get(response=response, rule_key="install-failed")
 
 

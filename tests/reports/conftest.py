@@ -4,7 +4,6 @@ HTTP listener standing in for the SMS provider (Apprise `json://`)."""
 from __future__ import annotations
 
 import io
-import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
@@ -13,13 +12,11 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from closeloop.actions.ingest import ingest_response
 from closeloop.feedback.models import Response
 from closeloop.reports.digests import forget_sync
 from closeloop.worker.runner import run_due_work
+from tests import factories
 from tests.notify.conftest import HttpSink, SmtpSink, http_sink, smtp, smtp_sink  # noqa: F401
-
-_numbers = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -39,31 +36,20 @@ def unhappy(
     at: datetime,
     *,
     ease: int = 3,
-    unit: str = "SUP-EMEA",
     comment: str | None = None,
-    ticket: str | None = None,
     factors: list[str] | None = None,
     completed: bool = True,
-    **extra: Any,
+    ticket: str | None = None,
+    **fields: Any,
 ) -> Response:
-    """A response submitted (and received) at `at`; an ease of 6 or less needs recovery."""
-    n = next(_numbers)
+    """A response submitted (and received) at `at` by a Gold customer without email or phone; an ease of 6 or less
+    needs recovery."""
+    n = factories.next_number()
     answers: dict[str, Any] = {"ease": ease, "completed": completed, "comment": comment or f"Verbatim number {n}."}
     if factors is not None:
         answers["factors"] = factors
-    item = {
-        "survey": "upgrade-install",
-        "external_id": f"dg-{n}",
-        "submitted_at": at.isoformat(),
-        "unit": unit,
-        "segment": "SMB",
-        "agent": "dave",
-        "ticket": ticket or f"T-{9000 + n}",
-        "customer": {"id": f"C-{n}", "name": f"Customer {n}", "tier": "Gold", "contact_ok": True},
-        "answers": answers,
-        **extra,
-    }
-    return ingest_response(item, source="test", now=at).response
+    fields = {"name": f"Customer {n}", "email": None, "phone": None, **fields}
+    return factories.ingest(answers, at=at, n=n, prefix="dg", ticket=ticket or f"T-{9000 + n}", **fields)
 
 
 def tick(at: datetime) -> dict[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -18,50 +17,20 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from closeloop.actions.ingest import ingest_response
 from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Person
+from tests import factories
 
 PASSWORD = "correct-horse-battery"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-_numbers = itertools.count(1)
 
 
-def ingest(
-    answers: dict[str, Any] | None = None,
-    *,
-    at: datetime | None = None,
-    unit: str = "SUP-EMEA",
-    tier: str = "Gold",
-    contact_ok: bool = True,
-    name: str = "Pat Lee",
-    **extra: Any,
-) -> Response:
-    """A failed installation (unless `answers` says otherwise), posted the way a survey tool does."""
-    n = next(_numbers)
-    at = at or timezone.now()
-    item: dict[str, Any] = {
-        "survey": "upgrade-install",
-        "external_id": f"web-{n}",
-        "submitted_at": at.isoformat(),
-        "unit": unit,
-        "segment": "SMB",
-        "agent": "dave",
-        "ticket": f"T-{n}",
-        "customer": {
-            "id": f"C-{n}",
-            "name": name,
-            "email": "pat@example.com",
-            "phone": "+15555550123",
-            "tier": tier,
-            "contact_ok": contact_ok,
-        },
-        "answers": answers if answers is not None else {"ease": 2, "completed": False, "comment": "It failed twice."},
-    }
-    item.update(extra)
-    return ingest_response(item, source="test", now=at).response
+def ingest(answers: dict[str, Any] | None = None, *, at: datetime | None = None, **fields: Any) -> Response:
+    """A failed installation (unless `answers` says otherwise) by a Gold customer who may be called, posted the way
+    a survey tool does, now unless `at` says otherwise."""
+    return factories.ingest(answers, at=at or timezone.now(), prefix="web", **fields)
 
 
 def login_as(key: str) -> Client:
