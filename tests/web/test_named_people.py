@@ -76,3 +76,37 @@ def test_my_cases_list_a_case_escalated_to_me_with_the_level_and_why(acme: None)
     assert "Escalated to you (level 0): it passed its closure goal" in login_as("erin").get("/").content.decode()
     # Dave works on the case and no escalation named him: his row carries no mark.
     assert "Escalated to you" not in login_as("dave").get("/").content.decode()
+
+
+def test_the_case_page_of_someone_escalated_to_says_so_with_the_level_and_why(acme: None) -> None:
+    case = Case.objects.get(response=ingest(at=timezone.now() - timedelta(hours=1), tier="Bronze"))
+    escalate_due(timezone.now() + timedelta(hours=72))
+    page = login_as("ceo").get(f"/cases/{case.pk}").content.decode()
+    assert "Escalated to you (level 2): nobody in the team had opened it" in page
+    assert "<dt>Escalated</dt><dd>Level 2</dd>" in page
+    # The lead works on the case: the page says how far it went, but nothing was escalated to her at level 2.
+    erin = login_as("erin").get(f"/cases/{case.pk}").content.decode()
+    assert "<dt>Escalated</dt><dd>Level 2</dd>" in erin
+    assert "Escalated to you (level 2)" not in erin
+
+
+def test_a_repeat_failure_links_the_customers_earlier_case_and_back(acme: None) -> None:
+    customer = {"id": "C-AGAIN", "name": "Pat Lee", "tier": "Silver", "contact_ok": True}
+    first = Case.objects.get(response=ingest(at=timezone.now() - timedelta(days=10), customer=customer))
+    second = Case.objects.get(response=ingest(customer=customer))
+    assert second.previous_case_id == first.pk
+    erin = login_as("erin")
+    later = erin.get(f"/cases/{second.pk}").content.decode()
+    assert f'<dt>Repeat of</dt><dd class="repeat-of"><a href="/cases/{first.pk}">Case #{first.pk}</a>' in later
+    earlier = erin.get(f"/cases/{first.pk}").content.decode()
+    assert f'<dt>Failed again</dt><dd class="repeated-by"><a href="/cases/{second.pk}">Case #{second.pk}</a>' in earlier
+
+
+def test_an_earlier_case_the_viewer_may_not_open_is_named_without_a_link(acme: None) -> None:
+    customer = {"id": "C-MOVED", "name": "Pat Lee", "tier": "Silver", "contact_ok": True}
+    first = Case.objects.get(response=ingest(at=timezone.now() - timedelta(days=10), customer=customer, unit="SUP-US"))
+    second = Case.objects.get(response=ingest(customer=customer))
+    assert second.previous_case_id == first.pk
+    page = login_as("erin").get(f"/cases/{second.pk}").content.decode()
+    assert "an earlier case of this customer that you cannot open" in page
+    assert f'href="/cases/{first.pk}"' not in page

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from closeloop.cases.models import CaseEvent
+from closeloop.cases.models import CaseEvent, EscalationNotice
 from closeloop.cases.notifications import HEADLINES
 from closeloop.org.directory import directory
 
@@ -34,6 +34,12 @@ WHEN_WORDS = {
     "overdue": "it passed its closure goal",
     "closed_unresolved": "it was closed unresolved",
 }
+
+
+def escalation_words(notice: EscalationNotice) -> str:
+    """ "Escalated to you (level 1): nobody in the team had opened it"."""
+    level = f" (level {notice.level})" if notice.level is not None else ""
+    return f"Escalated to you{level}: {WHEN_WORDS.get(notice.when, notice.when)}"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from closeloop.actions.close_case import change_case_status
 from closeloop.cases.models import Case, CaseEvent
+from closeloop.cases.queries import escalations_to
 from closeloop.cases.services import (
     CaseInputError,
     CasePermissionDenied,
@@ -25,7 +26,7 @@ from closeloop.cases.templates import root_causes_of
 from closeloop.org.directory import directory
 from closeloop.web.forms import AssignForm, NoteForm, StatusForm, choice_field
 from closeloop.web.permissions import Viewer, web_view
-from closeloop.web.timeline import timeline
+from closeloop.web.timeline import escalation_words, timeline
 from closeloop.web.views.common import back_to, log_customer_view, page, return_path
 from closeloop.web.views.detail import response_context, visible_response
 
@@ -81,7 +82,14 @@ def case_panel_context(request: HttpRequest, case: Case, **forms: Any) -> dict[s
         # Only case managers may close: others do not get the closed status to pick.
         choice_field(status_form, "status").choices = [(s, s) for s in case.statuses if s != case.closed_status]
     events = list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("-at", "-id"))
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    notice = escalations_to(viewer.person, [case.pk]).get(case.pk) if viewer.person else None
+    # A repeat failure links to the customer's earlier case, and back; only cases this person may open.
+    related = viewer.cases(Case.objects.all())
     return {
+        "escalated_to_you": escalation_words(notice) if notice else "",
+        "previous_case": related.filter(pk=case.previous_case_id).first() if case.previous_case_id else None,
+        "repeat_cases": list(related.filter(previous_case=case).order_by("opened_at", "id")),
         "case": case,
         "timeline": timeline(events),
         "notes": [e for e in events if e.type == CaseEvent.Type.NOTE],

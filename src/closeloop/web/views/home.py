@@ -9,14 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from closeloop.alerts.models import Alert
-from closeloop.cases.models import Case, EscalationNotice
+from closeloop.cases.models import Case
 from closeloop.cases.queries import escalations_to
 from closeloop.feedback.queries import local_day_bounds
 from closeloop.org.directory import current_organization
 from closeloop.web.lists import sort_order
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.status import DUE_SOON
-from closeloop.web.timeline import WHEN_WORDS
+from closeloop.web.timeline import escalation_words
 from closeloop.web.views.case_list import case_rows
 from closeloop.web.views.common import org_today, page
 
@@ -30,12 +30,6 @@ MONITOR_ORDERS = {
     "status": ("status", "due_at", "id"),
     "unit": ("unit__code", "due_at", "id"),
 }
-
-
-def escalation_words(notice: EscalationNotice) -> str:
-    """ "Escalated to you (level 1): nobody in the team had opened it"."""
-    level = f" (level {notice.level})" if notice.level is not None else ""
-    return f"Escalated to you{level}: {WHEN_WORDS.get(notice.when, notice.when)}"
 
 
 def monitor_context(request: HttpRequest) -> dict[str, Any]:
