@@ -39,6 +39,8 @@ check: install-dev
 	$(BIN)/mypy src/closeloop
 
 # The whole suite on SQLite; again on PostgreSQL when CLOSELOOP_TEST_POSTGRES names a server.
+# One test process per core (pytest-xdist), a file's tests together; `make test PYTEST_ARGS=` runs in one.
+PYTEST_ARGS ?= -n auto --dist loadfile
 test: check
 	CLOSELOOP_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 	@if [ -n "$$CLOSELOOP_TEST_POSTGRES" ]; then \

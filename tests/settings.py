@@ -5,7 +5,9 @@ import os
 import shutil
 import tempfile
 
-if "CLOSELOOP_HOME" not in os.environ:
+# Each test process has a home of its own: with pytest-xdist, the workers inherit the controller's
+# environment, and two workers sharing one home would share the test database file and stored recordings.
+if "CLOSELOOP_HOME" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
     _home = tempfile.mkdtemp(prefix="closeloop-test-")
     os.environ["CLOSELOOP_HOME"] = _home
     atexit.register(shutil.rmtree, _home, ignore_errors=True)
