@@ -108,6 +108,7 @@ def test_a_response_shows_every_documented_field(org, api_as):
         "recording": None,
         "overall": 3.0,
         "needs_recovery": True,
+        "historic": False,
         "superseded_by": None,
         "alerts": [
             {
@@ -159,7 +160,7 @@ def test_the_list_is_newest_first_in_pages_of_50_with_absolute_next_links(org, a
 def test_a_page_past_the_end_is_empty(org, api_as):
     stored(org["units"]["SUP-UK"])
     page = api_as("read").get(LIST, page="5").json()
-    assert page == {"items": [], "count": 1, "next": None}
+    assert page == {"items": [], "count": 1, "next": None, "count_estimated": False}
 
 
 def test_superseded_responses_are_hidden_unless_asked_for(org, api_as):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -43,6 +43,7 @@ def ingest_responses(
     now: datetime,
     notes: Notes = None,
     merge: bool = False,
+    historic: bool = False,
 ) -> list[IngestResult | RejectedInput]:
     """Validate and store a batch in one transaction; one outcome per item, in order.
 
@@ -51,6 +52,10 @@ def ingest_responses(
     new responses. `merge`: an item whose survey + external_id was stored before updates that
     response and evaluates it again (only rules that newly match raise alerts; never a second case)
     instead of being a replay.
+
+    A new response submitted longer ago than the organisation's `alert_max_age` (every new one, with
+    `historic`) is historic: stored, evaluated and counted like any other, but its alerts are delivered to
+    nobody and it opens no case.
     """
     for attempt in range(ATTEMPTS):
         try:
@@ -59,6 +64,9 @@ def ingest_responses(
                 stored = store_responses(
                     items, catalog=snapshot.catalog, source=source, now=now, notes=notes, tiers=snapshot.tiers
                 )
+                # Every new response, the quarantined ones too: fixing one later must not alert either.
+                created = [o.response for o in stored.outcomes if isinstance(o, IngestResult) and o.created]
+                mark_historic(created, snapshot.directory.organization.alert_max_age, now, force=historic)
                 detection = raise_alerts_for_new(
                     stored.to_evaluate,
                     catalog=snapshot.catalog,
@@ -85,6 +93,15 @@ def ingest_response(item: Mapping[str, Any], *, source: str, now: datetime) -> I
     if isinstance(outcome, RejectedInput):
         raise outcome
     return outcome
+
+
+def mark_historic(responses: Sequence[Response], max_age: timedelta, now: datetime, *, force: bool = False) -> None:
+    """Flag the just-stored responses that are too old to alert (or all of them, `force`): one UPDATE."""
+    old = [response for response in responses if force or now - response.submitted_at > max_age]
+    for response in old:
+        response.historic = True
+    if old:
+        Response.objects.filter(pk__in=[response.pk for response in old]).update(historic=True)
 
 
 def _merge_replays(
@@ -143,9 +160,13 @@ def _follow_through(
 ) -> None:
     """What follows from a detection: flag the responses, plan the messages, open or hand over the cases."""
     mark_needing_recovery(detection.needing_recovery)
-    if detection.alerts:
-        plan_alert_deliveries(detection.planned(), org=snapshot.directory, endpoints=snapshot.endpoints, now=now)
-    grouped = _alerts_by_response(evaluated, detection.alerts)
+    # A historic response's alerts are kept (the reports count them) but reach nobody and open no case.
+    historic = {response.pk for response in evaluated if response.historic}
+    live = [alert for alert in detection.alerts if alert.response_id not in historic]
+    planned = [(alert, notify) for alert, notify in detection.planned() if alert.response_id not in historic]
+    if planned:
+        plan_alert_deliveries(planned, org=snapshot.directory, endpoints=snapshot.endpoints, now=now)
+    grouped = _alerts_by_response(evaluated, live)
     if new:
         open_cases_for_new(grouped, superseded=superseded, now=now)
     else:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Exists, OuterRef
+
 from closeloop.alerts.models import Alert, Rule
 from closeloop.core.detection import latest_earlier_failure
 from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
@@ -67,12 +69,17 @@ def _recent_recovery(
         return {}
     earliest = min(r.submitted_at for r in responses) - window
     found: dict[int, list[tuple[datetime, int]]] = {}
+    # From the responses' side, with the alert as a correlated EXISTS: the only way in is then the index on
+    # (customer, submitted_at), and each candidate is checked on the alert index (response, kind). Written as a
+    # join, SQLite without fresh statistics walks every recovery alert instead (the kind index), and sorting
+    # by Alert's default ordering made that the cheaper-looking plan even with them.
+    recovery = Alert.objects.filter(response=OuterRef("pk"), kind="recovery")
     rows = (
-        Alert.objects.filter(
-            kind="recovery", response__customer_id__in=customer_ids, response__submitted_at__gte=earliest
-        )
-        .exclude(response_id__in=exclude)
-        .values_list("response__customer_id", "response__submitted_at", "response_id")
+        Response.objects.filter(customer_id__in=customer_ids, submitted_at__gte=earliest)
+        .filter(Exists(recovery))
+        .exclude(pk__in=exclude)
+        .order_by()
+        .values_list("customer_id", "submitted_at", "id")
     )
     for customer_id, submitted_at, response_id in rows:
         found.setdefault(customer_id, []).append((submitted_at, response_id))

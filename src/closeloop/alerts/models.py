@@ -53,7 +53,12 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["response", "rule_key"], name="alert_once_per_rule")]
-        indexes = [models.Index(fields=["kind", "created_at"]), models.Index(fields=["unit", "created_at"])]
+        indexes = [
+            models.Index(fields=["kind", "created_at"]),
+            models.Index(fields=["unit", "created_at"]),
+            # The repeat-failure lookup asks, per earlier response of a customer, whether it had a recovery alert.
+            models.Index(fields=["response", "kind"], name="alert_response_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.rule_key} on {self.response_id}"

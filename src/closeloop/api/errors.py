@@ -128,11 +128,11 @@ def parse_json_object(request: HttpRequest) -> dict[str, Any]:
             raise ApiError(422, "Malformed JSON: the body is empty.", [((), "a JSON object is required")]) from exc
         raise ApiError(422, malformed_json_detail(exc), [((), "the body must be a JSON object")]) from exc
     if not isinstance(data, dict):
-        raise ApiError(422, "The body must be a JSON object.", [((), f"expected an object, got {_json_type(data)}")])
+        raise ApiError(422, "The body must be a JSON object.", [((), f"expected an object, got {json_type(data)}")])
     return data
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):

@@ -22,6 +22,8 @@ logger = logging.getLogger("closeloop.api")
 API_PREFIX = "/api/"
 # The survey tools' endpoints answer in the API's error shape too.
 HOOKS_PREFIX = "/hooks/"
+# The batch endpoint checks each item on its own, so one bad item is refused alone (api/routers/responses.py).
+BATCH_PATH = "/api/v1/responses/batch"
 JSON_PREFIXES = (API_PREFIX, HOOKS_PREFIX)
 
 
@@ -120,7 +122,7 @@ class InputSafetyMiddleware:
         content_type = request.content_type or ""
         # A webhook's body is the tool's own, signed as sent: it is verified first and its translated items are
         # checked by the ingest store like any other, so one bad field never refuses the whole delivery.
-        receiving = request.path.startswith(HOOKS_PREFIX)
+        receiving = request.path.startswith(HOOKS_PREFIX) or request.path == BATCH_PATH
         if found is None and request.method in ("POST", "PUT", "PATCH") and not receiving:
             if content_type.startswith(FORM_TYPES):
                 found = _unsafe_parameter(request.POST, "form")

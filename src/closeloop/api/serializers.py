@@ -70,6 +70,8 @@ def response_to_dict(
         "recording": recording_url(response),
         "overall": response.overall,
         "needs_recovery": response.needs_recovery,
+        # Too old to alert when it arrived (organization.alert_max_age) or imported with --historic.
+        "historic": response.historic,
         "superseded_by": response.superseded_by_id,
         "alerts": response_alerts(response),
         "case": response_case_id(response),

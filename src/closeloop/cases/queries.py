@@ -227,6 +227,11 @@ def with_related_rows(response: Response) -> Response:
     return response
 
 
+def load_related_rows(responses: list[Response]) -> None:
+    """`with_related_rows` for many responses at once: the same three queries, whatever their number."""
+    prefetch_related_objects(responses, *_related_rows())
+
+
 def responses_for_srn(queryset: QuerySet[Response], srn: str) -> QuerySet[Response]:
     """Apply the `srn` filter (core.vocabulary.Srn); notes are the `note` events of the response's case, which
     follows resubmissions."""

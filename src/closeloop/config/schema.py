@@ -146,6 +146,7 @@ class OrganizationSpec(Entry):
     ticket_url: Annotated[str, Field(max_length=500)] = ""
     recovery_threshold: float = 6
     repeat_window: Duration = "90d"
+    alert_max_age: Duration = "7d"
     segment_required: bool = False
     threshold_unless: Literal["any_rule", "recovery_rule"] = "any_rule"
     calendars: dict[Key, CalendarSpec] = {}
@@ -154,6 +155,12 @@ class OrganizationSpec(Entry):
     def _ticket_placeholder(self) -> OrganizationSpec:
         if self.ticket_url and "{ticket}" not in self.ticket_url:
             raise _problem("ticket_url needs {ticket} where the ticket number goes", "ticket_url")
+        return self
+
+    @model_validator(mode="after")
+    def _some_alert_age(self) -> OrganizationSpec:
+        if parse_duration(self.alert_max_age).total_seconds() <= 0:
+            raise _problem("must be longer than 0s: with 0s no response would ever alert", "alert_max_age")
         return self
 
 

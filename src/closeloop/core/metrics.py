@@ -136,6 +136,158 @@ class LoopSummary:
     by_person: tuple[PersonContact, ...] = ()
 
 
+@dataclass(frozen=True)
+class ContactTally:
+    """What the time-to-first-contact figures need from a group of cases; tallies of groups add up.
+
+    `delays` holds the hours from opening to first contact of each contacted case (`contact_delay`);
+    `waited` maps each window of CONTACT_WINDOWS to the cases not yet contacted that have been open at
+    least that long by `now` (they count against the window; younger ones are not judged yet).
+    A database can count `cases` and `waited` with GROUP BY and read only the two timestamps of the
+    contacted cases; `contact_from_tally` turns either into the same figures.
+    """
+
+    cases: int = 0
+    delays: tuple[Decimal, ...] = ()
+    waited: Mapping[int, int] = field(default_factory=dict)
+
+    def __add__(self, other: ContactTally) -> ContactTally:
+        return ContactTally(
+            cases=self.cases + other.cases,
+            delays=self.delays + other.delays,
+            waited={hours: self.waited.get(hours, 0) + other.waited.get(hours, 0) for hours in CONTACT_WINDOWS},
+        )
+
+
+@dataclass(frozen=True)
+class CaseTally:
+    """Counts over a group of cases from which `summary_from_tally` derives the loop figures.
+
+    `goal_judged`: cases whose closure goal is decided (closed, or due by `now`); `goal_met`: of those,
+    closed by their due time. `answered`: cases whose customer answered the follow-up; `recovered`: of
+    those, yes (`is_recovered`). `root_causes`: closed cases per root cause given.
+    """
+
+    contact: ContactTally = field(default_factory=ContactTally)
+    closed: int = 0
+    resolved: int = 0
+    goal_judged: int = 0
+    goal_met: int = 0
+    answered: int = 0
+    recovered: int = 0
+    root_causes: Mapping[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: CaseTally) -> CaseTally:
+        return CaseTally(
+            contact=self.contact + other.contact,
+            closed=self.closed + other.closed,
+            resolved=self.resolved + other.resolved,
+            goal_judged=self.goal_judged + other.goal_judged,
+            goal_met=self.goal_met + other.goal_met,
+            answered=self.answered + other.answered,
+            recovered=self.recovered + other.recovered,
+            root_causes=Counter(self.root_causes) + Counter(other.root_causes),
+        )
+
+
+def contact_delay(opened_at: datetime, first_contact_at: datetime) -> Decimal:
+    """Hours from a case's opening to its first contact. A note can predate the case when a replacing
+    response took over an earlier case; that is no delay (0)."""
+    return max(_hours(first_contact_at - opened_at), Decimal(0))
+
+
+def contact_tally(cases: Sequence[CaseFacts], now: datetime) -> ContactTally:
+    """The contact tally of `cases` (see ContactTally)."""
+    require_aware(now, "now")
+    delays = tuple(contact_delay(case.opened_at, case.first_contact_at) for case in cases if case.first_contact_at)
+    waited = {
+        hours: sum(
+            1 for case in cases if case.first_contact_at is None and _hours(now - case.opened_at) >= Decimal(hours)
+        )
+        for hours in CONTACT_WINDOWS
+    }
+    return ContactTally(cases=len(cases), delays=delays, waited=waited)
+
+
+def contact_from_tally(tally: ContactTally) -> ContactTimes:
+    """The time-to-first-contact figures of a tally: within each window, of the cases judged for it."""
+    within: dict[int, float | None] = {}
+    for hours in CONTACT_WINDOWS:
+        met = sum(1 for delay in tally.delays if delay <= Decimal(hours))
+        within[hours] = percent(met, len(tally.delays) + tally.waited.get(hours, 0))
+    return ContactTimes(
+        cases=tally.cases,
+        contacted=len(tally.delays),
+        within_hours=within,
+        median_hours=_one_decimal(quantile(tally.delays, 0.5)),
+        p90_hours=_one_decimal(quantile(tally.delays, 0.9)),
+    )
+
+
+def case_tally(cases: Sequence[CaseFacts], now: datetime) -> CaseTally:
+    """The tally of `cases` (see CaseTally); `now` decides which open cases have already missed their goal."""
+    closed = [case for case in cases if case.closed_at is not None]
+    # An open case counts against the goal once its due time has passed; before that it is still undecided.
+    judged = [case for case in cases if case.due_at is not None and (case.closed_at is not None or case.due_at <= now)]
+    answered = [case for case in cases if case.followup_answer is not None]
+    return CaseTally(
+        contact=contact_tally(cases, now),
+        closed=len(closed),
+        resolved=sum(case.resolution == "resolved" for case in closed),
+        goal_judged=len(judged),
+        goal_met=sum(
+            1
+            for case in judged
+            if case.closed_at is not None and case.due_at is not None and case.closed_at <= case.due_at
+        ),
+        answered=len(answered),
+        recovered=sum(is_recovered(case) for case in answered),
+        root_causes=Counter(case.root_cause for case in closed if case.root_cause),
+    )
+
+
+def summary_from_tally(unit: str | None, activity: Sequence[UnitActivity], tally: CaseTally) -> LoopSummary:
+    """The loop summary of one group: response counts from `activity`, case figures from `tally`."""
+    contact = contact_from_tally(tally.contact)
+    return LoopSummary(
+        unit=unit,
+        responses=sum(counts.responses for counts in activity),
+        needing_recovery=sum(counts.needing_recovery for counts in activity),
+        alerts_by_category=_category_shares(category for counts in activity for category in counts.alert_categories),
+        cases=tally.contact.cases,
+        contacted_percent=percent(contact.contacted, tally.contact.cases),
+        median_hours_to_contact=contact.median_hours,
+        p90_hours_to_contact=contact.p90_hours,
+        closed_within_goal_percent=percent(tally.goal_met, tally.goal_judged),
+        resolved_percent=percent(tally.resolved, tally.closed),
+        recovered_percent=percent(tally.recovered, tally.answered),
+        praise_count=sum(counts.praise_count for counts in activity),
+        praise_by_category=_category_shares(category for counts in activity for category in counts.praise_categories),
+        watch_by_category=_category_shares(category for counts in activity for category in counts.watch_categories),
+        root_causes=_shares(tally.root_causes),
+        contact=contact,
+    )
+
+
+def loop_summary_from_tallies(
+    activity: Sequence[UnitActivity], by_unit: Mapping[str, CaseTally], by_person: Mapping[str, ContactTally]
+) -> LoopSummary:
+    """The loop summary, overall and per unit (sorted by code), from case tallies per unit and contact tallies
+    per responsible person: what `loop_summary` computes, for callers that count in the database."""
+    activity_by_unit: dict[str, list[UnitActivity]] = defaultdict(list)
+    for counts in activity:
+        activity_by_unit[counts.unit].append(counts)
+    units = sorted(activity_by_unit.keys() | by_unit.keys())
+    overall = sum((by_unit[unit] for unit in sorted(by_unit)), CaseTally())
+    return replace(
+        summary_from_tally(None, activity, overall),
+        by_unit=tuple(
+            summary_from_tally(unit, activity_by_unit[unit], by_unit.get(unit, CaseTally())) for unit in units
+        ),
+        by_person=tuple(PersonContact(person, contact_from_tally(by_person[person])) for person in sorted(by_person)),
+    )
+
+
 def percent(part: int, whole: int) -> float | None:
     """`part` of `whole` in percent, one decimal rounded half-up; None when `whole` is 0."""
     if whole == 0:
@@ -160,15 +312,17 @@ def loop_summary(activity: Sequence[UnitActivity], cases: Sequence[CaseFacts], n
     `now` decides which open cases have already missed their closure goal.
     """
     require_aware(now, "now")
-    activity_by_unit: dict[str, list[UnitActivity]] = defaultdict(list)
     cases_by_unit: dict[str, list[CaseFacts]] = defaultdict(list)
-    for counts in activity:
-        activity_by_unit[counts.unit].append(counts)
+    by_person: dict[str, list[CaseFacts]] = defaultdict(list)
     for case in cases:
         cases_by_unit[case.unit].append(case)
-    units = sorted(activity_by_unit.keys() | cases_by_unit.keys())
-    by_unit = tuple(_summarise(unit, activity_by_unit[unit], cases_by_unit[unit], now) for unit in units)
-    return replace(_summarise(None, activity, cases, now), by_unit=by_unit, by_person=contact_by_person(cases, now))
+        if case.responsible:
+            by_person[case.responsible].append(case)
+    return loop_summary_from_tallies(
+        activity,
+        {unit: case_tally(unit_cases, now) for unit, unit_cases in cases_by_unit.items()},
+        {person: contact_tally(person_cases, now) for person, person_cases in by_person.items()},
+    )
 
 
 def contact_by_person(cases: Sequence[CaseFacts], now: datetime) -> tuple[PersonContact, ...]:
@@ -180,30 +334,9 @@ def contact_by_person(cases: Sequence[CaseFacts], now: datetime) -> tuple[Person
     return tuple(PersonContact(person, contact_times(by_person[person], now)) for person in sorted(by_person))
 
 
-def _contact_delay(case: CaseFacts) -> Decimal | None:
-    if case.first_contact_at is None:
-        return None
-    # A note can predate the case when a replacing response took over an earlier case; that is no delay.
-    return max(_hours(case.first_contact_at - case.opened_at), Decimal(0))
-
-
 def contact_times(cases: Sequence[CaseFacts], now: datetime) -> ContactTimes:
     """The distribution of the time from a case's opening to the first note that spoke to the customer."""
-    require_aware(now, "now")
-    delays = [delay for delay in (_contact_delay(case) for case in cases) if delay is not None]
-    within: dict[int, float | None] = {}
-    for hours in CONTACT_WINDOWS:
-        window = Decimal(hours)
-        judged = [case for case in cases if case.first_contact_at is not None or _hours(now - case.opened_at) >= window]
-        met = [case for case in judged if (delay := _contact_delay(case)) is not None and delay <= window]
-        within[hours] = percent(len(met), len(judged))
-    return ContactTimes(
-        cases=len(cases),
-        contacted=len(delays),
-        within_hours=within,
-        median_hours=_one_decimal(quantile(delays, 0.5)),
-        p90_hours=_one_decimal(quantile(delays, 0.9)),
-    )
+    return contact_from_tally(contact_tally(cases, now))
 
 
 def is_recovered(case: CaseFacts) -> bool:
@@ -211,41 +344,11 @@ def is_recovered(case: CaseFacts) -> bool:
     return case.followup_answer is True
 
 
-def _summarise(
-    unit: str | None, activity: Sequence[UnitActivity], cases: Sequence[CaseFacts], now: datetime
-) -> LoopSummary:
-    contact = contact_times(cases, now)
-    closed = [case for case in cases if case.closed_at is not None]
-    # An open case counts against the goal once its due time has passed; before that it is still undecided.
-    judged = [case for case in cases if case.due_at is not None and (case.closed_at is not None or case.due_at <= now)]
-    within_goal = [
-        case
-        for case in judged
-        if case.closed_at is not None and case.due_at is not None and case.closed_at <= case.due_at
-    ]
-    answered = [case for case in cases if case.followup_answer is not None]
-    return LoopSummary(
-        unit=unit,
-        responses=sum(counts.responses for counts in activity),
-        needing_recovery=sum(counts.needing_recovery for counts in activity),
-        alerts_by_category=_category_shares(category for counts in activity for category in counts.alert_categories),
-        cases=len(cases),
-        contacted_percent=percent(contact.contacted, len(cases)),
-        median_hours_to_contact=contact.median_hours,
-        p90_hours_to_contact=contact.p90_hours,
-        closed_within_goal_percent=percent(len(within_goal), len(judged)),
-        resolved_percent=percent(sum(case.resolution == "resolved" for case in closed), len(closed)),
-        recovered_percent=percent(sum(is_recovered(case) for case in answered), len(answered)),
-        praise_count=sum(counts.praise_count for counts in activity),
-        praise_by_category=_category_shares(category for counts in activity for category in counts.praise_categories),
-        watch_by_category=_category_shares(category for counts in activity for category in counts.watch_categories),
-        root_causes=_category_shares(case.root_cause for case in closed if case.root_cause),
-        contact=contact,
-    )
-
-
 def _category_shares(categories: Iterable[str]) -> tuple[CategoryShare, ...]:
-    counts = Counter(categories)
+    return _shares(Counter(categories))
+
+
+def _shares(counts: Mapping[str, int]) -> tuple[CategoryShare, ...]:
     total = sum(counts.values())
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return tuple(CategoryShare(category, count, percent(count, total)) for category, count in ordered)
@@ -253,12 +356,17 @@ def _category_shares(categories: Iterable[str]) -> tuple[CategoryShare, ...]:
 
 def hours_between_statuses(cases: Iterable[CaseFacts], from_status: str, to_status: str) -> float | None:
     """Median hours from entering `from_status` to entering `to_status`, over cases that did both in order."""
+    return hours_between_status_times((case.status_times for case in cases), from_status, to_status)
+
+
+def hours_between_status_times(
+    times: Iterable[Mapping[str, datetime]], from_status: str, to_status: str
+) -> float | None:
+    """`hours_between_statuses` over each case's first entry into each status (status -> when)."""
     durations = [
-        _hours(case.status_times[to_status] - case.status_times[from_status])
-        for case in cases
-        if from_status in case.status_times
-        and to_status in case.status_times
-        and case.status_times[to_status] >= case.status_times[from_status]
+        _hours(entered[to_status] - entered[from_status])
+        for entered in times
+        if from_status in entered and to_status in entered and entered[to_status] >= entered[from_status]
     ]
     return _one_decimal(quantile(durations, 0.5))
 

@@ -294,6 +294,7 @@ class ImportCounts:
     invalid: int = 0  # stored but quarantined (unknown unit or segment) until fixed
     rejected: int = 0  # not stored; written to the rejects file with the reason
     skipped: int = 0  # not a response (a survey tool's preview, test or spam); not stored
+    historic: int = 0  # of `created`: too old to alert (or imported with --historic); no alerts sent, no cases
 
     @property
     def rows(self) -> int:
@@ -340,6 +341,7 @@ def import_rows(
                 counts.invalid += 1
             else:
                 counts.created += 1
+                counts.historic += outcome.response.historic
         if on_progress is not None:
             on_progress(len(batch))
         batch.clear()

@@ -108,6 +108,10 @@ class Response(models.Model):
     # below the recovery threshold: denormalised so the recovery filters are indexed queries.
     overall = models.FloatField(null=True, blank=True)
     needs_recovery = models.BooleanField(default=False)
+    # Older than the organisation's alert_max_age when it arrived (or imported with --historic): its alerts are
+    # recorded and counted, but none was delivered and no case was opened for it.
+    # db_default: rows inserted by plain SQL (bulk loads, the benchmarks) are live unless they say otherwise.
+    historic = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

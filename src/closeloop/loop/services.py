@@ -8,12 +8,14 @@ link in a message never answer for the customer. A follow-up is answered once; i
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from closeloop.cases.models import Case
@@ -239,7 +241,10 @@ def tell_team_not_resolved(case: Case, follow_up: FollowUp, reopened: bool, now:
     )
 
 
-def follow_up_answers(case_ids: list[int]) -> dict[int, bool | None]:
-    """For each case whose follow-up survey was sent: the customer's answer, None while unanswered."""
+def follow_up_answers(case_ids: Iterable[int] | QuerySet[Any]) -> dict[int, bool | None]:
+    """For each case whose follow-up survey was sent: the customer's answer, None while unanswered.
+    `case_ids` may be a query of ids (one subquery instead of one parameter per case)."""
+    if not FollowUp.objects.filter(sent_at__isnull=False).exists():
+        return {}  # an organisation that sends no follow-ups should not pay for reading the cases
     rows = FollowUp.objects.filter(case_id__in=case_ids, sent_at__isnull=False).values_list("case_id", "answer")
     return dict(rows)

@@ -22,6 +22,9 @@ class Organization(models.Model):
     recovery_threshold = models.FloatField(default=6)
     # How far back an earlier recovery alert makes a new one a repeat failure.
     repeat_window = models.DurationField(default=timedelta(days=90))
+    # A response submitted longer ago than this when it arrives is historic: stored, evaluated and counted,
+    # but it sends no alert and opens no case (a year of history imported on day one must not page people).
+    alert_max_age = models.DurationField(default=timedelta(days=7))
     # Quarantine responses that come without a segment (when segments are configured). Off by
     # default: the contract makes only an unknown segment invalid.
     segment_required = models.BooleanField(default=False)

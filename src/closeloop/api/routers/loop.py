@@ -166,6 +166,9 @@ class SpikePageOut(Schema):
     items: list[SpikeOut]
     count: int
     next: str | None
+    count_estimated: bool = Field(
+        False, description="true: `count` is the database's estimate (a list past 10,000 rows on PostgreSQL)"
+    )
 
 
 def spike_to_dict(spike: SpikeAlert) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 from typing import Any
 
@@ -11,19 +12,42 @@ from ninja import File, Query, Router, Status, UploadedFile
 
 from closeloop.actions import fix_response as fixing
 from closeloop.actions.attach_recording import attach_recording
-from closeloop.actions.ingest import ingest_response
+from closeloop.actions.ingest import ingest_response, ingest_responses
 from closeloop.api.auth import TokenAuth, log_token_view, token_of
-from closeloop.api.errors import ApiError, invalid_field, parse_json_object
+from closeloop.api.errors import (
+    ApiError,
+    error_body,
+    field_errors_detail,
+    invalid_field,
+    json_type,
+    parse_json_object,
+)
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
-from closeloop.api.schemas import ErrorOut, ResponseFilters, ResponseOut, ResponsePageOut
+from closeloop.api.schemas import (
+    BATCH_LIMIT,
+    ErrorOut,
+    ResponseBatchIn,
+    ResponseBatchOut,
+    ResponseFilters,
+    ResponseOut,
+    ResponsePageOut,
+)
 from closeloop.api.serializers import response_to_dict
-from closeloop.cases.queries import responses_for_api, responses_for_srn, responses_visible_to, with_related_rows
+from closeloop.cases.queries import (
+    load_related_rows,
+    responses_for_api,
+    responses_for_srn,
+    responses_visible_to,
+    with_related_rows,
+)
+from closeloop.core.limits import unsafe_value
 from closeloop.core.vocabulary import shows_notes
 from closeloop.feedback.models import Response, Survey
 from closeloop.feedback.queries import in_unit_subtree, submitted_on, visible_units
 from closeloop.feedback.recordings import RecordingRefused
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
+from closeloop.feedback.store import IngestResult, RejectedInput
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Unit
 
@@ -58,8 +82,68 @@ def create_response(request: HttpRequest) -> Status[dict[str, Any]]:
     result = ingest_response(item, source="api", now=timezone.now())
     if result.created:
         # The stored object already holds its survey, unit, agent and customer: load only what was added.
-        return Status(201, response_to_dict(with_related_rows(result.response)))
-    return Status(200, _reloaded(result.response))
+        with_related_rows(result.response)
+    return Status(*_answer(result))
+
+
+def _answer(result: IngestResult) -> tuple[int, dict[str, Any]]:
+    """The status and body for one stored item, the same for a single post and an item of a batch: a new
+    response (its related rows already loaded) 201, a replay 200 with the stored response."""
+    if result.created:
+        return 201, response_to_dict(result.response)
+    return 200, _reloaded(result.response)
+
+
+def _rejected(errors: list[tuple[tuple[str | int, ...], str]]) -> tuple[int, dict[str, Any]]:
+    return 422, error_body(field_errors_detail(errors), errors)
+
+
+@router.post(
+    "/batch",
+    auth=TokenAuth("ingest"),
+    response={200: ResponseBatchOut, **ERRORS},
+    openapi_extra=json_body(
+        ResponseBatchIn, f"`items`: 1 to {BATCH_LIMIT} survey responses, each as for a single post."
+    ),
+    summary="Submit up to 500 survey responses",
+)
+def create_responses(request: HttpRequest) -> dict[str, Any]:
+    """200 with one result per item, in order: the `status` and `body` a single post of that item would get.
+
+    The items that can be stored are stored in one transaction, with their alerts, cases and deliveries;
+    an item refused (422) is refused alone. A failure of the whole batch (a 5xx) stores nothing, so
+    sending the batch again is always safe: the items already stored come back as replays (200).
+    """
+    data = parse_json_object(request)
+    items = data.get("items")
+    if set(data) - {"items"}:
+        unknown = sorted(set(data) - {"items"})
+        raise ApiError(
+            422, "Unknown fields.", [((name,), 'unknown field; the body is {"items": [...]}') for name in unknown]
+        )
+    if not isinstance(items, list) or not items:
+        raise invalid_field(("items",), f"a list of 1 to {BATCH_LIMIT} responses is required")
+    if len(items) > BATCH_LIMIT:
+        raise invalid_field(("items",), f"at most {BATCH_LIMIT} responses per request, not {len(items)}")
+    results: list[tuple[int, dict[str, Any]] | None] = [None] * len(items)
+    accepted: list[int] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            results[index] = _rejected([((), f"expected an object, got {json_type(item)}")])
+        elif (unsafe := unsafe_value(item)) is not None:
+            results[index] = _rejected([unsafe])
+        else:
+            accepted.append(index)
+    outcomes = ingest_responses([items[index] for index in accepted], source="api", now=timezone.now())
+    load_related_rows([o.response for o in outcomes if isinstance(o, IngestResult) and o.created])
+    for index, outcome in zip(accepted, outcomes, strict=True):
+        if isinstance(outcome, RejectedInput):
+            results[index] = _rejected([(error.loc, error.msg) for error in outcome.errors])
+        else:
+            results[index] = _answer(outcome)
+    answered = [{"status": status, "body": body} for status, body in results]  # type: ignore[misc]
+    counts = Counter(status for status, _ in results)  # type: ignore[misc]
+    return {"items": answered, "created": counts[201], "replayed": counts[200], "rejected": counts[422]}
 
 
 @router.get("", auth=TokenAuth("read"), response={200: ResponsePageOut, **ERRORS}, summary="List responses")

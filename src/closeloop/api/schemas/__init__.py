@@ -79,6 +79,11 @@ class ResponseOut(Schema):
     )
     overall: float | None
     needs_recovery: bool
+    historic: bool = Field(
+        False,
+        description="Submitted longer ago than organization.alert_max_age when it arrived (or imported with "
+        "`closeloop ingest --historic`): evaluated and counted in reports, but no alert was sent and no case opened",
+    )
     superseded_by: int | None
     alerts: list[ResponseAlertOut]
     case: int | None
@@ -89,6 +94,31 @@ class ResponsePageOut(Schema):
     items: list[ResponseOut]
     count: int
     next: str | None
+    count_estimated: bool = Field(
+        False, description="true: `count` is the database's estimate (a list past 10,000 rows on PostgreSQL)"
+    )
+
+
+# The most responses one POST /api/v1/responses/batch may carry (1 MiB, the body limit, holds 500 of ~2 KB).
+BATCH_LIMIT = 500
+
+
+class ResponseBatchIn(Schema):
+    items: list[dict[str, Any]] = Field(
+        description="1 to 500 survey responses, each exactly the body of `POST /api/v1/responses`"
+    )
+
+
+class BatchItemOut(Schema):
+    status: int = Field(description="201 created, 200 an idempotent replay, 422 refused (nothing stored for it)")
+    body: dict[str, Any] = Field(description="What a single post of the item answers: a response, or an error body")
+
+
+class ResponseBatchOut(Schema):
+    items: list[BatchItemOut]
+    created: int
+    replayed: int
+    rejected: int
 
 
 class ResponseFilters(Schema):

@@ -67,6 +67,9 @@ class CasePageOut(Schema):
     items: list[CaseOut]
     count: int
     next: str | None
+    count_estimated: bool = Field(
+        False, description="true: `count` is the database's estimate (a list past 10,000 rows on PostgreSQL)"
+    )
 
 
 class CaseFilters(Schema):
@@ -100,6 +103,9 @@ class NotePageOut(Schema):
     items: list[NoteOut]
     count: int
     next: str | None
+    count_estimated: bool = Field(
+        False, description="true: `count` is the database's estimate (a list past 10,000 rows on PostgreSQL)"
+    )
 
 
 class StatusIn(Schema):

@@ -22,6 +22,7 @@ def section(config: Config) -> Section:
             "ticket_url": spec.ticket_url,
             "recovery_threshold": spec.recovery_threshold,
             "repeat_window": parse_duration(spec.repeat_window),
+            "alert_max_age": parse_duration(spec.alert_max_age),
             "segment_required": spec.segment_required,
             "threshold_unless": spec.threshold_unless,
             "follow_up_after": parse_duration(follow_up.after_close) if follow_up else None,
@@ -64,6 +65,7 @@ def export() -> dict[str, Any]:
         data["ticket_url"] = org.ticket_url
     data["recovery_threshold"] = number_out(org.recovery_threshold)
     data["repeat_window"] = duration_out(org.repeat_window)
+    data["alert_max_age"] = duration_out(org.alert_max_age)
     if org.segment_required:
         data["segment_required"] = True
     if org.threshold_unless != "any_rule":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from closeloop.feedback.files import (
 )
 from closeloop.intake.exports import QualtricsFile
 from closeloop.intake.sources import active_sources, target_survey
+from closeloop.org.statistics import BIG_IMPORT, refresh_statistics
 
 MAX_SOURCE_LENGTH = 100
 
@@ -54,6 +56,12 @@ class Command(BaseCommand):
             "(default: the survey's only Qualtrics source, else the columns named like question keys)",
         )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"default {DEFAULT_BATCH_SIZE}")
+        parser.add_argument(
+            "--historic",
+            action="store_true",
+            help="every new response is historic, whatever its age: evaluated and counted in reports, but it sends "
+            "no alert and opens no case (without it: only those older than organization.alert_max_age)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -85,7 +93,7 @@ class Command(BaseCommand):
                 task = progress.add_task(f"Importing {path.name}", total=total)
                 counts = import_rows(
                     reader.rows(),
-                    ingest=ingest_responses,
+                    ingest=partial(ingest_responses, historic=True) if options["historic"] else ingest_responses,
                     source=source,
                     rejects=rejects,
                     clock=timezone.now,
@@ -94,6 +102,9 @@ class Command(BaseCommand):
                 )
         except UnreadableFile as exc:
             raise CommandError(str(exc), returncode=2) from exc
+        if counts.created + counts.invalid >= BIG_IMPORT:
+            # The lists, reports and repeat-failure lookups plan with statistics of the grown tables.
+            refresh_statistics()
         self.stdout.write(_summary(path, counts, rejected_to, skipped=options["format"] == "qualtrics"))
 
 
@@ -156,6 +167,8 @@ def _summary(path: Path, counts: ImportCounts, rejected_to: Path, *, skipped: bo
         f"  invalid:  {counts.invalid}" + ("  (stored; fix their unit or segment)" if counts.invalid else ""),
         f"  rejected: {counts.rejected}",
     ]
+    if counts.historic:
+        lines.append(f"  historic: {counts.historic}  (of the created: counted in reports; no alerts sent, no cases)")
     if skipped or counts.skipped:
         lines.append(f"  skipped:  {counts.skipped}" + ("  (previews, tests and spam)" if counts.skipped else ""))
     if counts.rejected:
