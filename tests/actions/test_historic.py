@@ -1,6 +1,7 @@
-"""Historic imports: a response older than organization.alert_max_age when it arrives is stored, evaluated
-and counted in the reports, but it sends no alert and opens no case; it says so in the API and on its page.
-`closeloop ingest --historic` makes every new row historic."""
+"""Historic imports: an imported response older than organization.alert_max_age when it arrives is stored,
+evaluated and counted in the reports, but it sends no alert and opens no case; it says so in the API and on its
+page. `closeloop ingest --historic` makes every new row historic. Through the API the age applies only when
+`alert_max_age_for: everywhere` says so: a client posting the contract's example any day gets its case."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import time_machine
 import yaml
 from django.core.management import call_command
 
-from closeloop.actions.ingest import ingest_response
+from closeloop.actions.ingest import ingest_responses
 from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case
 from closeloop.config.apply import apply_config
 from closeloop.feedback.models import Response
+from closeloop.feedback.store import IngestResult
 from closeloop.notify.models import Delivery
 from closeloop.reports.queries import loop_summary_for
 from tests.config.configs import changed, problems_of
@@ -26,8 +28,8 @@ from tests.web.conftest import ingest, login_as
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
 
-def _arrived(age: timedelta, unit: str = "SUP-EMEA") -> Response:
-    """A failed installation submitted `age` before it arrives at NOW."""
+def _arrived(age: timedelta, unit: str = "SUP-EMEA", *, imported: bool = True) -> Response:
+    """A failed installation submitted `age` before it arrives at NOW, in an imported file (or not)."""
     item = {
         "survey": "upgrade-install",
         "external_id": f"late-{age.total_seconds():.0f}",
@@ -39,7 +41,9 @@ def _arrived(age: timedelta, unit: str = "SUP-EMEA") -> Response:
                      "tier": "Gold", "contact_ok": True},
         "answers": {"ease": 2, "completed": False, "comment": "It failed twice."},
     }  # fmt: skip
-    return ingest_response(item, source="test", now=NOW).response
+    (outcome,) = ingest_responses([item], source="test", now=NOW, imported=imported)
+    assert isinstance(outcome, IngestResult)
+    return outcome.response
 
 
 def test_a_response_older_than_the_alert_age_is_evaluated_and_counted_but_alerts_nobody(acme: None) -> None:
@@ -123,3 +127,39 @@ def test_ingest_historic_makes_every_new_row_historic(acme: None, tmp_path: Path
     with time_machine.travel(NOW, tick=False):
         call_command("ingest", str(path), stdout=StringIO())
     assert Case.objects.filter(response__external_id="h-3").exists()
+
+
+def test_an_old_response_posted_through_the_api_alerts_and_opens_its_case(acme: None, api_as) -> None:
+    """The contract's example body carries a fixed `submitted_at`: posted weeks later, it still opens a case."""
+    with time_machine.travel(NOW, tick=False):
+        posted = api_as("ingest").post(
+            "/api/v1/responses",
+            {
+                "survey": "upgrade-install",
+                "external_id": "sm-88213",
+                "submitted_at": "2026-11-03T10:04:00Z",
+                "unit": "SUP-EMEA",
+                "segment": "SMB",
+                "customer": {"id": "C-77", "name": "Pat Lee", "tier": "Gold", "contact_ok": True},
+                "answers": {"ease": 3, "completed": False, "comment": "It failed twice."},
+            },
+        )
+    assert posted.status_code == 201, posted.content
+    response = Response.objects.get(external_id="sm-88213")
+    assert not response.historic
+    assert Case.objects.filter(response=response).exists() and Delivery.objects.exists()
+
+
+def test_the_age_applies_to_every_way_in_when_configured(db: None) -> None:
+    config = yaml.safe_load((FIXTURES / "acme.yaml").read_text())
+    config["organization"]["alert_max_age_for"] = "everywhere"
+    apply_config(yaml.safe_dump(config))
+    old = _arrived(timedelta(days=8), imported=False)
+    assert old.historic and not Case.objects.exists() and not Delivery.objects.exists()
+    assert not _arrived(timedelta(days=6), imported=False).historic
+
+
+def test_the_age_is_for_files_unless_configured_otherwise(acme: None) -> None:
+    assert not _arrived(timedelta(days=30), imported=False).historic
+    (wrong,) = problems_of(changed(lambda data: data["organization"].__setitem__("alert_max_age_for", "api")))
+    assert wrong.startswith("organization.alert_max_age_for: ")

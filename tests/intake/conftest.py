@@ -159,7 +159,7 @@ def sources(api_base: str) -> list[dict[str, Any]]:
 def hooks_config(api_base: str, *, extra_sources: list[dict[str, Any]] | None = None) -> str:
     """Acme, the support survey and every tool's source; an extra source with a listed key replaces that one."""
     document = yaml.safe_load(ACME.read_text())
-    # The tools' published payloads were answered years ago; here they stand for live deliveries, which alert.
+    # The tools' published sample exports were answered years ago; imported here, they stand for fresh ones.
     document["organization"]["alert_max_age"] = "5200w"
     document["surveys"].append(SUPPORT_CSAT)
     extra = {source["key"]: source for source in extra_sources or []}

@@ -43,6 +43,7 @@ def ingest_responses(
     now: datetime,
     notes: Notes = None,
     merge: bool = False,
+    imported: bool = False,
     historic: bool = False,
 ) -> list[IngestResult | RejectedInput]:
     """Validate and store a batch in one transaction; one outcome per item, in order.
@@ -55,7 +56,8 @@ def ingest_responses(
 
     A new response submitted longer ago than the organisation's `alert_max_age` (every new one, with
     `historic`) is historic: stored, evaluated and counted like any other, but its alerts are delivered to
-    nobody and it opens no case.
+    nobody and it opens no case. The age applies to `imported` files, and to every other way in only when
+    `alert_max_age_for` is `everywhere`.
     """
     for attempt in range(ATTEMPTS):
         try:
@@ -66,7 +68,9 @@ def ingest_responses(
                 )
                 # Every new response, the quarantined ones too: fixing one later must not alert either.
                 created = [o.response for o in stored.outcomes if isinstance(o, IngestResult) and o.created]
-                mark_historic(created, snapshot.directory.organization.alert_max_age, now, force=historic)
+                org = snapshot.directory.organization
+                if historic or imported or org.alert_max_age_for == "everywhere":
+                    mark_historic(created, org.alert_max_age, now, force=historic)
                 detection = raise_alerts_for_new(
                     stored.to_evaluate,
                     catalog=snapshot.catalog,

@@ -147,6 +147,7 @@ class OrganizationSpec(Entry):
     recovery_threshold: float = 6
     repeat_window: Duration = "90d"
     alert_max_age: Duration = "7d"
+    alert_max_age_for: Literal["files", "everywhere"] = "files"
     segment_required: bool = False
     threshold_unless: Literal["any_rule", "recovery_rule"] = "any_rule"
     calendars: dict[Key, CalendarSpec] = {}

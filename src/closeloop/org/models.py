@@ -25,6 +25,9 @@ class Organization(models.Model):
     # A response submitted longer ago than this when it arrives is historic: stored, evaluated and counted,
     # but it sends no alert and opens no case (a year of history imported on day one must not page people).
     alert_max_age = models.DurationField(default=timedelta(days=7))
+    # Where the age applies: imported files only (the default; a post through the API or a survey tool's
+    # webhook always alerts, as the contract promises), or every way in.
+    alert_max_age_for = models.CharField(max_length=20, default="files")
     # Quarantine responses that come without a segment (when segments are configured). Off by
     # default: the contract makes only an unknown segment invalid.
     segment_required = models.BooleanField(default=False)

@@ -23,6 +23,7 @@ def section(config: Config) -> Section:
             "recovery_threshold": spec.recovery_threshold,
             "repeat_window": parse_duration(spec.repeat_window),
             "alert_max_age": parse_duration(spec.alert_max_age),
+            "alert_max_age_for": spec.alert_max_age_for,
             "segment_required": spec.segment_required,
             "threshold_unless": spec.threshold_unless,
             "follow_up_after": parse_duration(follow_up.after_close) if follow_up else None,
@@ -66,6 +67,8 @@ def export() -> dict[str, Any]:
     data["recovery_threshold"] = number_out(org.recovery_threshold)
     data["repeat_window"] = duration_out(org.repeat_window)
     data["alert_max_age"] = duration_out(org.alert_max_age)
+    if org.alert_max_age_for != "files":
+        data["alert_max_age_for"] = org.alert_max_age_for
     if org.segment_required:
         data["segment_required"] = True
     if org.threshold_unless != "any_rule":

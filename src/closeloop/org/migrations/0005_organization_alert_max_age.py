@@ -16,4 +16,9 @@ class Migration(migrations.Migration):
             name='alert_max_age',
             field=models.DurationField(default=datetime.timedelta(days=7)),
         ),
+        migrations.AddField(
+            model_name='organization',
+            name='alert_max_age_for',
+            field=models.CharField(default='files', max_length=20),
+        ),
     ]

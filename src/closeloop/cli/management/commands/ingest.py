@@ -93,7 +93,7 @@ class Command(BaseCommand):
                 task = progress.add_task(f"Importing {path.name}", total=total)
                 counts = import_rows(
                     reader.rows(),
-                    ingest=partial(ingest_responses, historic=True) if options["historic"] else ingest_responses,
+                    ingest=partial(ingest_responses, imported=True, historic=options["historic"]),
                     source=source,
                     rejects=rejects,
                     clock=timezone.now,
