@@ -12,16 +12,26 @@ from ninja import File, Query, Router, Status, UploadedFile
 from closeloop.actions import fix_response as fixing
 from closeloop.actions.attach_recording import attach_recording
 from closeloop.actions.ingest import ingest_response
-from closeloop.api.auth import TokenAuth, log_token_view, token_of
+from closeloop.api.auth import (
+    TokenAuth,
+    log_token_view,
+    may_read,
+    may_submit_for,
+    sender_of,
+    token_of,
+    token_responses,
+    token_units,
+)
 from closeloop.api.errors import ApiError, invalid_field, parse_json_object
+from closeloop.api.models import ApiToken
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
-from closeloop.api.schemas import ErrorOut, ResponseFilters, ResponseOut, ResponsePageOut
+from closeloop.api.schemas import ErrorOut, ReplayOut, ResponseFilters, ResponseOut, ResponsePageOut
 from closeloop.api.serializers import response_to_dict
-from closeloop.cases.queries import responses_for_api, responses_for_srn, responses_visible_to, with_related_rows
+from closeloop.cases.queries import responses_for_api, responses_for_srn, with_related_rows
 from closeloop.core.vocabulary import shows_notes
 from closeloop.feedback.models import Response, Survey
-from closeloop.feedback.queries import in_unit_subtree, submitted_on, visible_units
+from closeloop.feedback.queries import in_unit_subtree, submitted_on
 from closeloop.feedback.recordings import RecordingRefused
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
 from closeloop.org.directory import current_organization
@@ -34,7 +44,7 @@ ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 
 
 def _visible_response(request: HttpRequest, response_id: int) -> Response:
     """The response if the caller may see it; 404 otherwise, so hidden responses cannot be told from missing ones."""
-    response = responses_visible_to(responses_for_api(), token_of(request).person).filter(pk=response_id).first()
+    response = token_responses(token_of(request), responses_for_api()).filter(pk=response_id).first()
     if response is None:
         raise ApiError(404, f"No response {response_id}.")
     return response
@@ -45,27 +55,51 @@ def _reloaded(response: Response) -> dict[str, Any]:
     return response_to_dict(responses_for_api().get(pk=response.pk))
 
 
+def _check_unit_allowed(token: ApiToken, item: dict[str, Any]) -> None:
+    """403 naming the unit when a token limited to units sends a response for another known unit. An unknown
+    or missing unit is quarantined as for any token: nobody limited to units sees or fixes it."""
+    code = item.get("unit")
+    if not token.units or not isinstance(code, str):
+        return
+    unit = Unit.objects.filter(code=code.strip()).first()
+    if unit is not None and not may_submit_for(token, unit):
+        message = f"this token may submit responses for {', '.join(token.units)} only, not {unit.code!r}"
+        raise ApiError(403, f"unit: {message}.", [(("unit",), message)])
+
+
 @router.post(
     "",
     auth=TokenAuth("ingest"),
-    response={200: ResponseOut, 201: ResponseOut, **ERRORS},
+    response={200: ResponseOut | ReplayOut, 201: ResponseOut, **ERRORS},
     openapi_extra=json_body(ResponseIn, "One survey response; `survey`, `external_id` and `answers` are required."),
     summary="Submit a survey response",
 )
 def create_response(request: HttpRequest) -> Status[dict[str, Any]]:
-    """201 with the stored response; 200 with the earlier one when the same survey + external_id was sent before."""
+    """201 with the stored response; 200 when the same survey + external_id was sent before: the stored
+    response for a token with `read` that may see it, else only its `id` and `status`. A token limited to
+    units gets 403 for a response of another unit."""
+    token = token_of(request)
     item = parse_json_object(request)
-    result = ingest_response(item, source="api", now=timezone.now())
+    _check_unit_allowed(token, item)
+    result = ingest_response(item, source="api", now=timezone.now(), sender=sender_of(token))
     if result.created:
         # The stored object already holds its survey, unit, agent and customer: load only what was added.
-        return Status(201, response_to_dict(with_related_rows(result.response)))
+        body = response_to_dict(with_related_rows(result.response))
+        if body["notes"] and not may_read(token, result.response):
+            # The notes came with a case this response took over from an earlier one of its ticket: other
+            # people's words, for readers of the response only.
+            body["notes"] = []
+        return Status(201, body)
+    if not may_read(token, result.response):
+        # A replay must not show a response the caller may not read: an external id can be guessed.
+        return Status(200, {"id": result.response.pk, "status": result.response.status})
     return Status(200, _reloaded(result.response))
 
 
 @router.get("", auth=TokenAuth("read"), response={200: ResponsePageOut, **ERRORS}, summary="List responses")
 def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> dict[str, Any]:
     """Newest first, 50 a page; only current responses unless `include_superseded=true`."""
-    responses = responses_visible_to(responses_for_api(), token_of(request).person)
+    responses = token_responses(token_of(request), responses_for_api())
     if not filters.include_superseded:
         responses = responses.filter(superseded_by__isnull=True)
     if filters.unit is not None:
@@ -108,12 +142,14 @@ def get_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
 def fix_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
     """Set the unit and/or segment; once valid, the response is evaluated as if it had just arrived."""
     response = _visible_response(request, response_id)
+    token = token_of(request)
     changes = parse_json_object(request)
     moving = response.status == Response.Status.VALID and changes.get("unit", response.unit_code) != response.unit_code
-    if moving and visible_units(token_of(request).person) is not None:
+    if moving and token_units(token) is not None:
         # Reassigning a valid response moves its case and team: an organisation-wide decision.
         raise ApiError(403, "Only an admin (or a service token) may move a valid response to another unit.")
-    fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=token_of(request).person)
+    _check_unit_allowed(token, changes)
+    fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=token.person)
     return _reloaded(fixed)
 
 
