@@ -35,7 +35,9 @@ def person_entry(data: dict[str, Any], key: str) -> dict[str, Any]:
     return next(p for p in data["people"] if p["id"] == key)
 
 
-def create_token(scopes: list[str], person: Person | None = None, name: str | None = None) -> str:
+def create_token(
+    scopes: list[str], person: Person | None = None, name: str | None = None, units: list[str] | None = None
+) -> str:
     secret = ApiToken.generate()
     ApiToken.objects.create(
         name=name or f"test-{'-'.join(scopes)}-{secret[3:9]}",
@@ -43,6 +45,7 @@ def create_token(scopes: list[str], person: Person | None = None, name: str | No
         hint=secret[:8],
         scopes=scopes,
         person=person,
+        units=units or [],
     )
     return secret
 

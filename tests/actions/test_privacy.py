@@ -15,6 +15,7 @@ from closeloop.audit.models import AuditEvent, AuditLogError
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.services import do_add_note
 from closeloop.feedback.models import Customer, Response
+from closeloop.feedback.recordings import attach, write_file
 from closeloop.notify.models import Delivery
 from closeloop.notify.privacy import purge_old_bodies
 from closeloop.org.models import Person
@@ -118,6 +119,38 @@ def test_erase_removes_the_customers_identity_and_words_and_keeps_the_scores(wor
     (audit,) = AuditEvent.objects.filter(action="erased")
     assert audit.target == f"customer:{customer.external_id}" and audit.detail["responses"] == 1
     assert "C-77" not in json.dumps(audit.detail)
+
+
+def test_erase_deletes_the_customers_recordings_from_disk(worked_case: Case, settings, tmp_path: Path) -> None:
+    settings.CLOSELOOP_HOME = tmp_path
+    response = Response.objects.get(pk=worked_case.response_id)
+    second = unhappy("sm-2")
+    for each in (response, second):
+        stored = write_file(each, [b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x64" + b"\x00" * 400], "audio/mpeg")
+        attach(each, stored)
+    files = [tmp_path / "audio" / Response.objects.get(pk=each.pk).audio_file for each in (response, second)]
+    assert all(path.is_file() for path in files)
+    elsewhere = unhappy("sm-3", customer_id="C-78")
+    write = write_file(elsewhere, [b"ID3\x04" + b"\x00" * 40], "audio/mpeg")
+    attach(elsewhere, write)
+
+    output = run("erase", "C-77", "--yes")
+
+    assert output.rstrip().endswith(", 2 recordings")
+    assert not any(path.exists() for path in files)
+    for each in Response.objects.filter(pk__in=[response.pk, second.pk]):
+        assert (each.audio_file, each.audio_type, each.audio_url) == ("", "", "")
+    # Another customer's recording stays.
+    assert (tmp_path / "audio" / Response.objects.get(pk=elsewhere.pk).audio_file).is_file()
+    (audit,) = AuditEvent.objects.filter(action="erased")
+    assert audit.detail["recordings"] == 2
+
+
+def test_erase_clears_the_details_each_response_kept_of_the_customer(worked_case: Case) -> None:
+    run("erase", "C-77", "--yes")
+    response = Response.objects.get(pk=worked_case.response_id)
+    assert (response.customer_name, response.customer_email, response.customer_phone) == ("", "", "")
+    assert response.contact_ok is False
 
 
 def test_a_customer_who_answers_again_after_erasure_starts_a_new_record(worked_case: Case) -> None:

@@ -61,6 +61,10 @@ def test_a_response_shows_every_documented_field(org, api_as):
         agent_code="erin",
         ticket="T 1/2",
         customer=customer,
+        customer_name="Pat Lee",
+        customer_email="pat@example.com",
+        customer_phone="+15555550123",
+        contact_ok=True,
         answers={"ease": 3, "completed": False},
         interviewer_notes="Close to cancelling.",
         interviewer_flag=True,
@@ -161,6 +165,9 @@ def test_a_page_past_the_end_is_empty(org, api_as):
     stored(org["units"]["SUP-UK"])
     page = api_as("read").get(LIST, page="5").json()
     assert page == {"items": [], "count": 1, "next": None, "count_estimated": False}
+    # Past what a database offset can address, too.
+    far = api_as("read").get(LIST, page=str(2**62)).json()
+    assert far == {"items": [], "count": 1, "next": None, "count_estimated": False}
 
 
 def test_superseded_responses_are_hidden_unless_asked_for(org, api_as):

@@ -47,7 +47,7 @@ def test_submitted_at_defaults_to_now(org, api_as):
 
 
 def test_the_same_survey_and_external_id_again_gets_200_and_nothing_new(org, api_as):
-    client = api_as("ingest")
+    client = api_as("ingest", "read")
     first = client.post(LIST, response_body())
     again = client.post(LIST, response_body(answers={"ease": 9}))
     assert (first.status_code, again.status_code) == (201, 200)

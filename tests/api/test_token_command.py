@@ -83,6 +83,33 @@ def test_list_shows_tokens_without_their_secret(org):
     assert secret not in listing
 
 
+def test_create_limited_to_units_and_list_shows_them(org):
+    secret, advice = run_token("create", "--name", "emea-tool", "--scopes", "ingest", "--units", "SUP-EMEA, SUP-UK")
+    assert ApiToken.objects.get(name="emea-tool").units == ["SUP-EMEA", "SUP-UK"]
+    assert "limited to SUP-EMEA,SUP-UK" in advice
+    run_token("create", "--name", "everything", "--scopes", "ingest")
+    assert ApiToken.objects.get(name="everything").units == []
+    listing, _ = run_token("list")
+    assert "SUP-EMEA,SUP-UK" in next(line for line in listing.splitlines() if line.startswith("emea-tool"))
+    assert " all " in next(line for line in listing.splitlines() if line.startswith("everything"))
+    refused = Client().post(
+        "/api/v1/responses",
+        '{"survey": "upgrade-install", "external_id": "x", "unit": "SUP-AMER", "answers": {}}',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert refused.status_code == 403 and refused.json()["errors"][0]["loc"] == ["unit"]
+
+
+@pytest.mark.parametrize("units", ["SUP-EMEA,ATLANTIS", " , "], ids=["unknown", "empty"])
+def test_unknown_or_no_units_exit_2_naming_them(org, units):
+    with pytest.raises(CommandError, match="--units") as caught:
+        run_token("create", "--name", "x", "--scopes", "ingest", "--units", units)
+    assert caught.value.returncode == 2
+    assert "ATLANTIS" in str(caught.value) or "at least one" in str(caught.value)
+    assert not ApiToken.objects.exists()
+
+
 def test_revoke_stops_the_token_and_frees_its_name(org):
     secret, _ = run_token("create", "--name", "old", "--scopes", "read")
     out, _ = run_token("revoke", "--name", "old")

@@ -128,12 +128,13 @@ def test_reopening_moves_out_of_the_closed_status(failed_install: Case) -> None:
 
 
 def test_assigning_an_owner_records_it_and_the_owner_counts_as_team(failed_install: Case) -> None:
-    ursula = person("ursula")
+    # The lead of the whole organisation holds a role above the case's unit but is not in its team.
+    cora = person("ceo")
     # An admin outside the team assigns: their action is not the team's view.
-    do_assign(failed_install, owner=ursula, actor=person("admin"), now=NOW + timedelta(hours=1))
+    do_assign(failed_install, owner=cora, actor=person("admin"), now=NOW + timedelta(hours=1))
     failed_install.refresh_from_db()
-    assert failed_install.owner == ursula and failed_install.viewed_at is None
-    assert failed_install.events.get(type="assigned").data["owner"] == "ursula"
-    do_view_case(failed_install, actor=ursula, now=NOW + timedelta(hours=2))
+    assert failed_install.owner == cora and failed_install.viewed_at is None
+    assert failed_install.events.get(type="assigned").data["owner"] == "ceo"
+    do_view_case(failed_install, actor=cora, now=NOW + timedelta(hours=2))
     failed_install.refresh_from_db()
     assert failed_install.viewed_at == NOW + timedelta(hours=2)

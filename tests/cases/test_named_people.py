@@ -67,12 +67,13 @@ def test_someone_the_case_does_not_name_still_gets_404(named: Case) -> None:
     assert quinn.get("/api/v1/cases").json()["count"] == 0
 
 
-def test_the_owner_without_a_role_in_the_unit_reads_the_case_once_assigned(named: Case) -> None:
-    ursula = api("ursula")  # leads SUP-US only
+def test_a_member_without_a_role_in_the_unit_can_own_the_case_someone_outside_the_team_cannot(named: Case) -> None:
+    assert api("erin").post(f"/api/v1/cases/{named.pk}/assign", {"owner": "mia"}).json()["owner"] == "mia"
+    assert api("mia").post(f"/api/v1/cases/{named.pk}/notes", {"text": "On it."}).status_code == 201
+    ursula = api("ursula")  # leads SUP-US only: not in this case's team
+    refused = api("erin").post(f"/api/v1/cases/{named.pk}/assign", {"owner": "ursula"})
+    assert (refused.status_code, refused.json()["errors"][0]["loc"]) == (422, ["owner"])
     assert ursula.get(f"/api/v1/cases/{named.pk}").status_code == 404
-    api("erin").post(f"/api/v1/cases/{named.pk}/assign", {"owner": "ursula"})
-    assert ursula.get(f"/api/v1/cases/{named.pk}").json()["owner"] == "ursula"
-    assert ursula.post(f"/api/v1/cases/{named.pk}/notes", {"text": "On it."}).status_code == 201
 
 
 def test_a_person_an_escalation_reached_reads_it_acts_on_it_and_finds_it_in_mine(named: Case) -> None:

@@ -24,6 +24,7 @@ def everything_optional(data: dict[str, Any]) -> None:
     data["organization"]["recovery_threshold"] = 6.5
     data["organization"]["segment_required"] = True
     data["organization"]["threshold_unless"] = "recovery_rule"
+    data["organization"]["audio_hosts"] = ["recordings.example.com", "*.media.example.net:8443"]
     data["units"][0]["time_zone"] = "Europe/London"
     data["units"][0]["children"][0]["calendar"] = "frontdesk"
     data["units"].append({"code": "HQ", "name": "Head office"})

@@ -198,6 +198,16 @@ def test_an_invalid_unit_still_counts_as_known_so_one_mistake_is_reported_once()
             "'sat', 'sun'",
         ),
         (changed(lambda d: d.update(segments=["LEISURE", "LEISURE"])), "segments[1]: duplicate segment 'LEISURE'"),
+        (
+            changed(lambda d: d["organization"].update(audio_hosts=["recordings.example.com", "https://x.example/"])),
+            "organization.audio_hosts[1]: 'https://x.example/' is not a host name: give the host only "
+            "(recordings.example.com), no scheme or path",
+        ),
+        (
+            changed(lambda d: d["organization"].update(audio_hosts=["bad host"])),
+            "organization.audio_hosts[0]: 'bad host' is not a host name (letters, digits, hyphens and dots; "
+            "*.example.com for subdomains)",
+        ),
     ],
 )
 def test_organization_calendars_and_segments(text: str, problem: str) -> None:

@@ -67,6 +67,15 @@ def test_problems_name_their_field() -> None:
     ]
 
 
+def test_a_sources_allow_list_of_recording_hosts_is_checked_and_kept_lower_case() -> None:
+    assert problems(
+        {"key": "t", "tool": "tally", "survey": "s", "secret": "x", "audio_hosts": ["ok.example", "a/b"]}
+    ) == ["audio_hosts: 'a/b' is not a host name: give the host only (recordings.example.com), no scheme or path"]
+    spec = load_source({"key": "t", "tool": "tally", "survey": "s", "secret": "x", "audio_hosts": ["Media.Example"]})
+    assert spec.audio_hosts == ["media.example"]
+    assert load_source({"key": "t", "tool": "tally", "survey": "s", "secret": "x"}).audio_hosts is None
+
+
 def test_plain_model_validation_refuses_too_and_names_the_first_field() -> None:
     from pydantic import ValidationError
 

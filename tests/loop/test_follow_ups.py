@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from closeloop.actions.close_case import change_case_status
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.services import do_reopen
 from closeloop.feedback.models import Response, Survey
@@ -18,7 +19,9 @@ from closeloop.notify.models import Delivery
 from closeloop.org.stamp import stamp
 from closeloop.reports.queries import loop_summary_for
 from closeloop.worker.runner import run_due_work
+from tests.helpers import ApiClient, create_token
 from tests.loop.conftest import LINK, closed_case, send
+from tests.web.conftest import ingest
 
 
 def test_closing_schedules_a_follow_up_after_the_configured_delay(recent_close: Case) -> None:
@@ -89,11 +92,36 @@ def test_yes_records_a_response_and_counts_as_recovered(recent_close: Case) -> N
     assert response.source == "follow-up"
     assert response.answers == {"resolved": True}
     assert response.customer_id == recent_close.response.customer_id
-    assert response.customer.contact_ok  # answering does not withdraw consent
+    assert response.customer.contact_ok and response.contact_ok  # answering does not withdraw consent
     assert Case.objects.get(pk=recent_close.pk).state == Case.State.CLOSED
     day = recent_close.opened_at.date()
     summary = loop_summary_for(day - timedelta(days=1), day + timedelta(days=1))
     assert summary.recovered_percent == 100.0
+
+
+def test_the_answer_carries_no_details_of_one_unit_into_the_record_of_a_customer_of_others(acme: None) -> None:
+    us = ingest(unit="SUP-US")  # the customer's record as SUP-US knows it: pat@example.com
+    customer = us.customer
+    assert customer is not None
+    token = create_token(["ingest"], units=["SUP-EMEA"])
+    posted = ApiClient(token).post(
+        "/api/v1/responses",
+        {
+            "survey": "upgrade-install",
+            "external_id": "emea-1",
+            "submitted_at": (timezone.now() - timedelta(days=4)).isoformat(),
+            "unit": "SUP-EMEA",
+            "customer": {"id": customer.external_id, "email": "mallory@evil.example", "contact_ok": True},
+            "answers": {"ease": 2, "completed": False},
+        },
+    )
+    case = Case.objects.get(response_id=posted.json()["id"])
+    change_case_status(case, status="Closed", resolution="resolved", actor=None, now=timezone.now() - timedelta(days=3))
+    _, links = send(case)
+    assert Client().post(links["yes"]).status_code == 200
+    customer.refresh_from_db()
+    assert customer.email == "pat@example.com"
+    assert Response.objects.get(source="follow-up").customer_email == "mallory@evil.example"
 
 
 def test_no_reopens_the_case_and_tells_the_team(recent_close: Case) -> None:

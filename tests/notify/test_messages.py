@@ -43,6 +43,7 @@ def make_alert(
     repeat=False,
     audio_url="https://recordings.example.com/88213.mp3",
     customer_name="Pat Lee",
+    audio_url_allowed=True,
 ):
     root = Unit.objects.get_or_create(code="ACME", defaults={"name": "Acme", "path": "/ACME/"})[0]
     unit = Unit.objects.get_or_create(
@@ -84,12 +85,18 @@ def make_alert(
         agent=erin,
         ticket="T-1001",
         customer=customer,
+        # What the response itself gave: what messages show.
+        customer_name=customer_name,
+        customer_email="pat@example.com",
+        customer_phone="+1 555 555 0123",
+        contact_ok=contact_ok,
         status="valid",
         overall=2,
         needs_recovery=True,
         answers={"ease": 2, "completed": False, "factors": ["Speed"], "comment": comment},
         interviewer_notes="Sounded close to cancelling.",
         audio_url=audio_url,
+        audio_url_allowed=audio_url_allowed,
     )
     return Alert.objects.create(
         response=response,

@@ -13,7 +13,7 @@ from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note, do_assign, do_change_status, do_reopen
 from closeloop.core.metrics import hours_between_statuses, loop_summary
 from closeloop.loop.models import FollowUp
-from closeloop.org.models import Person, Unit
+from closeloop.org.models import Unit
 from closeloop.reports.queries import (
     _activity,
     case_facts,
@@ -36,7 +36,6 @@ def varied(acme: None) -> None:
     within and past their goals, resolved or not, with and without a root cause; some assigned; follow-up
     answers yes and no, from the customer's own survey and from follow-ups this system sent."""
     rng = random.Random(15)
-    people = list(Person.objects.order_by("key"))
     for n in range(40):
         at = START + timedelta(hours=n * 2.3)
         happy = n % 6 == 5
@@ -52,7 +51,9 @@ def varied(acme: None) -> None:
         elif i % 4 == 0:
             do_add_note(case, text="No answer.", spoke_to_customer=False, now=case.opened_at + timedelta(hours=2))
         if i % 5 == 1:
-            do_assign(case, owner=people[i % len(people)], now=case.opened_at + timedelta(minutes=5))
+            # Only the case's team may own it; take turns among them.
+            team = [*case.managers.order_by("key"), *case.members.order_by("key")]
+            do_assign(case, owner=team[i % len(team)], now=case.opened_at + timedelta(minutes=5))
         if i % 3 == 0:
             do_change_status(case, status="Pending", now=case.opened_at + timedelta(hours=rng.uniform(0.1, 5)))
         if i % 2 == 0:

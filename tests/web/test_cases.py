@@ -29,7 +29,9 @@ def test_a_view_from_outside_the_team_does_not_count(admin_client_acme: Client, 
     assert failed_install.viewed_at is None
 
 
-def test_the_note_author_is_the_logged_in_person_and_can_be_changed(erin: Client, failed_install: Case) -> None:
+def test_the_note_author_is_the_logged_in_person_and_another_name_is_on_behalf_of(
+    erin: Client, failed_install: Case
+) -> None:
     page = erin.get(f"/cases/{failed_install.pk}").content.decode()
     assert 'name="author" id="id_author" maxlength="200" required value="Erin Diaz"' in page
     response = erin.post(
@@ -41,7 +43,8 @@ def test_the_note_author_is_the_logged_in_person_and_can_be_changed(erin: Client
     assert note.data == {
         "text": "Called; they can install now.",
         "spoke_to_customer": True,
-        "author": "Erin D. (covering)",
+        "author": "Erin Diaz",
+        "on_behalf_of": "Erin D. (covering)",
     }
     assert note.actor.key == "erin"
     failed_install.refresh_from_db()

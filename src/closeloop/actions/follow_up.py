@@ -10,7 +10,7 @@ from django.db import transaction
 from closeloop.actions.ingest import ingest_response
 from closeloop.cases.models import Case
 from closeloop.cases.services import CaseInputError, do_reopen
-from closeloop.feedback.store import RejectedInput
+from closeloop.feedback.store import RejectedInput, Sender
 from closeloop.loop.models import FollowUp
 from closeloop.loop.services import (
     ANSWERS,
@@ -39,8 +39,12 @@ def answer_follow_up(token: str, answer: str, *, now: datetime) -> Answered:
     with transaction.atomic():
         follow_up = lock_unanswered(token, answer, now)
         case = follow_up.case
+        # The answer repeats the details the case's response was sent with; as a sender of the case's unit only,
+        # it cannot carry details a token of one unit gave into the record of a customer of other units.
+        sender = Sender(name="follow-up", units=(case.unit.code,))
+        item = follow_up_item(follow_up, resolved, now)
         try:
-            response = ingest_response(follow_up_item(follow_up, resolved, now), source="follow-up", now=now).response
+            response = ingest_response(item, source="follow-up", now=now, sender=sender).response
         except RejectedInput as exc:
             # The follow-up survey was removed or changed in the configuration since the email went out.
             raise LinkProblem("unavailable", follow_up) from exc

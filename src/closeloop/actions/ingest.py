@@ -18,13 +18,18 @@ from closeloop.alerts.detection import (
 )
 from closeloop.alerts.models import Alert
 from closeloop.alerts.planning import plan_alert_deliveries
+from closeloop.audit.log import record_many
+from closeloop.audit.models import AuditEvent
 from closeloop.cases.services import do_move_case_to_unit, open_cases_for_existing, open_cases_for_new
 from closeloop.config.snapshot import Snapshot, current
 from closeloop.feedback.models import Response
 from closeloop.feedback.store import (
+    EVERYONE,
+    ContactChange,
     IngestResult,
     Notes,
     RejectedInput,
+    Sender,
     mark_needing_recovery,
     store_responses,
     update_responses,
@@ -45,14 +50,18 @@ def ingest_responses(
     merge: bool = False,
     imported: bool = False,
     historic: bool = False,
+    sender: Sender = EVERYONE,
 ) -> list[IngestResult | RejectedInput]:
     """Validate and store a batch in one transaction; one outcome per item, in order.
 
     Rejected items are reported, not stored; everything else is committed together, with its
     alerts, cases and deliveries, or not at all. `notes` (in step with `items`) are kept with the
-    new responses. `merge`: an item whose survey + external_id was stored before updates that
-    response and evaluates it again (only rules that newly match raise alerts; never a second case)
-    instead of being a replay.
+    new responses. `merge`: an item whose survey + external_id was stored before by the same source
+    updates that response and evaluates it again (only rules that newly match raise alerts; never a
+    second case) instead of being a replay; one stored by another source stays a replay, so a source
+    cannot rewrite what another sent. `sender` limits what the batch may change beyond its own new
+    responses (feedback.store.Sender); each change of a customer record's contact details or consent is
+    recorded in the audit log.
 
     A new response submitted longer ago than the organisation's `alert_max_age` (every new one, with
     `historic`) is historic: stored, evaluated and counted like any other, but its alerts are delivered to
@@ -64,8 +73,15 @@ def ingest_responses(
             with transaction.atomic():
                 snapshot = current()
                 stored = store_responses(
-                    items, catalog=snapshot.catalog, source=source, now=now, notes=notes, tiers=snapshot.tiers
+                    items,
+                    catalog=snapshot.catalog,
+                    source=source,
+                    now=now,
+                    notes=notes,
+                    tiers=snapshot.tiers,
+                    sender=sender,
                 )
+                _audit_contact_changes(stored.contact_changes, sender, source, now)
                 # Every new response, the quarantined ones too: fixing one later must not alert either.
                 created = [o.response for o in stored.outcomes if isinstance(o, IngestResult) and o.created]
                 org = snapshot.directory.organization
@@ -80,7 +96,7 @@ def ingest_responses(
                 )
                 _follow_through(detection, stored.to_evaluate, snapshot, stored.superseded, now, new=True)
                 if merge:
-                    return _merge_replays(items, stored.outcomes, snapshot, notes, now)
+                    return _merge_replays(items, stored.outcomes, snapshot, notes, now, source=source, sender=sender)
                 return stored.outcomes
         except IntegrityError:
             # A concurrent writer stored one of these external_ids between our read and our
@@ -91,9 +107,9 @@ def ingest_responses(
     raise AssertionError("unreachable")
 
 
-def ingest_response(item: Mapping[str, Any], *, source: str, now: datetime) -> IngestResult:
+def ingest_response(item: Mapping[str, Any], *, source: str, now: datetime, sender: Sender = EVERYONE) -> IngestResult:
     """Store one response; raises RejectedInput with every bad field."""
-    (outcome,) = ingest_responses([item], source=source, now=now)
+    (outcome,) = ingest_responses([item], source=source, now=now, sender=sender)
     if isinstance(outcome, RejectedInput):
         raise outcome
     return outcome
@@ -114,13 +130,19 @@ def _merge_replays(
     snapshot: Snapshot,
     notes: Notes,
     now: datetime,
+    *,
+    source: str,
+    sender: Sender,
 ) -> list[IngestResult | RejectedInput]:
-    """Update the responses that were stored before this batch with their items, then evaluate them again."""
+    """Update the responses this source stored before this batch with their items, then evaluate them again."""
     created = {o.response.pk for o in outcomes if isinstance(o, IngestResult) and o.created}
     positions = [
         index
         for index, outcome in enumerate(outcomes)
-        if isinstance(outcome, IngestResult) and not outcome.created and outcome.response.pk not in created
+        if isinstance(outcome, IngestResult)
+        and not outcome.created
+        and outcome.response.pk not in created
+        and outcome.response.source == source
     ]
     if not positions:
         return outcomes
@@ -130,7 +152,9 @@ def _merge_replays(
         now=now,
         notes=[notes[index] for index in positions] if notes is not None else None,
         tiers=snapshot.tiers,
+        sender=sender,
     )
+    _audit_contact_changes(merged.contact_changes, sender, source, now)
     result = list(outcomes)
     for index, outcome in zip(positions, merged.outcomes, strict=True):
         result[index] = outcome
@@ -141,6 +165,24 @@ def _merge_replays(
     if merged.to_evaluate:
         evaluate_stored(merged.to_evaluate, snapshot=snapshot, now=now)
     return result
+
+
+def _audit_contact_changes(changes: Sequence[ContactChange], sender: Sender, source: str, now: datetime) -> None:
+    """One audit event per customer record whose contact details or consent changed. The event names the
+    response that brought the change and the fields, never the values (the log is kept for ever)."""
+    record_many(
+        [
+            {
+                "action": AuditEvent.Action.CONTACT_CHANGED,
+                "target": f"response:{change.response.pk}" if change.response is not None else "customer",
+                "actor": sender.person,
+                "actor_name": sender.name or source,
+                "detail": {"customer": change.customer.pk, "fields": list(change.fields), "source": source},
+            }
+            for change in changes
+        ],
+        now=now,
+    )
 
 
 def evaluate_stored(responses: Sequence[Response], *, snapshot: Snapshot, now: datetime) -> Detection:

@@ -11,8 +11,9 @@ from closeloop.alerts.models import Alert
 from closeloop.audit.log import record
 from closeloop.audit.models import AuditEvent
 from closeloop.cases.privacy import cases_data, erase_case_words
-from closeloop.feedback.models import Customer
+from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.privacy import customer_by_external_id, customer_data, erase_customer
+from closeloop.feedback.recordings import delete_recording
 from closeloop.loop.privacy import erase_quotes, loop_data
 from closeloop.notify.models import Delivery
 from closeloop.notify.privacy import erase_messages
@@ -67,6 +68,8 @@ def erase_customer_data(external_id: str, *, actor_name: str, now: datetime) -> 
     Scores, dates and the shape of every case's timeline stay, so reports still count what happened."""
     with transaction.atomic():
         customer = _customer(external_id)
+        # The uploaded files first, while the responses still name them: a voice identifies the customer.
+        recordings = sum(delete_recording(response) for response in Response.objects.filter(customer=customer))
         erased = erase_customer(customer)
         case_ids = erase_case_words(erased.response_ids)
         alert_ids = list(Alert.objects.filter(response_id__in=erased.response_ids).values_list("id", flat=True))
@@ -79,6 +82,7 @@ def erase_customer_data(external_id: str, *, actor_name: str, now: datetime) -> 
             "cases": len(case_ids),
             "messages": messages,
             "spikes": quotes,
+            "recordings": recordings,
         }
         # The log names the erased record by its new id: the old one may itself be personal (an email address).
         record(

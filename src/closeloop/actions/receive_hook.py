@@ -32,7 +32,7 @@ from closeloop.connectors import (
     Translation,
     http,
 )
-from closeloop.feedback.store import FieldError, IngestResult, IntakeNote, RejectedInput
+from closeloop.feedback.store import FieldError, IngestResult, IntakeNote, RejectedInput, Sender
 from closeloop.intake.journal import (
     claim_event,
     finish_claim,
@@ -131,8 +131,9 @@ def _translate_and_store(
         if letter is not None:
             letter_replayed(letter, now=now, state=DeadLetter.State.WAITING, problem=exc.reason)
         return _refusal(source, exc, outcome, now, replay=replay)
+    sender = Sender(name=source.label, audio_hosts=tuple(spec.audio_hosts) if spec.audio_hosts is not None else None)
     try:
-        reply = _store(source, translation, now=now, replay=replay)
+        reply = _store(source, translation, now=now, replay=replay, sender=sender)
     except _Unstorable as exc:
         return _dead_letter(source, inbound, exc.reason, now=now, letter=letter, event_id=translation.event_id)
     if letter is not None:
@@ -143,13 +144,13 @@ def _translate_and_store(
     return reply
 
 
-def _store(source: Source, translation: Translation, *, now: datetime, replay: bool) -> HookReply:
+def _store(source: Source, translation: Translation, *, now: datetime, replay: bool, sender: Sender) -> HookReply:
     event_id = translation.event_id
     with transaction.atomic():
         claim = claim_event(source, event_id, now=now, replay=replay)
         if claim is None:
             return _duplicate(source, event_id, now=now, replay=replay)
-        outcomes = _ingest(source, translation.items, merge=translation.merge, now=now)
+        outcomes = _ingest(source, translation.items, merge=translation.merge, now=now, sender=sender)
         responses = [_summary(outcome) for outcome in outcomes]
         finish_claim(claim, [r["id"] for r in responses])
     count = len(responses)
@@ -157,12 +158,12 @@ def _store(source: Source, translation: Translation, *, now: datetime, replay: b
     return HookReply(200, detail, HookDelivery.Outcome.STORED, event_id, responses)
 
 
-def _ingest(source: Source, items: Sequence[Item], *, merge: bool, now: datetime) -> list[IngestResult]:
+def _ingest(source: Source, items: Sequence[Item], *, merge: bool, now: datetime, sender: Sender) -> list[IngestResult]:
     """Ingest the items; an item the ingest refuses is stored without its refused fields and held in quarantine,
     with why listed among its problems, so nothing a verified tool sent is dropped silently."""
     bodies = [item.body for item in items]
     notes: list[IntakeNote | None] = [IntakeNote(item.problems) for item in items]
-    outcomes = ingest_responses(bodies, source=source.label, now=now, notes=notes, merge=merge)
+    outcomes = ingest_responses(bodies, source=source.label, now=now, notes=notes, merge=merge, sender=sender)
     refused = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, RejectedInput)]
     if refused:
         again = []
@@ -182,6 +183,7 @@ def _ingest(source: Source, items: Sequence[Item], *, merge: bool, now: datetime
             now=now,
             notes=[note for _, _, note in again],
             merge=merge,
+            sender=sender,
         )
         for (index, _, _), outcome in zip(again, retried, strict=True):
             if isinstance(outcome, RejectedInput):
@@ -209,13 +211,12 @@ def _without(body: Mapping[str, Any], errors: Sequence[FieldError]) -> dict[str,
 def _summary(outcome: IngestResult) -> dict[str, Any]:
     response = outcome.response
     done = "created" if outcome.created else "updated" if outcome.updated else "replayed"
-    return {
-        "id": response.pk,
-        "external_id": response.external_id,
-        "outcome": done,
-        "status": response.status,
-        "problems": list(response.problems),
-    }
+    summary = {"id": response.pk, "external_id": response.external_id, "outcome": done, "status": response.status}
+    if done != "replayed":
+        # A replayed response may have come from anyone (another source, the API): what is wrong with it is
+        # not this sender's to read. What it sent now, it may.
+        summary["problems"] = list(response.problems)
+    return summary
 
 
 def _duplicate(source: Source, event_id: str, *, now: datetime, replay: bool) -> HookReply:

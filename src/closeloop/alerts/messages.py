@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from closeloop.alerts.models import Alert
 from closeloop.alerts.serialize import alert_fields
+from closeloop.core.hosts import defanged
 from closeloop.core.moments import format_moment
 from closeloop.core.rules import THRESHOLD_RULE_KEY, threshold_rule
 from closeloop.core.vocabulary import SEVERITIES
@@ -167,10 +168,15 @@ def overall_score(response: Response) -> str:
 
 
 def contact_of(response: Response) -> Contact | None:
-    customer = response.customer
-    if customer is None or not customer.contact_ok:
+    """The customer's details as this response gave them, only with the consent this response has."""
+    if response.customer is None or not response.contact_ok:
         return None
-    return Contact(name=customer.name, email=customer.email, phone=customer.phone)
+    return Contact(name=response.customer_name, email=response.customer_email, phone=response.customer_phone)
+
+
+def contact_withheld(response: Response) -> bool:
+    """The response names a customer who has not agreed (here) to be contacted."""
+    return response.customer is not None and not response.contact_ok
 
 
 def alert_subject(alert: Alert, response: Response, score: str, categories: Sequence[str] = ()) -> str:
@@ -194,12 +200,21 @@ def when_for_people(instant: datetime, response: Response) -> str:
 
 def audio_link(response: Response, person: Person | None) -> str:
     """Where a recipient can listen: the uploaded recording (a signed, expiring link) or the recording's own
-    address elsewhere; nothing without the customer's consent."""
-    if response.customer is None or not response.customer.contact_ok:
+    address elsewhere when it is https on its source's allow-list; nothing without the customer's consent."""
+    if response.customer is None or not response.contact_ok:
         return ""
     if has_recording(response):
         return recording_link(response, person)
-    return web_link(response.audio_url)
+    return web_link(response.audio_url) if response.audio_url_allowed else ""
+
+
+def audio_unlinked(response: Response) -> str:
+    """A recording address that is not made a link (not https on its source's allow-list), written so that
+    no mail or chat client links it either; "" when there is none. A sender cannot put a link to anywhere
+    in closeloop's messages."""
+    if not response.audio_url or not response.contact_ok or response.audio_url_allowed or has_recording(response):
+        return ""
+    return defanged(response.audio_url)
 
 
 def alert_context(alert: Alert, person: Person | None) -> dict[str, Any]:
@@ -233,10 +248,11 @@ def alerts_context(alerts: Sequence[Alert], person: Person | None) -> dict[str, 
         "contact": contact_of(response),
         "customer_id": customer.external_id if customer else "",
         "customer_tier": customer.tier if customer else "",
-        "contact_withheld": customer is not None and not customer.contact_ok,
+        "contact_withheld": contact_withheld(response),
         "ticket": response.ticket,
         "ticket_url": web_link(organization.ticket_link(response.ticket)),
         "audio_url": audio_link(response, person),
+        "audio_unlinked": audio_unlinked(response),
         "repeat_days": organization.repeat_window.days if any(each.repeat for each in alerts) else None,
         **_repeat_of(next((each for each in alerts if each.repeat), alert), organization.time_zone),
         "response_url": response_url(response),
@@ -321,6 +337,8 @@ def render_chat(context: dict[str, Any]) -> Rendered:
         links.append(f"[Ticket {ticket}]({context['ticket_url']})" if context["ticket_url"] else f"Ticket {ticket}")
     if context["audio_url"]:
         links.append(f"[Listen to the call]({context['audio_url']})")
+    elif context["audio_unlinked"]:
+        links.append(f"Recording: {markdown_escape(context['audio_unlinked'])} (not a link)")
     lines.append(" · ".join(links))
     return Rendered(subject=context["subject"], text="\n\n".join(lines))
 
@@ -347,7 +365,7 @@ def render_webhook(context: dict[str, Any]) -> Rendered:
             "interviewer_notes": response.interviewer_notes,
         },
         # The API's customer: name, email and phone are null without the customer's consent.
-        "customer": customer_body(response.customer) if response.customer is not None else None,
+        "customer": customer_body(response),
         "links": {
             "response": context["response_url"],
             "ticket": context["ticket_url"] or None,

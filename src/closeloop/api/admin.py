@@ -10,12 +10,12 @@ from closeloop.api.models import ApiToken
 class ApiTokenAdmin(admin.ModelAdmin):
     """Review and revoke tokens; they are created with `closeloop token create`, which shows the secret once."""
 
-    list_display = ["name", "hint", "scopes", "person", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "hint", "scopes", "person", "units", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "hint", "person__key"]
     list_select_related = ["person"]
-    fields = ["name", "hint", "scopes", "person", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["name", "hint", "scopes", "person", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "hint", "scopes", "person", "units", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["name", "hint", "scopes", "person", "units", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

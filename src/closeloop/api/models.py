@@ -22,6 +22,9 @@ class ApiToken(models.Model):
     hint = models.CharField(max_length=12, help_text="The first characters, to tell tokens apart")
     scopes = models.JSONField(default=list)
     person = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="tokens")
+    # Unit codes the token is limited to (`token create --units`), each with everything below it: it may
+    # submit responses for those units only and reads nothing outside them. Empty: not limited.
+    units = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

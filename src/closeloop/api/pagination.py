@@ -21,6 +21,7 @@ from closeloop.api.errors import invalid_field
 PAGE_SIZE = 50
 # Up to this many rows a list is counted exactly (a bounded count, which stops reading at the limit).
 EXACT_COUNT_LIMIT = 10_000
+LARGEST_OFFSET = 2**63 - 1
 
 M = TypeVar("M", bound=Model)
 
@@ -47,7 +48,8 @@ def paginate(
     page_size = PAGE_SIZE if page_size is None else page_size
     page = requested_page(request)
     start = (page - 1) * page_size
-    rows = list(queryset[start : start + page_size + 1])
+    # A page past what a database offset can address (64 bits) holds nothing; asking would be an error.
+    rows = list(queryset[start : start + page_size + 1]) if start + page_size < LARGEST_OFFSET else []
     more = len(rows) > page_size
     rows = rows[:page_size]
     count, estimated = list_count(queryset)

@@ -31,7 +31,7 @@ def response_notes(response: Response) -> list[dict[str, Any]]:
 
 def recording_url(response: Response) -> str | None:
     """Where the uploaded recording plays (login, or a token with `read`); null without consent."""
-    if not has_recording(response) or response.customer is None or not response.customer.contact_ok:
+    if not has_recording(response) or not response.contact_ok:
         return None
     return absolute_url("response-audio", response.pk)
 
@@ -62,7 +62,7 @@ def response_to_dict(
         "ticket": response.ticket or None,
         "ticket_url": organization.ticket_link(response.ticket) or None,
         # A customer is shown exactly as a response body sends one.
-        "customer": customer_body(response.customer) if response.customer is not None else None,
+        "customer": customer_body(response),
         "answers": response.answers,
         "interviewer_notes": response.interviewer_notes,
         "interviewer_flag": response.interviewer_flag,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,27 @@ def record(
         actor_name=(actor_name or (actor.name if actor else ""))[:200],
         detail=dict(detail or {}),
     )
+
+
+def record_many(events: Sequence[Mapping[str, Any]], *, now: datetime) -> list[AuditEvent]:
+    """Append several entries in one insert (a file import changes many customers): each a mapping of
+    `record`'s keyword arguments (`action`, `target`, and optionally `actor`, `actor_name`, `detail`)."""
+    if not events:
+        return []
+    rows = []
+    for event in events:
+        actor: Person | None = event.get("actor")
+        rows.append(
+            AuditEvent(
+                at=now,
+                action=event["action"],
+                target=str(event["target"])[:200],
+                actor=actor,
+                actor_name=(event.get("actor_name") or (actor.name if actor else ""))[:200],
+                detail=dict(event.get("detail") or {}),
+            )
+        )
+    return AuditEvent.objects.bulk_create(rows)
 
 
 def record_view(target: str, *, now: datetime, actor: Person | None, actor_name: str = "", surface: str) -> AuditEvent:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from closeloop.alerts.messages import Contact, answer_lines, contact_of, overall_score, web_link
+from closeloop.alerts.messages import Contact, answer_lines, contact_of, contact_withheld, overall_score, web_link
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.cases.notifications import case_link, team_of
 from closeloop.core.escalation import CaseClock, Step, step_deadline
@@ -110,7 +110,7 @@ def _activity(case: Case, zone: ZoneInfo, now: datetime) -> Activity:
     if note is not None:
         data = note.data or {}
         spoke = "Yes" if data.get("spoke_to_customer") else "No"
-        author = data.get("author") or note.actor_name or "someone"
+        author = note.byline or "someone"
         last_note = f"{author} on {_local(note.at, zone, now)} (Spoke? {spoke}): {data.get('text', '')}"
     return Activity(viewed=viewed, contacted=contacted, last_note=last_note)
 
@@ -145,12 +145,13 @@ def escalation_facts(case: Case, step: Step, clock: CaseClock, now: datetime) ->
         deadline=missed,
         missed_by=missed_by,
         closure=closure,
-        customer=(customer.name or customer.external_id) if customer is not None else "",
+        # The name only with the consent this response has: the id otherwise.
+        customer=((response.contact_ok and response.customer_name) or customer.external_id) if customer else "",
         tier=case.tier,
         score=overall_score(response),
         words=[line.value for line in answer_lines(response) if line.is_text],
         contact=contact_of(response),
-        contact_withheld=customer is not None and not customer.contact_ok,
+        contact_withheld=contact_withheld(response),
         ticket=response.ticket,
         ticket_url=web_link(organization.ticket_link(response.ticket)),
         unit=f"{case.unit.name} ({case.unit.code})",

@@ -173,6 +173,15 @@ class CaseEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("case events cannot be deleted")
 
+    @property
+    def byline(self) -> str:
+        """Who wrote a note, as every surface shows it: "Erin Diaz", or "Erin Diaz (on behalf of Pat)" when
+        the writer gave another name (cases.services.note_authorship)."""
+        data = self.data or {}
+        author = str(data.get("author") or self.actor_name or "")
+        on_behalf_of = str(data.get("on_behalf_of") or "")
+        return f"{author} (on behalf of {on_behalf_of})" if on_behalf_of else author
+
 
 class EscalationNotice(models.Model):
     """A person an escalation step reached about a case: they may open it and act on it from then on, and

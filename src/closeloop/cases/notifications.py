@@ -48,7 +48,7 @@ def _describe(event: CaseEvent) -> str:
     data = event.data or {}
     if event.type == CaseEvent.Type.NOTE:
         spoke = "yes" if data.get("spoke_to_customer") else "no"
-        return f"{data.get('author') or 'Someone'} wrote (spoke to the customer: {spoke}):\n{data.get('text', '')}"
+        return f"{event.byline or 'Someone'} wrote (spoke to the customer: {spoke}):\n{data.get('text', '')}"
     if event.type in (CaseEvent.Type.STATUS, CaseEvent.Type.REOPENED):
         return f"Status: {data.get('from')} -> {data.get('to')}"
     if event.type == CaseEvent.Type.CLOSED:

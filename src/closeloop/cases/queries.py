@@ -187,6 +187,8 @@ def note_to_dict(event: CaseEvent) -> dict[str, Any]:
         "text": data.get("text", ""),
         "spoke_to_customer": bool(data.get("spoke_to_customer")),
         "author": data.get("author") or event.actor_name,
+        # A name the writer gave that is not theirs: shown next to the author, never instead of them.
+        "on_behalf_of": data.get("on_behalf_of") or None,
         "by": event.actor.key if event.actor is not None else None,
     }
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 
 from closeloop.alerts.messages import format_number
 from closeloop.alerts.models import Alert
@@ -422,6 +423,33 @@ def _unit_lead_name(case: Case) -> str:
     return next((people[key].name for key in leads if key in people), "")
 
 
+def note_authorship(
+    case: Case, *, author_name: str | None, actor: Person | None, actor_name: str = ""
+) -> dict[str, str]:
+    """Who a note is shown as written by: `author`, and `on_behalf_of` when a name was given that is not
+    the writer's.
+
+    The writer is the signed-in person (`actor`: a login's person, an API token's person), else `actor_name`
+    (a login without a person, a token without one). A name given as the author (a free-text field) never
+    replaces the writer: it is shown next to them, as "on behalf of". Without a writer the note is the
+    system's (an import): the name given, else the unit's lead; so is a token without a person that gives
+    no name, which the API says writes as the unit's lead.
+    """
+    given = " ".join((author_name or "").split())
+    writer = actor.name if actor is not None else " ".join(actor_name.split())
+    if actor is None and (not writer or not given):
+        return {"author": given or _unit_lead_name(case)}
+    if given and not _names_writer(given, writer):
+        return {"author": writer, "on_behalf_of": given}
+    return {"author": writer}
+
+
+def _names_writer(given: str, writer: str) -> bool:
+    """`given` is the writer's own name, or its first words ("Erin" for "Erin Diaz"), in any case."""
+    words = given.casefold().split()
+    return words == writer.casefold().split()[: len(words)]
+
+
 def do_add_note(
     case: Case,
     *,
@@ -429,23 +457,26 @@ def do_add_note(
     spoke_to_customer: bool = False,
     author_name: str | None = None,
     actor: Person | None = None,
+    actor_name: str = "",
     now: datetime,
 ) -> CaseEvent:
-    """Append a note. The author defaults to the actor, else the unit's lead; the first note that spoke to
-    the customer sets `contacted_at`, which stops the `not_contacted` escalations."""
+    """Append a note, written by `actor` (or `actor_name`: see `note_authorship`); `author_name` given by the
+    writer is kept as "on behalf of". The first note that spoke to the customer sets `contacted_at`, which
+    stops the `not_contacted` escalations."""
     text = (text or "").strip()
     if not text:
         raise CaseInputError("text", "a note needs some text")
     with transaction.atomic():
         case = _locked(case)
-        author = (author_name or "").strip() or (actor.name if actor else "") or _unit_lead_name(case)
+        authorship = note_authorship(case, author_name=author_name, actor=actor, actor_name=actor_name)
         changed = _acting_counts_as_viewing(case, actor, now, through="note")
         note = _event(
             case,
             CaseEvent.Type.NOTE,
             actor,
             now,
-            {"text": text, "spoke_to_customer": bool(spoke_to_customer), "author": author},
+            {"text": text, "spoke_to_customer": bool(spoke_to_customer), **authorship},
+            actor_name=actor_name,
         )
         if spoke_to_customer and case.contacted_at is None:
             case.contacted_at = now
@@ -563,12 +594,27 @@ def do_reopen(case: Case, *, status: str | None = None, actor: Person | None = N
         return do_change_status(case, status=target, actor=actor, now=now)
 
 
+def possible_owners(case: Case) -> QuerySet[Person]:
+    """Who may own a case: the active people with a role in its unit or a unit above it (those who could act
+    on it), and its managers and members (the people its template named, also without such a role)."""
+    codes = case.unit.path.strip("/").split("/")
+    team = Q(pk__in=case.managers.values("pk")) | Q(pk__in=case.members.values("pk"))
+    return Person.objects.filter(Q(roles__unit__code__in=codes) | team, active=True).distinct().order_by("name")
+
+
 def do_assign(case: Case, *, owner: Person, actor: Person | None = None, now: datetime) -> Case:
-    """Make `owner` responsible for the case; they count as team for viewing and hear about it."""
+    """Make `owner` responsible for the case; they count as team for viewing and hear about it. The owner
+    must be one of `possible_owners`: a case is not handed to someone outside its team."""
     if not owner.active:
         raise CaseInputError("owner", f"{owner.key!r} is no longer in the organisation")
     with transaction.atomic():
         case = _locked(case)
+        if case.owner_id != owner.pk and not possible_owners(case).filter(pk=owner.pk).exists():
+            raise CaseInputError(
+                "owner",
+                f"{owner.key!r} is not in the case's team: the owner must hold a role in {case.unit.code} or a "
+                "unit above it, or be one of the case's managers or members",
+            )
         if _acting_counts_as_viewing(case, actor, now, through="assign"):
             refresh_next_escalation(case)
             case.save(update_fields=["viewed_at", "next_escalation_at"])

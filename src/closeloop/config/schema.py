@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field
 from pydantic_core import PydanticCustomError
 
 from closeloop.core.durations import BadDuration, parse_duration
+from closeloop.core.hosts import host_problem
 from closeloop.core.text import DEFAULT_LANGUAGE, stemmer_languages
 from closeloop.core.vocabulary import DEFAULT_ROOT_CAUSES, SEVERITIES, TRIGGERS_WITH_DELAY
 
@@ -46,6 +47,13 @@ def _check_duration(value: str) -> str:
     except BadDuration as exc:
         raise _problem(str(exc)) from None
     return value
+
+
+def _check_host(value: str) -> str:
+    problem = host_problem(value)
+    if problem:
+        raise _problem(problem)
+    return value.strip().lower()
 
 
 def _check_clock(value: str) -> str:
@@ -150,6 +158,8 @@ class OrganizationSpec(Entry):
     alert_max_age_for: Literal["files", "everywhere"] = "files"
     segment_required: bool = False
     threshold_unless: Literal["any_rule", "recovery_rule"] = "any_rule"
+    # Hosts whose https addresses an `audio_url` (from the API or a file) may link to in messages and pages.
+    audio_hosts: list[Annotated[str, AfterValidator(_check_host)]] = []
     calendars: dict[Key, CalendarSpec] = {}
 
     @model_validator(mode="after")

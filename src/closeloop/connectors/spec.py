@@ -7,6 +7,7 @@ sources:
     survey: upgrade-install
     secret_file: /run/secrets/typeform-install
     tolerance: 5m                  # for tools that sign a timestamp
+    audio_hosts: [recordings.example.com]   # optional; default: organization.audio_hosts
     map:
       answers:
         ease: {ref: q_ease, scale: [1, 5]}
@@ -45,6 +46,7 @@ from closeloop.connectors.errors import ConnectorError
 from closeloop.connectors.mapping import MapInvalid, Rules, parse_map, survey_problems
 from closeloop.connectors.survey import Survey
 from closeloop.core.durations import BadDuration, parse_duration
+from closeloop.core.hosts import host_problem, normalise_hosts
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*")
 
@@ -86,6 +88,9 @@ class SourceSpec(BaseModel):
     tolerance: str = "5m"
     map: dict[str, Any] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    # The hosts whose https addresses this source's `audio_url`s may link to (core.hosts); None: the
+    # organisation's `audio_hosts`.
+    audio_hosts: list[str] | None = None
 
     _connector: Connector = PrivateAttr()
     _rules: Rules = PrivateAttr(default_factory=dict)
@@ -104,6 +109,17 @@ class SourceSpec(BaseModel):
         if value not in registry.slugs():
             raise PydanticCustomError("closeloop", f"unknown tool {value!r} (one of {', '.join(registry.slugs())})")
         return value
+
+    @field_validator("audio_hosts")
+    @classmethod
+    def _audio_hosts(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        for entry in value:
+            problem = host_problem(entry)
+            if problem:
+                raise PydanticCustomError("closeloop", problem)
+        return normalise_hosts(value)
 
     @field_validator("tolerance")
     @classmethod

@@ -70,7 +70,7 @@ def work_on_cases(cases: Iterable[Case], *, anchor: datetime) -> CaseWork:
             continue
         locale = comments.UK if case.unit.code in EMEA_UNITS else comments.US
         customer = response.customer
-        first_name = customer.name.split()[0] if customer and customer.name else ""
+        first_name = response.customer_name.split()[0] if customer and response.customer_name else ""
         agent = response.agent.name.split()[0] if response.agent else "the agent"
         zone = ZoneInfo(directory().time_zone_of(case.unit))
         # Gold customers are called back sooner: that is what their SLA is for.
@@ -82,7 +82,7 @@ def work_on_cases(cases: Iterable[Case], *, anchor: datetime) -> CaseWork:
         if len(case.statuses) > 2:  # an in-between status such as "Contacting customer"
             change_case_status(case, status=case.statuses[1], actor=lead, now=at + timedelta(minutes=3))
         at = _working_time(at + _hours(rng, 0.2, 8), zone)
-        if customer is not None and customer.contact_ok:
+        if customer is not None and response.contact_ok:
             if rng.random() < 0.3 and at < anchor:
                 text = comments.case_note(
                     rng, comments.NO_ANSWER_NOTES, customer=first_name, agent=agent, locale=locale

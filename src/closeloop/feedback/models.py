@@ -83,6 +83,13 @@ class Response(models.Model):
     agent = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     ticket = models.CharField(max_length=200, blank=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="responses")
+    # The customer's details and consent as this response gave them: what every surface shows with it. A
+    # sender cannot rewrite what another unit's responses show by sending the same customer id, and consent
+    # given here is given for this response only; a later withdrawal clears it here too.
+    customer_name = models.CharField(max_length=200, blank=True)
+    customer_email = models.CharField(max_length=254, blank=True)
+    customer_phone = models.CharField(max_length=40, blank=True)
+    contact_ok = models.BooleanField(default=False)
     answers = models.JSONField(default=dict)
     # The answers to the survey's text questions, one a line (core.answers.customer_words): what lists show
     # and search. Answers never change once stored, so neither does this.
@@ -90,6 +97,9 @@ class Response(models.Model):
     interviewer_notes = models.TextField(blank=True)
     interviewer_flag = models.BooleanField(default=False)
     audio_url = models.URLField(max_length=1000, blank=True)
+    # Whether `audio_url` is https on a host its source's allow-list names (core.hosts), decided when it
+    # was stored: only then do messages and pages make it a link.
+    audio_url_allowed = models.BooleanField(default=False)
     # An uploaded recording: its file name in $CLOSELOOP_HOME/audio/ and its type, read from its content.
     audio_file = models.CharField(max_length=200, blank=True)
     audio_type = models.CharField(max_length=50, blank=True)

@@ -45,6 +45,13 @@ def customer_data(customer: Customer) -> dict[str, Any]:
                 "segment": response.segment,
                 "agent": response.agent_code,
                 "ticket": response.ticket,
+                # The details and consent this response gave: what the surfaces show with it.
+                "customer": {
+                    "name": response.customer_name,
+                    "email": response.customer_email,
+                    "phone": response.customer_phone,
+                    "contact_ok": response.contact_ok,
+                },
                 "answers": response.answers,
                 "interviewer_notes": response.interviewer_notes,
                 "interviewer_flag": response.interviewer_flag,
@@ -66,8 +73,18 @@ class ErasedFeedback:
 
 def erase_customer(customer: Customer) -> ErasedFeedback:
     """Remove what identifies the customer from their record and responses. Call inside a transaction."""
-    addresses = {value for value in (customer.email, customer.phone) if value}
     responses = list(Response.objects.filter(customer=customer))
+    # Each response's own copy too: a sender may have given details the record never took.
+    addresses = {
+        value
+        for value in (
+            customer.email,
+            customer.phone,
+            *(r.customer_email for r in responses),
+            *(r.customer_phone for r in responses),
+        )
+        if value
+    }
     text_questions: dict[int, set[str]] = {}
     for survey_id, key in Question.objects.filter(
         survey_id__in={r.survey_id for r in responses}, type=Question.Type.TEXT
@@ -81,7 +98,20 @@ def erase_customer(customer: Customer) -> ErasedFeedback:
         }
         response.interviewer_notes = ERASED if response.interviewer_notes else ""
         response.audio_url = ""
-    Response.objects.bulk_update(responses, ["answers", "interviewer_notes", "audio_url"])
+        response.customer_name = response.customer_email = response.customer_phone = ""
+        response.contact_ok = False
+    Response.objects.bulk_update(
+        responses,
+        [
+            "answers",
+            "interviewer_notes",
+            "audio_url",
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "contact_ok",
+        ],
+    )
     # A random id: the survey tool's id (often an email address) identifies the customer too, and a later
     # response under the same id must start a new record, not rejoin the erased one.
     customer.external_id = f"erased-{secrets.token_hex(8)}"

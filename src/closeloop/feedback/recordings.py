@@ -78,8 +78,7 @@ class StoredFile:
 
 def check_upload(response: Response, *, size: int, head: bytes) -> str:
     """The upload's audio type, or RecordingRefused saying why it cannot be kept for this response."""
-    customer = response.customer
-    if customer is None or not customer.contact_ok:
+    if response.customer_id is None or not response.contact_ok:
         raise RecordingRefused(
             409,
             "audio",
@@ -141,8 +140,7 @@ def recording_path(response: Response) -> Path | None:
 
 def may_play(response: Response) -> bool:
     """Whether the recording may be played now: it exists and the customer still agrees."""
-    customer = response.customer
-    return customer is not None and customer.contact_ok and recording_path(response) is not None
+    return response.customer_id is not None and response.contact_ok and recording_path(response) is not None
 
 
 def delete_recording(response: Response) -> bool:

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
-from closeloop.feedback.models import Customer
+from closeloop.feedback.models import Response
 
 Code = Annotated[StrictStr, Field(max_length=100)]
 
@@ -83,18 +83,23 @@ class ResponseFixIn(BaseModel):
     segment: Code | None = None
 
 
-def customer_body(customer: Customer) -> dict[str, Any]:
-    """A stored customer in the shape of the `customer` object of a response body.
+def customer_body(response: Response) -> dict[str, Any] | None:
+    """A response's customer in the shape of the `customer` object of a response body, or None.
 
-    Name, email and phone are null unless the customer agreed to be contacted: no surface shows the
-    contact details of a customer who did not, to anyone. The id, tier and consent stay.
+    The name, email, phone and consent are the response's own (what it was sent with; a later withdrawal
+    clears the consent): sending the same customer id for another unit changes nothing shown here. Name,
+    email and phone are null unless the customer agreed to be contacted in this response: no surface shows
+    the contact details of a customer who did not, to anyone. The id, tier and consent stay.
     """
-    shown = customer.contact_ok
+    customer = response.customer
+    if customer is None:
+        return None
+    shown = response.contact_ok
     return {
         "id": customer.external_id,
-        "name": customer.name if shown else None,
-        "email": customer.email if shown else None,
-        "phone": customer.phone if shown else None,
+        "name": response.customer_name if shown else None,
+        "email": response.customer_email if shown else None,
+        "phone": response.customer_phone if shown else None,
         "tier": customer.tier,
-        "contact_ok": customer.contact_ok,
+        "contact_ok": response.contact_ok,
     }

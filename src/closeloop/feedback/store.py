@@ -19,12 +19,65 @@ from django.db import connection
 from pydantic import ValidationError
 
 from closeloop.core.answers import answer_problem, customer_words, overall_score
+from closeloop.core.hosts import link_allowed
 from closeloop.core.limits import unsafe_value
 from closeloop.core.tiers import read_tier
 from closeloop.feedback.catalog import Catalog, SurveyInfo
 from closeloop.feedback.models import Customer, Response, is_placement_problem
 from closeloop.feedback.schemas import CustomerIn, ResponseFixIn, ResponseIn
-from closeloop.org.models import Unit
+from closeloop.org.models import Person, Unit
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sends a batch: what it may change beyond its own new responses, and which links it may give.
+
+    `units`: the unit codes it may write (each with everything below it), from `token create --units`;
+    None: every unit (a token without units, a survey tool's endpoint, a file import). `audio_hosts`: the
+    allow-list its `audio_url`s must be on to become links (core.hosts); None: the organisation's.
+    `name` and `person` say who it was in the audit log.
+    """
+
+    name: str = ""
+    units: tuple[str, ...] | None = None
+    audio_hosts: tuple[str, ...] | None = None
+    person: Person | None = None
+
+    def scope(self, catalog: Catalog) -> UnitScope:
+        if self.units is None:
+            return UnitScope(None)
+        # A code no longer configured matches nothing: a limited sender never widens by a unit's removal.
+        return UnitScope(tuple(catalog.units[code].path for code in self.units if code in catalog.units))
+
+    def hosts(self, catalog: Catalog) -> tuple[str, ...]:
+        if self.audio_hosts is not None:
+            return self.audio_hosts
+        return tuple(catalog.organization.audio_hosts or ())
+
+
+@dataclass(frozen=True)
+class UnitScope:
+    """The unit paths a sender may write; None: every unit (and a response without one)."""
+
+    paths: tuple[str, ...] | None
+
+    def writes(self, unit_path: str | None) -> bool:
+        if self.paths is None:
+            return True
+        return unit_path is not None and any(unit_path.startswith(path) for path in self.paths)
+
+
+EVERYONE = Sender()
+
+
+@dataclass(frozen=True)
+class ContactChange:
+    """A customer record's contact details (name, email, phone) or consent changed: an audit event each."""
+
+    customer: Customer
+    fields: tuple[str, ...]
+    # The response whose details made the change (for a withdrawal, the response that withdrew).
+    response: Response | None = None
 
 
 class FieldError(NamedTuple):
@@ -154,36 +207,113 @@ def _check(
     return _Accepted(index, data, info, submitted_at, notices)
 
 
-def _upsert_customers(accepted: Sequence[_Accepted], now: datetime) -> dict[str, Customer]:
-    """Create or update every customer of the batch; the last mention of a customer wins."""
-    incoming: dict[str, CustomerIn] = {a.data.customer.id: a.data.customer for a in accepted if a.data.customer}
-    if not incoming:
-        return {}
+CONTACT_FIELDS = ("name", "email", "phone")
+
+
+@dataclass
+class _Customers:
+    """The customers of a batch after their records were written, and what changed."""
+
+    by_id: dict[str, Customer]
+    # The external ids whose record the sender may write: a new customer, or one whose responses are all in
+    # units the sender may write. Only these records take a response's details, and only these responses
+    # take what the record knows for the fields they leave out.
+    writable: set[str]
+    # The items (by index in the batch) whose consent a later item of the batch withdraws.
+    withdrawn_later: set[int]
+    # Each record whose contact details or consent changed, the fields, and the item that changed them.
+    changes: list[tuple[Customer, tuple[str, ...], int]]
+
+
+def _writable(customers: Sequence[Customer], scope: UnitScope) -> set[str]:
+    if scope.paths is None:
+        return {c.external_id for c in customers}
+    blocked = {
+        pk
+        for pk, path in Response.objects.filter(customer__in=customers, unit__isnull=False)
+        .values_list("customer_id", "unit__path")
+        .distinct()
+        if not scope.writes(path)
+    }
+    return {c.external_id for c in customers if c.pk not in blocked}
+
+
+def _upsert_customers(accepted: Sequence[_Accepted], now: datetime, scope: UnitScope) -> _Customers:
+    """Create or update every customer of the batch.
+
+    A record takes a response's name, email, phone and tier (the last mention of the batch wins; an empty
+    field erases nothing) only when the sender may write it; otherwise the details stay with the response.
+    Consent is withdrawn by any response (from the record and from every earlier response of the customer),
+    but granted by a response for that response alone: a record is created with its first response's
+    consent and never granted again.
+    """
+    mentions = [(a.index, a.data.customer) for a in accepted if a.data.customer is not None]
+    if not mentions:
+        return _Customers({}, set(), set(), [])
+    incoming = {data.id: data for _, data in mentions}  # the last mention of each customer
+    first_mention = {data.id: data for _, data in reversed(mentions)}
+    last_mention = {data.id: index for index, data in mentions}
+    last_refusal = {data.id: index for index, data in mentions if not data.contact_ok}
+    withdrawn_later = {index for index, data in mentions if last_refusal.get(data.id, -1) > index}
     existing = {c.external_id: c for c in Customer.objects.filter(external_id__in=incoming)}
-    fields = ("name", "email", "phone", "tier", "contact_ok")
+    writable = _writable(list(existing.values()), scope) | (set(incoming) - set(existing))
     to_create, to_update = [], []
+    changes: list[tuple[Customer, tuple[str, ...], int]] = []
     for external_id, data in incoming.items():
         customer = existing.get(external_id)
         if customer is None:
-            to_create.append(Customer(external_id=external_id, updated_at=now, **data.model_dump(include=set(fields))))
+            consent = first_mention[external_id].contact_ok and external_id not in last_refusal
+            details = {name: getattr(data, name) for name in (*CONTACT_FIELDS, "tier")}
+            to_create.append(Customer(external_id=external_id, updated_at=now, contact_ok=consent, **details))
             continue
-        changed = False
-        for name in fields:
-            value = getattr(data, name)
-            # An empty field in a later survey does not erase what an earlier one told us,
-            # but contact consent always follows the latest answer.
-            if (value or name == "contact_ok") and getattr(customer, name) != value:
-                setattr(customer, name, value)
-                changed = True
+        changed: list[str] = []
+        if external_id in writable:
+            for name in (*CONTACT_FIELDS, "tier"):
+                value = getattr(data, name)
+                if value and getattr(customer, name) != value:
+                    setattr(customer, name, value)
+                    changed.append(name)
+        if external_id in last_refusal and customer.contact_ok:
+            customer.contact_ok = False
+            changed.append("contact_ok")
         if changed:
             customer.updated_at = now
             to_update.append(customer)
+            contact = tuple(name for name in changed if name != "tier")
+            if contact:
+                cause = last_refusal[external_id] if contact == ("contact_ok",) else last_mention[external_id]
+                changes.append((customer, contact, cause))
     if to_create:
         Customer.objects.bulk_create(to_create)  # SQLite >= 3.35 and PostgreSQL return the new ids
     if to_update:
-        Customer.objects.bulk_update(to_update, [*fields, "updated_at"])
+        Customer.objects.bulk_update(to_update, [*CONTACT_FIELDS, "tier", "contact_ok", "updated_at"])
+    withdrawing = [existing[external_id] for external_id in last_refusal if external_id in existing]
+    if withdrawing:
+        # A customer who says no now is not to be contacted about what they said before either, in any unit.
+        cleared = set(
+            Response.objects.filter(customer__in=withdrawing, contact_ok=True).values_list("customer_id", flat=True)
+        )
+        Response.objects.filter(customer_id__in=cleared, contact_ok=True).update(contact_ok=False)
+        noted = {customer.pk for customer, _, _ in changes}
+        changes += [
+            (customer, ("contact_ok",), last_refusal[customer.external_id])
+            for customer in withdrawing
+            if customer.pk in cleared and customer.pk not in noted
+        ]
     existing.update({c.external_id: c for c in to_create})
-    return existing
+    return _Customers(existing, writable, withdrawn_later, changes)
+
+
+def _own_details(data: CustomerIn | None, customer: Customer | None, *, writable: bool) -> dict[str, str]:
+    """A response's own copy of its customer's details: as sent, and for a field left out what the record
+    knows, if the sender may write the record (else a sender could read another unit's customer by id)."""
+    if data is None:
+        return {"customer_name": "", "customer_email": "", "customer_phone": ""}
+    fallback = customer if (writable and customer is not None) else None
+    return {
+        f"customer_{name}": getattr(data, name) or (getattr(fallback, name) if fallback else "")
+        for name in CONTACT_FIELDS
+    }
 
 
 def _lock_tickets(keys: Sequence[tuple[int, str]]) -> None:
@@ -210,6 +340,34 @@ class StoredBatch:
     to_evaluate: list[Response]
     # A new response's id -> the earlier response of the same ticket it replaced.
     superseded: dict[int, Response]
+    # Customer records whose contact details or consent the batch changed (for the audit log).
+    contact_changes: list[ContactChange] = field(default_factory=list)
+
+
+def ticket_conflict(ticket: str) -> str:
+    """The problem listed when a response cannot replace the current one of its ticket. It names neither
+    that response nor its unit: the sender may not read them."""
+    return (
+        f"ticket: {ticket!r} was answered before in another unit, which this sender may not submit for; "
+        "this response does not replace that one"
+    )
+
+
+def _replaced(candidates: Sequence[Response], response: Response, scope: UnitScope) -> Response | bool | None:
+    """Which current response of the ticket `response` replaces: the latest of its own unit; else the latest
+    of another unit (a ticket moved between units), when the sender may write both units; else None.
+    False when there is one it may not replace (a conflict to list)."""
+    if not candidates:
+        return None
+    own = [c for c in candidates if c.unit_id is not None and c.unit_id == response.unit_id]
+    if own:
+        return own[-1]
+    latest = candidates[-1]
+    if scope.writes(latest.unit.path if latest.unit else None) and scope.writes(
+        response.unit.path if response.unit else None
+    ):
+        return latest
+    return False
 
 
 def store_responses(
@@ -220,12 +378,15 @@ def store_responses(
     now: datetime,
     notes: Notes = None,
     tiers: Mapping[str, str] | None = None,
+    sender: Sender = EVERYONE,
 ) -> StoredBatch:
     """Validate and store a batch; rejected items are reported, not stored. Call inside a transaction.
 
     `notes`, in step with `items` when given, are stored with each new response (see IntakeNote).
     `tiers` are the configured customer tiers by case-folded name (config.tiers): a customer's tier is
-    stored in the configured spelling, an unknown one as sent with a problem listed.
+    stored in the configured spelling, an unknown one as sent with a problem listed. `sender` decides what
+    the batch may change beyond its own responses (customer records, another unit's ticket) and which of its
+    `audio_url`s become links.
 
     A concurrent writer that stores one of these external_ids first makes the insert raise
     IntegrityError: the caller retries the batch, which then finds those items as replays.
@@ -260,75 +421,98 @@ def store_responses(
             first_in_batch[key] = a
             fresh.append(a)
 
-    customers = _upsert_customers(fresh, now)
+    scope = sender.scope(catalog)
+    customers = _upsert_customers(fresh, now, scope)
+    hosts = sender.hosts(catalog)
 
     ticket_keys = [(a.info.survey.pk, a.data.ticket) for a in fresh if a.data.ticket]
     _lock_tickets(ticket_keys)
-    current_by_ticket: dict[tuple[int, str], Response] = {}
+    current_by_ticket: dict[tuple[int, str], list[Response]] = {}
     if ticket_keys:
         for survey_id in {k[0] for k in ticket_keys}:
             tickets = {t for s, t in ticket_keys if s == survey_id}
-            for response in Response.objects.filter(
-                survey_id=survey_id, ticket__in=tickets, superseded_by__isnull=True
-            ).order_by("received_at", "id"):
-                current_by_ticket[(survey_id, response.ticket)] = response
+            for response in (
+                Response.objects.filter(survey_id=survey_id, ticket__in=tickets, superseded_by__isnull=True)
+                .select_related("unit")
+                .order_by("received_at", "id")
+            ):
+                current_by_ticket.setdefault((survey_id, response.ticket), []).append(response)
 
     new_responses: list[Response] = []
+    replacing: list[Response | None] = []
     for a in fresh:
         data = a.data
         note = _note(notes, a.index)
         placement = catalog.placement_problems(data.unit, data.segment)
         problems = [*placement, *a.notices, *note.problems]
         held = bool(placement) or note.hold
-        customer = customers.get(data.customer.id) if data.customer else None
-        contact_ok = bool(data.customer and data.customer.contact_ok)
-        new_responses.append(
-            Response(
-                survey=a.info.survey,
-                external_id=data.external_id,
-                source=source,
-                submitted_at=a.submitted_at,
-                received_at=now,
-                valid_since=None if held else now,
-                unit_code=data.unit or "",
-                unit=catalog.units.get(data.unit or ""),
-                segment=data.segment or "",
-                agent_code=data.agent or "",
-                agent=catalog.people.get(data.agent or ""),
-                ticket=data.ticket or "",
-                customer=customer,
-                answers=data.answers,
-                words=customer_words(a.info.questions.values(), data.answers),
-                overall=overall_score(a.info.survey.overall, data.answers),
-                interviewer_notes=data.interviewer_notes,
-                interviewer_flag=data.interviewer_flag,
-                # A recording identifies the customer: keep it only with their consent.
-                audio_url=(data.audio_url or "") if contact_ok else "",
-                status=Response.Status.INVALID if held else Response.Status.VALID,
-                problems=problems,
-                intake_problems=list(note.problems),
-            )
+        customer = customers.by_id.get(data.customer.id) if data.customer else None
+        contact_ok = bool(data.customer and data.customer.contact_ok) and a.index not in customers.withdrawn_later
+        own = _own_details(
+            data.customer, customer, writable=bool(data.customer and data.customer.id in customers.writable)
         )
+        # A recording identifies the customer: keep it only with their consent.
+        audio_url = (data.audio_url or "") if contact_ok else ""
+        response = Response(
+            survey=a.info.survey,
+            external_id=data.external_id,
+            source=source,
+            submitted_at=a.submitted_at,
+            received_at=now,
+            valid_since=None if held else now,
+            unit_code=data.unit or "",
+            unit=catalog.units.get(data.unit or ""),
+            segment=data.segment or "",
+            agent_code=data.agent or "",
+            agent=catalog.people.get(data.agent or ""),
+            ticket=data.ticket or "",
+            customer=customer,
+            contact_ok=contact_ok,
+            **own,
+            answers=data.answers,
+            words=customer_words(a.info.questions.values(), data.answers),
+            overall=overall_score(a.info.survey.overall, data.answers),
+            interviewer_notes=data.interviewer_notes,
+            interviewer_flag=data.interviewer_flag,
+            audio_url=audio_url,
+            audio_url_allowed=bool(audio_url) and link_allowed(audio_url, hosts),
+            status=Response.Status.INVALID if held else Response.Status.VALID,
+            problems=problems,
+            intake_problems=list(note.problems),
+        )
+        previous: Response | None = None
+        if response.ticket:
+            # Decided in the batch's order, so a later item of the batch sees the earlier ones as current.
+            candidates = current_by_ticket.setdefault((a.info.survey.pk, response.ticket), [])
+            found = _replaced(candidates, response, scope)
+            if found is False:
+                response.problems = [*response.problems, ticket_conflict(response.ticket)]
+            elif isinstance(found, Response):
+                previous = found
+                candidates.remove(found)
+            candidates.append(response)
+        new_responses.append(response)
+        replacing.append(previous)
     Response.objects.bulk_create(new_responses)
 
     superseded: dict[int, Response] = {}  # new response id -> the response it replaced
-    for a, response in zip(fresh, new_responses, strict=True):
+    for a, response, previous in zip(fresh, new_responses, replacing, strict=True):
         outcomes[a.index] = IngestResult(response, created=True)
-        if response.ticket:
-            key = (a.info.survey.pk, response.ticket)
-            previous = current_by_ticket.get(key)
-            if previous is not None:
-                Response.objects.filter(pk=previous.pk).update(superseded_by=response)
-                previous.superseded_by = response
-                superseded[response.pk] = previous
-            current_by_ticket[key] = response
+        if previous is not None:
+            Response.objects.filter(pk=previous.pk).update(superseded_by=response)
+            previous.superseded_by = response
+            superseded[response.pk] = previous
     for a, first in replays_in_batch:
         outcomes[a.index] = IngestResult(outcomes[first.index].response, created=False)  # type: ignore[union-attr]
 
+    by_index = {a.index: response for a, response in zip(fresh, new_responses, strict=True)}
     return StoredBatch(
         outcomes=outcomes,  # type: ignore[arg-type]
         to_evaluate=[r for r in new_responses if r.status == Response.Status.VALID and r.superseded_by_id is None],
         superseded=superseded,
+        contact_changes=[
+            ContactChange(customer, fields, by_index.get(index)) for customer, fields, index in customers.changes
+        ],
     )
 
 
@@ -400,10 +584,15 @@ _MERGED = (
     "answers",
     "overall",
     "customer_id",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "contact_ok",
     "agent_code",
     "interviewer_notes",
     "interviewer_flag",
     "audio_url",
+    "audio_url_allowed",
     "unit_code",
     "segment",
     "problems",
@@ -421,6 +610,8 @@ class MergedBatch:
     to_evaluate: list[Response]
     # Valid responses the update moved to another unit, with the unit they were in.
     moved: list[tuple[Response, Unit | None]]
+    # Customer records whose contact details or consent the updates changed (for the audit log).
+    contact_changes: list[ContactChange] = field(default_factory=list)
 
 
 def update_responses(
@@ -430,6 +621,7 @@ def update_responses(
     now: datetime,
     notes: Notes = None,
     tiers: Mapping[str, str] | None = None,
+    sender: Sender = EVERYONE,
 ) -> MergedBatch:
     """Merge a later delivery of each stored response into it (a comment that follows the score, a changed
     rating). Call inside a transaction; the rows are locked until it ends.
@@ -439,14 +631,18 @@ def update_responses(
     external_id and ticket stay as first stored. A quarantined response takes the update's unit and
     segment and may become valid; a valid one moves only to another known unit or segment (else it
     stays where it is and the update's value is listed as a problem), and never back into quarantine.
+    The customer's details and consent in the update are the response's own from then on (see
+    `_upsert_customers` for what reaches the customer record).
     """
     checked = [_check(index, item, catalog, now, tiers or {}) for index, (_, item) in enumerate(updates)]
     accepted = [c for c in checked if isinstance(c, _Accepted)]
-    customers = _upsert_customers(accepted, now)
+    customers = _upsert_customers(accepted, now, sender.scope(catalog))
+    hosts = sender.hosts(catalog)
     ids = [response.pk for response, _ in updates]
     rows = Response.objects.select_for_update(of=("self",)).select_related("unit", "survey").filter(pk__in=ids)
     locked = {r.pk: r for r in rows}
     batch = MergedBatch(outcomes=[], to_evaluate=[], moved=[])
+    by_index: dict[int, Response] = {}
     for (stored, _), check in zip(updates, checked, strict=True):
         if isinstance(check, RejectedInput):
             batch.outcomes.append(check)
@@ -454,7 +650,10 @@ def update_responses(
         response = locked[stored.pk]
         previous_unit = response.unit
         was_valid = response.status == Response.Status.VALID
-        changed = _merge(response, check, _note(notes, check.index), customers, catalog, now, was_valid=was_valid)
+        changed = _merge(
+            response, check, _note(notes, check.index), customers, catalog, now, hosts=hosts, was_valid=was_valid
+        )
+        by_index[check.index] = response
         batch.outcomes.append(IngestResult(response, created=False, updated=changed))
         if not changed:
             continue
@@ -462,6 +661,9 @@ def update_responses(
             batch.to_evaluate.append(response)
         if was_valid and response.unit_id != (previous_unit.pk if previous_unit else None):
             batch.moved.append((response, previous_unit))
+    batch.contact_changes = [
+        ContactChange(customer, fields, by_index.get(index)) for customer, fields, index in customers.changes
+    ]
     return batch
 
 
@@ -469,10 +671,11 @@ def _merge(
     response: Response,
     accepted: _Accepted,
     note: IntakeNote,
-    customers: Mapping[str, Customer],
+    customers: _Customers,
     catalog: Catalog,
     now: datetime,
     *,
+    hosts: Sequence[str],
     was_valid: bool,
 ) -> bool:
     """Apply one update to the locked response and save it if anything changed; whether it did."""
@@ -483,7 +686,11 @@ def _merge(
     response.answers = {**(response.answers or {}), **data.answers}
     response.overall = overall_score(accepted.info.survey.overall, response.answers)
     if data.customer is not None:
-        response.customer = customers.get(data.customer.id)
+        response.customer = customers.by_id.get(data.customer.id)
+        response.contact_ok = data.customer.contact_ok and accepted.index not in customers.withdrawn_later
+        # A field the update leaves out keeps what this response said.
+        for name in CONTACT_FIELDS:
+            setattr(response, f"customer_{name}", getattr(data.customer, name) or getattr(response, f"customer_{name}"))
     if data.agent:
         response.agent_code = data.agent
         response.agent = catalog.people.get(data.agent)
@@ -491,8 +698,9 @@ def _merge(
         response.interviewer_notes = data.interviewer_notes
     if "interviewer_flag" in given:
         response.interviewer_flag = data.interviewer_flag
-    if data.audio_url and response.customer is not None and response.customer.contact_ok:
+    if data.audio_url and response.contact_ok:
         response.audio_url = data.audio_url
+        response.audio_url_allowed = link_allowed(data.audio_url, hosts)
     if data.ticket and data.ticket != response.ticket:
         # Another ticket would make this a resubmission of that ticket: the response keeps its own.
         problems.append(f"ticket: a later delivery named {data.ticket!r}; the response keeps {response.ticket!r}")

@@ -21,7 +21,7 @@ from django.urls import reverse
 from closeloop.cases.models import Case
 from closeloop.cases.notifications import case_link, send_emails, team_of
 from closeloop.core.vocabulary import Severity
-from closeloop.feedback.models import Customer, Response
+from closeloop.feedback.models import Response
 from closeloop.feedback.schemas import customer_body
 from closeloop.loop.models import FollowUp
 from closeloop.notify.links import absolute_url
@@ -38,8 +38,9 @@ def link_lifetime() -> timedelta:
     return timedelta(days=getattr(settings, "CLOSELOOP_FOLLOW_UP_LINK_DAYS", 14))
 
 
-def _can_ask(customer: Customer | None) -> bool:
-    return customer is not None and customer.contact_ok and bool(customer.email)
+def _can_ask(response: Response) -> bool:
+    """The case's response gave an email address and the consent to use it (and it was not withdrawn since)."""
+    return response.customer_id is not None and response.contact_ok and bool(response.customer_email)
 
 
 def schedule_follow_up(case: Case, now: datetime) -> FollowUp | None:
@@ -52,7 +53,7 @@ def schedule_follow_up(case: Case, now: datetime) -> FollowUp | None:
     organization = current_organization()
     if organization.follow_up_after is None or not organization.follow_up_survey or case.closed_at is None:
         return None
-    if not _can_ask(case.response.customer):
+    if not _can_ask(case.response):
         return None
     due_at = case.closed_at + organization.follow_up_after
     follow_up = FollowUp.objects.filter(case=case).first()
@@ -128,7 +129,7 @@ def _email(follow_up: FollowUp) -> tuple[str, str]:
         "follow_up",
         {
             "organization": current_organization(),
-            "customer": follow_up.case.response.customer,
+            "customer_name": follow_up.case.response.customer_name,
             "yes_url": answer_link(follow_up, "yes"),
             "no_url": answer_link(follow_up, "no"),
             "link_days": link_lifetime().days,
@@ -155,8 +156,7 @@ def _send_one(pk: int, now: datetime) -> bool:
         if follow_up is None:
             return False  # another worker sent it in the meantime
         case = follow_up.case
-        customer = case.response.customer
-        if case.state != Case.State.CLOSED or not _can_ask(customer):
+        if case.state != Case.State.CLOSED or not _can_ask(case.response):
             # Reopened since, or consent withdrawn: nothing to send until the case closes again.
             follow_up.due_at = None
             follow_up.save(update_fields=["due_at"])
@@ -169,7 +169,7 @@ def _send_one(pk: int, now: datetime) -> bool:
             now=now,
             idempotency_key=f"follow-up:{follow_up.pk}:email",
             channel="email",
-            address=customer.email,  # type: ignore[union-attr]
+            address=case.response.customer_email,
             subject=subject,
             text=text,
             topic="follow-up",
@@ -203,7 +203,7 @@ def follow_up_item(follow_up: FollowUp, resolved: bool, now: datetime) -> dict[s
         # Every field the customer gave, so this response does not erase anything (consent included); the
         # contact details a customer without consent has are withheld (null), and an omitted field erases nothing.
         "customer": (
-            {key: value for key, value in customer_body(original.customer).items() if value is not None}
+            {key: value for key, value in (customer_body(original) or {}).items() if value is not None}
             if original.customer is not None
             else None
         ),

@@ -36,6 +36,9 @@ class Organization(models.Model):
     threshold_unless = models.CharField(max_length=20, default="any_rule")
     follow_up_after = models.DurationField(null=True, blank=True)
     follow_up_survey = models.CharField(max_length=100, blank=True)
+    # Hosts whose https addresses an `audio_url` from the API or a file may link to (core.hosts); a source
+    # of `/hooks/<key>` may have its own list.
+    audio_hosts = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.name

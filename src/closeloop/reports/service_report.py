@@ -177,7 +177,7 @@ def customer_label(response: Response) -> str:
     customer = response.customer
     if customer is None:
         return ""
-    return (customer.contact_ok and customer.name) or customer.external_id
+    return (response.contact_ok and response.customer_name) or customer.external_id
 
 
 def _notes_by_response(
@@ -195,7 +195,7 @@ def _notes_by_response(
         notes.setdefault(event.case.response_id, []).append(
             ReportNote(
                 at=_when(event.at, zone, report_end),
-                author=str(data.get("author") or event.actor_name or ""),
+                author=event.byline,
                 text=str(data.get("text") or ""),
                 spoke=bool(data.get("spoke_to_customer")),
             )

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from closeloop.alerts.models import KIND_CHOICES, SEVERITY_CHOICES
 from closeloop.cases.models import Case
+from closeloop.cases.services import possible_owners
 from closeloop.core.limits import day_problem
 from closeloop.core.vocabulary import Severity
 from closeloop.feedback.models import Response, Survey
@@ -269,11 +270,8 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Anyone holding a role on the case's unit or above it: the people who could act on it.
-        codes = case.unit.path.strip("/").split("/")
-        model_choice_field(self, "owner").queryset = (
-            Person.objects.filter(active=True, roles__unit__code__in=codes).distinct().order_by("name")
-        )
+        # The people who could act on it, by the rule the API and the service apply too.
+        model_choice_field(self, "owner").queryset = possible_owners(case)
         if case.owner is not None:
             self.fields["owner"].initial = case.owner.key
 

@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from closeloop.alerts.models import Alert
-from closeloop.api.auth import find_active_token, note_token_use
+from closeloop.api.auth import find_active_token, note_token_use, token_units
 from closeloop.cases.models import Case
 from closeloop.cases.queries import cases_seen_by, mine, responses_seen_by
 from closeloop.feedback.models import Response
@@ -126,7 +126,7 @@ def reader_for(request: HttpRequest) -> Reader | HttpResponse:
         if "read" not in token.scopes:
             return JsonResponse({"detail": "This token lacks the `read` scope needed here."}, status=403)
         name = token.person.name if token.person else ""
-        return Reader(visible_units(token.person), name, token.person, name or f"token {token.name}")
+        return Reader(token_units(token), name, token.person, name or f"token {token.name}")
     if request.user.is_authenticated:
         viewer = viewer_for(request)
         return Reader(viewer.units, viewer.name, viewer.person, viewer.name or request.user.get_username())

@@ -116,7 +116,7 @@ def _round(event: CaseEvent, names: Mapping[str, str]) -> Round:
 
 def _entry(event: CaseEvent) -> TimelineEntry:
     data = event.data or {}
-    who = data.get("author") if event.type == CaseEvent.Type.NOTE else ""
+    who = event.byline if event.type == CaseEvent.Type.NOTE else ""
     who = who or event.actor_name or (event.actor.name if event.actor is not None else "") or "closeloop"
     icon, tone = ICONS.get(event.type, "i-circle"), ""
     if event.type == CaseEvent.Type.CLOSED:

@@ -13,15 +13,15 @@ from ninja import Router
 
 from closeloop.alerts.models import KIND_CHOICES, Alert
 from closeloop.alerts.serialize import alert_fields
-from closeloop.api.auth import TokenAuth, token_of
+from closeloop.api.auth import TokenAuth, token_alerts, token_of
 from closeloop.api.errors import invalid_field
+from closeloop.api.models import ApiToken
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
 from closeloop.core.limits import instant_problem
-from closeloop.feedback.queries import visible_units
 from closeloop.notify.models import Delivery
 from closeloop.org.directory import current_organization
-from closeloop.org.models import Person, Unit
+from closeloop.org.models import Unit
 
 router = Router(tags=["alerts"])
 KINDS = [value for value, _ in KIND_CHOICES]
@@ -70,11 +70,10 @@ def _since(raw: str) -> datetime:
     return moment
 
 
-def visible_alerts(person: Person | None) -> QuerySet[Alert]:
+def visible_alerts(token: ApiToken) -> QuerySet[Alert]:
     messages = Delivery.objects.select_related("person").prefetch_related("alerts", "attempt_log").order_by("id")
     alerts = Alert.objects.select_related("unit").prefetch_related(Prefetch("messages", queryset=messages))
-    units = visible_units(person)
-    return alerts if units is None else alerts.filter(unit__in=units)
+    return token_alerts(token, alerts)
 
 
 @router.get(
@@ -89,7 +88,7 @@ def list_alerts(
     page: int = 1,
 ) -> dict[str, Any]:
     """Newest first. `unit` includes its whole subtree; `since` is an ISO-8601 time or date."""
-    alerts = visible_alerts(token_of(request).person)
+    alerts = visible_alerts(token_of(request))
     if kind:
         if kind not in KINDS:
             raise invalid_field(("kind",), f"must be one of {', '.join(KINDS)}, not {kind!r}")

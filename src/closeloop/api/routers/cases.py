@@ -15,7 +15,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from closeloop.actions.close_case import change_case_status
-from closeloop.api.auth import TokenAuth, log_token_view, token_of
+from closeloop.api.auth import TokenAuth, log_token_view, token_cases, token_of
 from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import ErrorOut
@@ -39,7 +39,6 @@ from closeloop.cases.queries import (
     names,
     note_to_dict,
     overdue_filter,
-    restrict_to_visible,
 )
 from closeloop.cases.services import (
     CaseInputError,
@@ -141,7 +140,7 @@ def case_to_dict(
 
 def _visible_case(request: HttpRequest, case_id: int) -> Case:
     """The case if the caller may see it; 404 otherwise, so hidden cases cannot be told from missing ones."""
-    case = restrict_to_visible(cases_for_api(), token_of(request).person).filter(pk=case_id).first()
+    case = token_cases(token_of(request), cases_for_api()).filter(pk=case_id).first()
     if case is None:
         raise ApiError(404, f"No case {case_id}.")
     return case
@@ -173,7 +172,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
     which level and why)."""
     now = timezone.now()
     person = token_of(request).person
-    cases = restrict_to_visible(cases_for_api(), person)
+    cases = token_cases(token_of(request), cases_for_api())
     if filters.mine is True:
         if person is None:
             raise invalid_field(("mine",), "a token without a person has no cases of its own")
@@ -233,15 +232,18 @@ def list_notes(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 @router.post("/{int:case_id}/notes", auth=TokenAuth("write"), response={201: NoteOut, **ERRORS}, summary="Add a note")
 def add_note(request: HttpRequest, case_id: int, note: NoteIn) -> Status[dict[str, Any]]:
-    """Appends a note; `spoke_to_customer: true` sets the case's `contacted_at` if unset."""
+    """Appends a note; `spoke_to_customer: true` sets the case's `contacted_at` if unset. The author is the
+    token's person (or the token); an `author` given is shown as `on_behalf_of`, next to them."""
     case = _visible_case(request, case_id)
+    token = token_of(request)
     event = _act(
         lambda: do_add_note(
             case,
             text=note.text,
             spoke_to_customer=note.spoke_to_customer,
             author_name=note.author,
-            actor=token_of(request).person,
+            actor=token.person,
+            actor_name="" if token.person else f"token {token.name}",
             now=timezone.now(),
         )
     )

@@ -14,13 +14,12 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
-from closeloop.api.auth import TokenAuth, token_of
+from closeloop.api.auth import TokenAuth, token_of, token_units
 from closeloop.api.errors import ApiError, invalid_field, malformed_json_detail
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import Day, ErrorOut
 from closeloop.core.periods import default_range
-from closeloop.feedback.queries import visible_units
 from closeloop.feedback.store import FieldError, RejectedInput
 from closeloop.loop.activity import ActivityRow, check_rows, store_rows
 from closeloop.loop.models import SpikeAlert
@@ -129,7 +128,7 @@ def retention(request: HttpRequest, filters: Query[RetentionFilters]) -> dict[st
         raise invalid_field(("to",), "must not be before `from`")
     if not 1 <= filters.days <= MAX_DAYS:
         raise invalid_field(("days",), f"must be 1 to {MAX_DAYS}")
-    units = visible_units(token_of(request).person)
+    units = token_units(token_of(request))
     unit = None
     if filters.unit:
         unit = Unit.objects.filter(code=filters.unit).first()
@@ -191,7 +190,7 @@ def list_spikes(request: HttpRequest, open: bool | None = None) -> dict[str, Any
     """Sudden rises of one category of recovery alerts at one unit, newest first; `?open=true` for the ones
     still going on. Only the units the token's person may see."""
     spikes = SpikeAlert.objects.select_related("unit")
-    units = visible_units(token_of(request).person)
+    units = token_units(token_of(request))
     if units is not None:
         spikes = spikes.filter(unit__in=units)
     if open is not None:

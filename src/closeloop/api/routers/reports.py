@@ -10,11 +10,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from closeloop.api.auth import TokenAuth, token_of
+from closeloop.api.auth import TokenAuth, token_of, token_units
 from closeloop.api.errors import ApiError, invalid_field
 from closeloop.api.schemas import Day, ErrorOut
 from closeloop.core.periods import default_range
-from closeloop.feedback.queries import visible_units
 from closeloop.org.directory import current_organization
 from closeloop.org.models import Unit
 from closeloop.reports.queries import hours_between_statuses_for, loop_summary_for, summary_to_dict
@@ -137,7 +136,7 @@ def summary(request: HttpRequest, filters: Query[SummaryFilters]) -> dict[str, A
     date_to = filters.date_to or default_to
     if date_from > date_to:
         raise invalid_field(("to",), "must not be before `from`")
-    units = visible_units(token_of(request).person)
+    units = token_units(token_of(request))
     unit = None
     code = filters.unit
     if code:

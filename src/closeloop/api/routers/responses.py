@@ -13,7 +13,16 @@ from ninja import File, Query, Router, Status, UploadedFile
 from closeloop.actions import fix_response as fixing
 from closeloop.actions.attach_recording import attach_recording
 from closeloop.actions.ingest import ingest_response, ingest_responses
-from closeloop.api.auth import TokenAuth, log_token_view, token_of
+from closeloop.api.auth import (
+    TokenAuth,
+    log_token_view,
+    may_read,
+    may_submit_for,
+    sender_of,
+    token_of,
+    token_responses,
+    token_units,
+)
 from closeloop.api.errors import (
     ApiError,
     error_body,
@@ -22,11 +31,13 @@ from closeloop.api.errors import (
     json_type,
     parse_json_object,
 )
+from closeloop.api.models import ApiToken
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
 from closeloop.api.schemas import (
     BATCH_LIMIT,
     ErrorOut,
+    ReplayOut,
     ResponseBatchIn,
     ResponseBatchOut,
     ResponseFilters,
@@ -38,13 +49,12 @@ from closeloop.cases.queries import (
     load_related_rows,
     responses_for_api,
     responses_for_srn,
-    responses_visible_to,
     with_related_rows,
 )
 from closeloop.core.limits import unsafe_value
 from closeloop.core.vocabulary import shows_notes
 from closeloop.feedback.models import Response, Survey
-from closeloop.feedback.queries import in_unit_subtree, submitted_on, visible_units
+from closeloop.feedback.queries import in_unit_subtree, submitted_on
 from closeloop.feedback.recordings import RecordingRefused
 from closeloop.feedback.schemas import ResponseFixIn, ResponseIn
 from closeloop.feedback.store import IngestResult, RejectedInput
@@ -58,7 +68,7 @@ ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (401, 403, 404, 
 
 def _visible_response(request: HttpRequest, response_id: int) -> Response:
     """The response if the caller may see it; 404 otherwise, so hidden responses cannot be told from missing ones."""
-    response = responses_visible_to(responses_for_api(), token_of(request).person).filter(pk=response_id).first()
+    response = token_responses(token_of(request), responses_for_api()).filter(pk=response_id).first()
     if response is None:
         raise ApiError(404, f"No response {response_id}.")
     return response
@@ -69,28 +79,53 @@ def _reloaded(response: Response) -> dict[str, Any]:
     return response_to_dict(responses_for_api().get(pk=response.pk))
 
 
+def _check_unit_allowed(token: ApiToken, item: dict[str, Any]) -> None:
+    """403 naming the unit when a token limited to units sends a response for another known unit. An unknown
+    or missing unit is quarantined as for any token: nobody limited to units sees or fixes it."""
+    code = item.get("unit")
+    if not token.units or not isinstance(code, str):
+        return
+    unit = Unit.objects.filter(code=code.strip()).first()
+    if unit is not None and not may_submit_for(token, unit):
+        message = f"this token may submit responses for {', '.join(token.units)} only, not {unit.code!r}"
+        raise ApiError(403, f"unit: {message}.", [(("unit",), message)])
+
+
 @router.post(
     "",
     auth=TokenAuth("ingest"),
-    response={200: ResponseOut, 201: ResponseOut, **ERRORS},
+    response={200: ResponseOut | ReplayOut, 201: ResponseOut, **ERRORS},
     openapi_extra=json_body(ResponseIn, "One survey response; `survey`, `external_id` and `answers` are required."),
     summary="Submit a survey response",
 )
 def create_response(request: HttpRequest) -> Status[dict[str, Any]]:
-    """201 with the stored response; 200 with the earlier one when the same survey + external_id was sent before."""
+    """201 with the stored response; 200 when the same survey + external_id was sent before: the stored
+    response for a token with `read` that may see it, else only its `id` and `status`. A token limited to
+    units gets 403 for a response of another unit."""
+    token = token_of(request)
     item = parse_json_object(request)
-    result = ingest_response(item, source="api", now=timezone.now())
+    _check_unit_allowed(token, item)
+    result = ingest_response(item, source="api", now=timezone.now(), sender=sender_of(token))
     if result.created:
         # The stored object already holds its survey, unit, agent and customer: load only what was added.
         with_related_rows(result.response)
-    return Status(*_answer(result))
+    return Status(*_answer(token, result))
 
 
-def _answer(result: IngestResult) -> tuple[int, dict[str, Any]]:
+def _answer(token: ApiToken, result: IngestResult) -> tuple[int, dict[str, Any]]:
     """The status and body for one stored item, the same for a single post and an item of a batch: a new
-    response (its related rows already loaded) 201, a replay 200 with the stored response."""
+    response (its related rows already loaded) 201; a replay 200 with the stored response for a token that
+    may read it, else only its `id` and `status`."""
     if result.created:
-        return 201, response_to_dict(result.response)
+        body = response_to_dict(result.response)
+        if body["notes"] and not may_read(token, result.response):
+            # The notes came with a case this response took over from an earlier one of its ticket: other
+            # people's words, for readers of the response only.
+            body["notes"] = []
+        return 201, body
+    if not may_read(token, result.response):
+        # A replay must not show a response the caller may not read: an external id can be guessed.
+        return 200, {"id": result.response.pk, "status": result.response.status}
     return 200, _reloaded(result.response)
 
 
@@ -125,6 +160,7 @@ def create_responses(request: HttpRequest) -> dict[str, Any]:
         raise invalid_field(("items",), f"a list of 1 to {BATCH_LIMIT} responses is required")
     if len(items) > BATCH_LIMIT:
         raise invalid_field(("items",), f"at most {BATCH_LIMIT} responses per request, not {len(items)}")
+    token = token_of(request)
     results: list[tuple[int, dict[str, Any]] | None] = [None] * len(items)
     accepted: list[int] = []
     for index, item in enumerate(items):
@@ -133,23 +169,35 @@ def create_responses(request: HttpRequest) -> dict[str, Any]:
         elif (unsafe := unsafe_value(item)) is not None:
             results[index] = _rejected([unsafe])
         else:
+            try:
+                _check_unit_allowed(token, item)
+            except ApiError as refused:
+                results[index] = refused.status_code, error_body(refused.detail, refused.errors)
+                continue
             accepted.append(index)
-    outcomes = ingest_responses([items[index] for index in accepted], source="api", now=timezone.now())
+    outcomes = ingest_responses(
+        [items[index] for index in accepted], source="api", now=timezone.now(), sender=sender_of(token)
+    )
     load_related_rows([o.response for o in outcomes if isinstance(o, IngestResult) and o.created])
     for index, outcome in zip(accepted, outcomes, strict=True):
         if isinstance(outcome, RejectedInput):
             results[index] = _rejected([(error.loc, error.msg) for error in outcome.errors])
         else:
-            results[index] = _answer(outcome)
+            results[index] = _answer(token, outcome)
     answered = [{"status": status, "body": body} for status, body in results]  # type: ignore[misc]
     counts = Counter(status for status, _ in results)  # type: ignore[misc]
-    return {"items": answered, "created": counts[201], "replayed": counts[200], "rejected": counts[422]}
+    return {
+        "items": answered,
+        "created": counts[201],
+        "replayed": counts[200],
+        "rejected": counts[422] + counts[403],
+    }
 
 
 @router.get("", auth=TokenAuth("read"), response={200: ResponsePageOut, **ERRORS}, summary="List responses")
 def list_responses(request: HttpRequest, filters: Query[ResponseFilters]) -> dict[str, Any]:
     """Newest first, 50 a page; only current responses unless `include_superseded=true`."""
-    responses = responses_visible_to(responses_for_api(), token_of(request).person)
+    responses = token_responses(token_of(request), responses_for_api())
     if not filters.include_superseded:
         responses = responses.filter(superseded_by__isnull=True)
     if filters.unit is not None:
@@ -192,12 +240,14 @@ def get_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
 def fix_response(request: HttpRequest, response_id: int) -> dict[str, Any]:
     """Set the unit and/or segment; once valid, the response is evaluated as if it had just arrived."""
     response = _visible_response(request, response_id)
+    token = token_of(request)
     changes = parse_json_object(request)
     moving = response.status == Response.Status.VALID and changes.get("unit", response.unit_code) != response.unit_code
-    if moving and visible_units(token_of(request).person) is not None:
+    if moving and token_units(token) is not None:
         # Reassigning a valid response moves its case and team: an organisation-wide decision.
         raise ApiError(403, "Only an admin (or a service token) may move a valid response to another unit.")
-    fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=token_of(request).person)
+    _check_unit_allowed(token, changes)
+    fixed = fixing.fix_response(response, changes, now=timezone.now(), actor=token.person)
     return _reloaded(fixed)
 
 

@@ -90,6 +90,13 @@ class ResponseOut(Schema):
     notes: list[dict[str, Any]]
 
 
+class ReplayOut(Schema):
+    """A replay answered to a token that may not read the stored response (no `read` scope, or not its unit)."""
+
+    id: int
+    status: str
+
+
 class ResponsePageOut(Schema):
     items: list[ResponseOut]
     count: int

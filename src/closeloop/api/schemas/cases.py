@@ -87,7 +87,11 @@ class CaseFilters(Schema):
 class NoteIn(Schema):
     text: str = Field(min_length=1)
     spoke_to_customer: bool = False
-    author: str | None = Field(None, description="Defaults to the token's person, else the unit lead")
+    author: str | None = Field(
+        None,
+        description="A name to show the note as written on behalf of; the author is the token's person (a token "
+        "without a person: the token, or the unit lead when no name is given)",
+    )
 
 
 class NoteOut(Schema):
@@ -96,6 +100,7 @@ class NoteOut(Schema):
     text: str
     spoke_to_customer: bool
     author: str
+    on_behalf_of: str | None = Field(None, description="The name the writer gave, when it is not theirs")
     by: str | None
 
 

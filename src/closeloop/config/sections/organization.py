@@ -26,6 +26,7 @@ def section(config: Config) -> Section:
             "alert_max_age_for": spec.alert_max_age_for,
             "segment_required": spec.segment_required,
             "threshold_unless": spec.threshold_unless,
+            "audio_hosts": list(dict.fromkeys(spec.audio_hosts)),
             "follow_up_after": parse_duration(follow_up.after_close) if follow_up else None,
             "follow_up_survey": follow_up.survey if follow_up else "",
         }
@@ -73,6 +74,8 @@ def export() -> dict[str, Any]:
         data["segment_required"] = True
     if org.threshold_unless != "any_rule":
         data["threshold_unless"] = org.threshold_unless
+    if org.audio_hosts:
+        data["audio_hosts"] = list(org.audio_hosts)
     calendars = {}
     for calendar in Calendar.objects.order_by("pk"):
         entry: dict[str, Any] = {

@@ -16,7 +16,7 @@ from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case
 from closeloop.core.metrics import ContactTimes
 from closeloop.feedback.catalog import Catalog
-from closeloop.feedback.models import Customer, Response
+from closeloop.feedback.models import Response
 from closeloop.notify.channels import STORED_IN_OUTBOX
 from closeloop.notify.models import Delivery
 from closeloop.org.directory import current_organization
@@ -190,11 +190,11 @@ def number(value: float | None) -> str:
 
 
 @register.filter
-def customer_name(customer: Customer | None) -> str:
-    """The customer's name, only when they agreed to be contacted: no page shows it otherwise."""
-    if customer is None or not customer.contact_ok:
+def customer_name(response: Response | None) -> str:
+    """The name the response gave its customer, only with the consent it has: no page shows it otherwise."""
+    if response is None or response.customer_id is None or not response.contact_ok:
         return ""
-    return customer.name
+    return response.customer_name
 
 
 @register.simple_tag

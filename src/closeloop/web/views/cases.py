@@ -23,7 +23,6 @@ from closeloop.cases.services import (
     is_manager,
 )
 from closeloop.cases.templates import root_causes_of
-from closeloop.org.directory import directory
 from closeloop.web.forms import AssignForm, NoteForm, StatusForm, choice_field
 from closeloop.web.permissions import Viewer, web_view
 from closeloop.web.timeline import escalation_words, timeline
@@ -59,19 +58,18 @@ def may_manage(request: HttpRequest, case: Case) -> bool:
 
 
 def default_author(request: HttpRequest, case: Case) -> str:
-    """The logged-in person's name, else (an operator account) the name of the case unit's lead."""
+    """The signed-in writer's name: their person's, else (an operator account) the account's own."""
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     if viewer.name:
         return viewer.name
-    leads = directory().tree.leads_of(case.unit.code)
-    people = directory().people_by_key(set(leads))
-    # A signed-in account without a person (a superuser) still has its own name.
-    fallback = request.user.get_full_name() if isinstance(request.user, User) else ""
-    return next((people[key].name for key in leads if key in people), fallback)
+    if isinstance(request.user, User):
+        return request.user.get_full_name() or request.user.get_username()
+    return ""
 
 
 def note_form(request: HttpRequest, case: Case, data: Any = None) -> NoteForm:
-    """The author is pre-filled (see `default_author`) and stays editable: it is not validated beyond being given."""
+    """The author is pre-filled with the writer's name (see `default_author`) and stays editable: another
+    name is kept as "on behalf of", shown next to the writer's."""
     return NoteForm(data, initial={"author": default_author(request, case)})
 
 
@@ -151,6 +149,7 @@ def save_note(request: HttpRequest, case: Case, form: NoteForm) -> None:
         spoke_to_customer=form.cleaned_data["spoke_to_customer"],
         author_name=form.cleaned_data["author"],
         actor=viewer.person,
+        actor_name="" if viewer.person else default_author(request, case),
         now=timezone.now(),
     )
     messages.success(request, "Note saved.")

@@ -38,14 +38,22 @@ def response_context(response: Response) -> dict[str, object]:
         "contact": contact_of(response),
         "ticket_url": organization.ticket_link(response.ticket),
         "audio_url": _audio_source(response),
+        "audio_text": _audio_text(response),
     }
 
 
 def _audio_source(response: Response) -> str:
-    """The uploaded recording (played through the checked view) or one hosted elsewhere; nothing without
-    the customer's consent."""
-    if response.customer is None or not response.customer.contact_ok:
+    """The uploaded recording (played through the checked view) or one hosted elsewhere on its source's
+    allow-list of hosts; nothing without the customer's consent."""
+    if not response.contact_ok:
         return ""
     if may_play(response):
         return reverse("response-audio", args=[response.pk])
-    return web_link(response.audio_url)
+    return web_link(response.audio_url) if response.audio_url_allowed else ""
+
+
+def _audio_text(response: Response) -> str:
+    """A recording address that is not on its source's allow-list: the page shows it as words, not a link."""
+    if not response.contact_ok or _audio_source(response) or not response.audio_url:
+        return ""
+    return response.audio_url

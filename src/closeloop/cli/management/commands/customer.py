@@ -64,5 +64,5 @@ class Command(BaseCommand):
         summary = erase_customer_data(customer_id, actor_name=_operator(), now=timezone.now())
         self.stdout.write(
             f"erased customer {customer_id}: {summary['responses']} responses, {summary['cases']} cases, "
-            f"{summary['messages']} messages, {summary['spikes']} spike alerts"
+            f"{summary['messages']} messages, {summary['spikes']} spike alerts, {summary['recordings']} recordings"
         )

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from closeloop.api.models import SCOPES, ApiToken, hash_token
-from closeloop.org.models import Person
+from closeloop.org.models import Person, Unit
 
 HINT_LENGTH = 8
 
@@ -27,6 +27,18 @@ def parse_scopes(raw: str) -> list[str]:
     return scopes
 
 
+def parse_units(raw: str) -> list[str]:
+    """`"SUP-EMEA, SUP-UK"` -> the unit codes; CommandError (exit 2) naming any unit not configured."""
+    codes = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    if not codes:
+        raise CommandError("--units: give at least one unit code, e.g. --units SUP-EMEA,SUP-UK", returncode=2)
+    known = set(Unit.objects.filter(code__in=codes).values_list("code", flat=True))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise CommandError(f"--units: unknown unit {', '.join(repr(code) for code in unknown)}", returncode=2)
+    return codes
+
+
 class Command(BaseCommand):
     help = "Create, list and revoke API tokens."
 
@@ -38,6 +50,11 @@ class Command(BaseCommand):
         create.add_argument(
             "--person", help="The person id (from the configuration) the token acts for; it then sees their units only"
         )
+        create.add_argument(
+            "--units",
+            help="Comma-separated unit codes: the token submits responses for these units (with the units below "
+            "them) only, and reads nothing outside them",
+        )
         actions.add_parser("list", help="List tokens (never their secret).")
         revoke = actions.add_parser("revoke", help="Revoke the active token with this name.")
         revoke.add_argument("--name", required=True)
@@ -45,17 +62,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "create":
-            self.create(options["name"], options["scopes"], options.get("person"))
+            self.create(options["name"], options["scopes"], options.get("person"), options.get("units"))
         elif action == "list":
             self.list_tokens()
         else:
             self.revoke(options["name"])
 
-    def create(self, name: str, raw_scopes: str, person_key: str | None) -> None:
+    def create(self, name: str, raw_scopes: str, person_key: str | None, raw_units: str | None = None) -> None:
         name = name.strip()
         if not name:
             raise CommandError("--name: must not be empty", returncode=2)
         scopes = parse_scopes(raw_scopes)
+        units = parse_units(raw_units) if raw_units is not None else []
         person = None
         if person_key is not None:
             person = Person.objects.filter(key=person_key, active=True).first()
@@ -65,13 +83,19 @@ class Command(BaseCommand):
             raise CommandError(f"--name: an active token named {name!r} exists; revoke it first", returncode=2)
         secret = ApiToken.generate()
         ApiToken.objects.create(
-            name=name, token_hash=hash_token(secret), hint=secret[:HINT_LENGTH], scopes=scopes, person=person
+            name=name,
+            token_hash=hash_token(secret),
+            hint=secret[:HINT_LENGTH],
+            scopes=scopes,
+            person=person,
+            units=units,
         )
         # The secret alone on stdout, so `TOKEN=$(closeloop token create ...)` works; the advice goes to stderr.
         self.stdout.write(secret)
         self.stderr.write(
             f"Created token {name!r} with scopes {','.join(scopes)}"
             + (f" acting for {person.key}" if person else "")
+            + (f" limited to {','.join(units)}" if units else "")
             + ". It is shown only this once: store it now."
         )
 
@@ -80,13 +104,15 @@ class Command(BaseCommand):
         if not tokens:
             self.stderr.write("No tokens yet: create one with `closeloop token create`.")
             return
-        self.stdout.write(f"{'NAME':30} {'HINT':10} {'SCOPES':20} {'PERSON':15} {'LAST USED':25} STATE")
+        self.stdout.write(f"{'NAME':30} {'HINT':10} {'SCOPES':20} {'PERSON':15} {'UNITS':20} {'LAST USED':25} STATE")
         for token in tokens:
             state = f"revoked {token.revoked_at.isoformat()}" if token.revoked_at else "active"
             last_used = token.last_used_at.isoformat() if token.last_used_at else "never"
             person = token.person.key if token.person else "-"
+            units = ",".join(token.units) or "all"
             self.stdout.write(
-                f"{token.name:30} {token.hint:10} {','.join(token.scopes):20} {person:15} {last_used:25} {state}"
+                f"{token.name:30} {token.hint:10} {','.join(token.scopes):20} {person:15} {units:20} "
+                f"{last_used:25} {state}"
             )
 
     def revoke(self, name: str) -> None:
