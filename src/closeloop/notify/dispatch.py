@@ -14,10 +14,12 @@ delivery it was sending claimed; once the lease expires another worker sends tha
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -42,6 +44,24 @@ CLAIM_ORDER = ("priority", "created_at", "id")
 stop_requested: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
     "closeloop_worker_stop", default=None
 )
+# Set by a running worker: the channels it keeps open from batch to batch (one SMTP conversation per
+# worker rather than one per batch); otherwise each batch opens its own and closes them after it.
+kept_channels: contextvars.ContextVar[dict[str, Channel] | None] = contextvars.ContextVar(
+    "closeloop_worker_channels", default=None
+)
+
+
+@contextlib.contextmanager
+def channels_kept_open() -> Iterator[None]:
+    """Within it, the deliveries step keeps its channels (and their connections) open across batches."""
+    channels: dict[str, Channel] = {}
+    token = kept_channels.set(channels)
+    try:
+        yield
+    finally:
+        kept_channels.reset(token)
+        for channel in channels.values():
+            channel.close()
 
 
 def _due(now: datetime, clock: datetime) -> Q:
@@ -178,7 +198,8 @@ def deliver_due(now: datetime) -> int:
     batch = claim_due(now)
     stop = stop_requested.get()
     claimed_at = time.monotonic()
-    channels: dict[str, Channel] = {}
+    kept = kept_channels.get()
+    channels: dict[str, Channel] = {} if kept is None else kept
     unreachable: dict[tuple[str, str], TemporaryError] = {}
     answering: set[tuple[str, str]] = set()
     attempted = 0
@@ -203,6 +224,7 @@ def deliver_due(now: datetime) -> int:
                         release(unsent)
                     break
     finally:
-        for channel in channels.values():
-            channel.close()
+        if kept is None:
+            for channel in channels.values():
+                channel.close()
     return attempted

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from closeloop.notify.models import Delivery, priority_of
-from closeloop.notify.wake import wake_worker
+from closeloop.notify.wake import wake_on_commit
 from closeloop.org.models import Person
 
 if TYPE_CHECKING:
@@ -67,17 +67,13 @@ def _insert_if_absent(delivery: Delivery) -> Delivery:
     return stored
 
 
-def _wake_after_commit() -> None:
-    transaction.on_commit(wake_worker)
-
-
 def enqueue(*, now: datetime, idempotency_key: str, **message: Any) -> Delivery:
     """A pending delivery due at `now`, or the existing one with the same idempotency key.
 
     Takes the keyword arguments of `planned`; call it inside the caller's transaction.
     """
     delivery = _insert_if_absent(planned(now=now, idempotency_key=idempotency_key, **message))
-    _wake_after_commit()
+    wake_on_commit()
     return delivery
 
 
@@ -93,7 +89,7 @@ def enqueue_all(deliveries: Sequence[Delivery]) -> None:
         return
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     if any(d.status == Delivery.Status.PENDING for d in deliveries):
-        _wake_after_commit()
+        wake_on_commit()
 
 
 # Keys looked up per query when linking messages to their alerts (well inside SQLite's variable limit).
@@ -121,5 +117,5 @@ def retry_now(deliveries: Iterable[Delivery], now: datetime) -> int:
             pk__in=ids, status__in=[Delivery.Status.FAILED, Delivery.Status.PENDING]
         ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, lease_until=None, failing_since=None)
         if count:
-            transaction.on_commit(wake_worker)
+            wake_on_commit()
     return count

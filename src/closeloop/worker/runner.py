@@ -14,8 +14,8 @@ from types import FrameType
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
-from closeloop.notify.dispatch import stop_requested
-from closeloop.notify.wake import clear_wake, wait_for_wake, wake_worker
+from closeloop.notify.dispatch import channels_kept_open, stop_requested
+from closeloop.notify.wake import Listener, clear_wake, wait_for_wake, wake_worker
 from closeloop.worker.heartbeat import Heartbeat
 from closeloop.worker.steps import STEPS, Step
 
@@ -59,9 +59,11 @@ def run_due_work(now: datetime, stop: threading.Event | None = None, steps: Sequ
 
 
 class Worker:
-    """Runs due work whenever woken (`closeloop.notify.wake.wake_worker`) or every 250 ms, until `stop_event`
-    is set.
+    """Runs due work whenever woken or every `poll_seconds` (250 ms by default), until `stop_event` is set.
 
+    Woken by `closeloop.notify.wake`: at once by a commit in this process that enqueued deliveries and,
+    on PostgreSQL (`listen`, the default), by such a commit in any process, through a LISTEN connection
+    of its own; the poll finds the rest (SQLite across processes, a listen connection that is down).
     In a thread next to the web server: `Worker(stop_event).run()`. As the main thread
     (`closeloop worker`) it also stops on SIGTERM and SIGINT, after the send in progress.
     """
@@ -71,10 +73,13 @@ class Worker:
         stop_event: threading.Event | None = None,
         poll_seconds: float = POLL_SECONDS,
         steps: Sequence[Step] = STEPS,
+        listen: bool = True,
     ) -> None:
         self.stop_event = stop_event or threading.Event()
         self.poll_seconds = poll_seconds
         self.steps = steps
+        self.listener = Listener() if listen else None
+        self._heartbeat: Heartbeat | None = None
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -85,12 +90,20 @@ class Worker:
         self.stop()
 
     def _sleep(self) -> None:
-        """Until woken, stopped or the poll interval is over; the stop event is checked at least every 250 ms."""
+        """Until woken, stopped or the poll interval is over; the stop event is checked at least every 250 ms.
+
+        A long poll interval (woken by LISTEN instead) still beats the heartbeat on time, so the worker
+        is not taken for stopped while it waits."""
         deadline = time.monotonic() + self.poll_seconds
         while not self.stop_event.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0 or wait_for_wake(min(remaining, POLL_SECONDS)):
                 break
+            try:
+                if self._heartbeat is not None:
+                    self._heartbeat.beat()
+            except DatabaseError:
+                logger.exception("worker heartbeat failed")
         clear_wake()
 
     def run(self) -> None:
@@ -99,25 +112,31 @@ class Worker:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 previous[signum] = signal.signal(signum, self._on_signal)
         logger.info("worker started")
-        heartbeat = Heartbeat()
+        if self.listener is not None:
+            self.listener.start()
+        heartbeat = self._heartbeat = Heartbeat()
         busy_rounds = 0
         try:
-            while not self.stop_event.is_set():
-                close_old_connections()
-                worked = False
-                try:
-                    heartbeat.beat()
-                    # Each round reads the clock afresh: a long backlog records when each batch really went.
-                    worked = any(run_round(timezone.now(), stop=self.stop_event, steps=self.steps).values())
-                except Exception:
-                    # A database hiccup must not end the worker; the next round tries again.
-                    logger.exception("worker round failed")
-                busy_rounds = busy_rounds + 1 if worked else 0
-                # Straight on while there is work, but never for ever without a pause.
-                if not worked or busy_rounds >= MAX_ROUNDS:
-                    busy_rounds = 0
-                    self._sleep()
+            # The deliveries step keeps its SMTP conversation open from one batch to the next.
+            with channels_kept_open():
+                while not self.stop_event.is_set():
+                    close_old_connections()
+                    worked = False
+                    try:
+                        heartbeat.beat()
+                        # Each round reads the clock afresh: a long backlog records when each batch really went.
+                        worked = any(run_round(timezone.now(), stop=self.stop_event, steps=self.steps).values())
+                    except Exception:
+                        # A database hiccup must not end the worker; the next round tries again.
+                        logger.exception("worker round failed")
+                    busy_rounds = busy_rounds + 1 if worked else 0
+                    # Straight on while there is work, but never for ever without a pause.
+                    if not worked or busy_rounds >= MAX_ROUNDS:
+                        busy_rounds = 0
+                        self._sleep()
         finally:
+            if self.listener is not None:
+                self.listener.stop()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             with contextlib.suppress(DatabaseError):

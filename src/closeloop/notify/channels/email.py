@@ -7,6 +7,7 @@ import binascii
 import contextlib
 import hashlib
 import smtplib
+import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from closeloop.notify.models import Delivery
 
 SMTP_TIMEOUT_SECONDS = 10
+# A conversation idle for longer is checked with NOOP before the next message: servers drop idle
+# clients, and a dropped conversation must cost a reconnection, not a failed (and retried) message.
+PROBE_IDLE_SECONDS = 1.0
 
 
 def message_id_for(idempotency_key: str, from_email: str) -> str:
@@ -87,8 +91,24 @@ class EmailChannel(Channel):
     one_server = True
 
     def __init__(self) -> None:
-        # One SMTP conversation for a whole claimed batch: connecting costs more than a message.
+        # One SMTP conversation for a whole claimed batch, or for as long as a worker keeps the channel:
+        # connecting costs more than a message.
         self._connection: BaseEmailBackend | None = None
+        self._used_at = 0.0
+
+    def _probe(self) -> None:
+        """Forget a conversation the server may have dropped while it was idle (it is opened afresh)."""
+        if self._connection is None or time.monotonic() - self._used_at < PROBE_IDLE_SECONDS:
+            return
+        client = getattr(self._connection, "connection", None)
+        if not isinstance(client, smtplib.SMTP):
+            return
+        try:
+            code, _ = client.noop()
+        except (smtplib.SMTPException, OSError):
+            code = 0
+        if code != 250:
+            self.close()
 
     def send(self, delivery: Delivery) -> SendResult:
         if getattr(settings, "EMAIL_SERVER", None) is None:
@@ -96,6 +116,7 @@ class EmailChannel(Channel):
             return SendResult(STORED_IN_OUTBOX)
         if not delivery.address:
             raise PermanentError("no email address")
+        self._probe()
         try:
             if self._connection is None:
                 self._connection = get_connection(
@@ -108,6 +129,7 @@ class EmailChannel(Channel):
             # After a failure the conversation is in an unknown state: the next message starts afresh.
             self.close()
             raise classify_smtp_error(exc) from exc
+        self._used_at = time.monotonic()
         return SendResult(message.extra_headers["Message-ID"])
 
     def close(self) -> None:
