@@ -121,7 +121,9 @@ def test_erase_removes_the_customers_identity_and_words_and_keeps_the_scores(wor
     assert "C-77" not in json.dumps(audit.detail)
 
 
-def test_erase_deletes_the_customers_recordings_from_disk(worked_case: Case, settings, tmp_path: Path) -> None:
+def test_erase_deletes_the_customers_recordings_from_disk(
+    worked_case: Case, settings, tmp_path: Path, django_capture_on_commit_callbacks
+) -> None:
     settings.CLOSELOOP_HOME = tmp_path
     response = Response.objects.get(pk=worked_case.response_id)
     second = unhappy("sm-2")
@@ -134,7 +136,8 @@ def test_erase_deletes_the_customers_recordings_from_disk(worked_case: Case, set
     write = write_file(elsewhere, [b"ID3\x04" + b"\x00" * 40], "audio/mpeg")
     attach(elsewhere, write)
 
-    output = run("erase", "C-77", "--yes")
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run("erase", "C-77", "--yes")
 
     assert output.rstrip().endswith(", 2 recordings")
     assert not any(path.exists() for path in files)

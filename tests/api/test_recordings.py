@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -313,14 +314,28 @@ def test_no_surface_plays_it_once_the_customer_withdraws_consent():
 # --- personal data -----------------------------------------------------------------------------------------
 
 
-def test_deleting_the_personal_data_removes_the_file():
+def test_deleting_the_personal_data_removes_the_file_once_committed(django_capture_on_commit_callbacks):
     created = post_response()
     upload(created["id"], wav())
     path = stored_file(created["id"])
     response = Response.objects.get(pk=created["id"])
-    assert delete_recording(response) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delete_recording(response) is True
+        # Until the deletion commits, the file stays: a rolled-back erase must not lose it.
+        assert path.exists()
     assert not path.exists()
     stored = Response.objects.get(pk=created["id"])
     assert (stored.audio_file, stored.audio_type, stored.audio_url) == ("", "", "")
     assert login_as("erin").get(f"/responses/{created['id']}/audio").status_code == 404
     assert delete_recording(stored) is False
+
+
+def test_a_rolled_back_deletion_keeps_the_file():
+    created = post_response()
+    upload(created["id"], wav())
+    path = stored_file(created["id"])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        delete_recording(Response.objects.get(pk=created["id"]))
+        raise RuntimeError("the erase failed after the recording")
+    assert path.is_file()
+    assert Response.objects.get(pk=created["id"]).audio_file

@@ -20,6 +20,7 @@ from pathlib import Path
 import filetype
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 
 from closeloop.feedback.models import Response
 
@@ -152,7 +153,9 @@ def delete_recording(response: Response) -> bool:
     name = response.audio_file
     Response.objects.filter(pk=response.pk).update(audio_file="", audio_type="", audio_url="")
     response.audio_file, response.audio_type, response.audio_url = "", "", ""
-    remove_file(name)
+    if name:
+        # The file goes once the rows that name it are gone for good: a rolled-back erase keeps both.
+        transaction.on_commit(lambda: remove_file(name))
     return had
 
 
