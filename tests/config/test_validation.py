@@ -61,7 +61,7 @@ def test_file_shape() -> None:
     assert problems_of("units: []\n") == ["organization: is required"]
     assert problems_of("organization: {name: A}\ncolour: blue\n") == [
         "colour: unknown section; sections are organization, units, segments, people, surveys, rules, "
-        "case_templates, escalation_policies, digests, follow_up, webhooks, sources"
+        "case_templates, escalation_policies, digests, follow_up, webhooks, sources, text_model"
     ]
 
 

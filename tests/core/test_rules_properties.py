@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from closeloop.core.rules import ResponseFacts, RuleSpec, detect, evaluate, explain
+from closeloop.core.rules import ResponseFacts, RuleSpec, TextVerdict, detect, evaluate, explain
 from closeloop.core.vocabulary import QUESTION_TYPES
 
 KEYS = ["ease", "completed", "factors", "channel", "comment", "recommend", "ghost"]
@@ -43,6 +43,15 @@ facts_strategy = st.builds(
     tier=st.sampled_from(["", "Gold", "gold", "Silver", "Bronze"]),
     segment=st.sampled_from(["", "SMB", "ENT"]),
     unit_path=st.lists(st.sampled_from(UNITS), max_size=3, unique=True).map(tuple),
+    # The text model's verdict per voice: none at all, or a fixed one (the judge is the caller's).
+    judge_text=st.none()
+    | st.builds(
+        lambda verdicts: lambda voice: verdicts.get(voice),
+        st.dictionaries(
+            st.sampled_from(["customer", "interviewer"]),
+            st.builds(TextVerdict, st.sampled_from(["unhappy", "praise", "neutral"]), st.just("sounds so: “x”")),
+        ),
+    ),
 )
 
 comparison_ops = st.sampled_from(["equals", "not_equals", "lt", "lte", "gt", "gte"])
@@ -63,6 +72,12 @@ leaves = st.one_of(
         st.floats(-1, 1),
     ),
     st.builds(lambda flag: {"interviewer_flag": flag}, st.booleans()),
+    st.builds(lambda label: {"text": label}, st.sampled_from(["unhappy", "praise"])),
+    st.builds(
+        lambda voice, label: {"text": {voice: label}},
+        st.sampled_from(["customer", "interviewer"]),
+        st.sampled_from(["unhappy", "praise"]),
+    ),
     st.builds(lambda tier: {"customer": {"tier": tier}}, st.sampled_from(["Gold", "SILVER", "bronze"])),
     st.builds(lambda segment: {"segment": segment}, st.sampled_from(["SMB", "ENT"])),
     st.builds(lambda unit: {"unit": unit}, st.sampled_from(UNITS)),

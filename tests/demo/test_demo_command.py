@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
@@ -15,10 +16,12 @@ from django.db.models import Max
 from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.config.apply import apply_config
+from closeloop.core.periods import default_range
 from closeloop.demo.generate import demo_login, ensure_admin, load_demo
 from closeloop.feedback.models import Customer, Response, Survey
 from closeloop.notify.models import Delivery
 from closeloop.org.models import Person, Unit
+from closeloop.reports.themes import report_themes
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +74,13 @@ def test_the_demo_loads_a_realistic_organisation_once(
     kinds = set(Alert.objects.values_list("kind", flat=True))
     assert {"recovery", "praise"} <= kinds
     assert Alert.objects.filter(rule_key="risk-words").exists()
+    # The text model heard unhappy customers behind middling scores, and the month's complaints fall into themes.
+    heard = Alert.objects.filter(rule_key="unhappy-words")
+    assert heard.count() >= 10
+    assert all(a.response.text_judgement["customer"]["label"] == "unhappy" for a in heard.select_related("response"))
+    today = datetime.now(UTC).astimezone(ZoneInfo("America/New_York")).date()
+    themes = report_themes(*default_range(today)).report.themes
+    assert len([theme for theme in themes if theme.count >= 3]) >= 2, [(t.label, t.count) for t in themes]
     # The team has worked on most cases, in the past, and left some for the escalations to find.
     closed = Case.objects.filter(state=Case.State.CLOSED)
     assert closed.filter(resolution=Case.Resolution.RESOLVED).count() > 30

@@ -62,6 +62,16 @@ def test_metadata_gives_units_and_dates() -> None:
     assert (themes[1].first_date, themes[1].last_date) == (date(2026, 3, 1), date(2026, 3, 1))
 
 
+def test_identical_comments_at_the_centre_are_one_theme_not_a_failure() -> None:
+    same = np.tile(np.eye(16)[0], (3, 1))
+    # Centred on their own mean, three identical comments have no direction left.
+    (theme,) = find_themes(["Nothing works."] * 3, same, reference=None)
+    assert theme.members == (0, 1, 2)
+    mixed = np.vstack([same, _vectors([5, 5])])
+    themes = find_themes(["Nothing works."] * 3 + NO_SHOW, mixed, reference=same[0])
+    assert sorted(len(theme.members) for theme in themes) == [2, 3]
+
+
 def test_mismatched_lengths_are_refused_and_nothing_gives_nothing() -> None:
     with pytest.raises(ValueError, match="2 texts but 1 vectors"):
         find_themes(["a", "b"], np.ones((1, 3)))

@@ -18,6 +18,7 @@ from closeloop.alerts.detection import (
 )
 from closeloop.alerts.models import Alert
 from closeloop.alerts.planning import plan_alert_deliveries
+from closeloop.alerts.text_judging import JudgeFirst
 from closeloop.audit.log import record_many
 from closeloop.audit.models import AuditEvent
 from closeloop.cases.services import do_move_case_to_unit, open_cases_for_existing, open_cases_for_new
@@ -34,6 +35,7 @@ from closeloop.feedback.store import (
     store_responses,
     update_responses,
 )
+from closeloop.feedback.text_judgements import keep_text_judgements
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,11 @@ def ingest_responses(
     nobody and it opens no case. The age applies to `imported` files, and to every other way in only when
     `alert_max_age_for` is `everywhere`.
     """
-    for attempt in range(ATTEMPTS):
+    # Words a `text` condition needs judged are judged outside our transaction, which then runs again (see
+    # alerts.text_judging.JudgeFirst); inside a caller's transaction there is no outside to go to.
+    judge_outside = not transaction.get_connection().in_atomic_block
+    collisions = 0
+    while True:
         try:
             with transaction.atomic():
                 snapshot = current()
@@ -93,18 +99,32 @@ def ingest_responses(
                     rules=snapshot.rules,
                     superseded=stored.superseded,
                     now=now,
+                    judge_outside=judge_outside,
                 )
                 _follow_through(detection, stored.to_evaluate, snapshot, stored.superseded, now, new=True)
                 if merge:
-                    return _merge_replays(items, stored.outcomes, snapshot, notes, now, source=source, sender=sender)
+                    return _merge_replays(
+                        items,
+                        stored.outcomes,
+                        snapshot,
+                        notes,
+                        now,
+                        source=source,
+                        sender=sender,
+                        judge_outside=judge_outside,
+                    )
                 return stored.outcomes
+        except JudgeFirst as first:
+            first.judge()
+            # The second run finds every judgement in the judge's cache.
+            judge_outside = False
         except IntegrityError:
             # A concurrent writer stored one of these external_ids between our read and our
             # insert; on the next attempt those items are replays.
-            if attempt == ATTEMPTS - 1:
+            collisions += 1
+            if collisions == ATTEMPTS:
                 raise
             log.info("ingest batch collided with a concurrent writer; retrying")
-    raise AssertionError("unreachable")
 
 
 def ingest_response(item: Mapping[str, Any], *, source: str, now: datetime, sender: Sender = EVERYONE) -> IngestResult:
@@ -133,6 +153,7 @@ def _merge_replays(
     *,
     source: str,
     sender: Sender,
+    judge_outside: bool = False,
 ) -> list[IngestResult | RejectedInput]:
     """Update the responses this source stored before this batch with their items, then evaluate them again."""
     created = {o.response.pk for o in outcomes if isinstance(o, IngestResult) and o.created}
@@ -163,7 +184,7 @@ def _merge_replays(
         move_alerts_with_response(response)
         do_move_case_to_unit(response, previous_unit, actor=None, now=now)
     if merged.to_evaluate:
-        evaluate_stored(merged.to_evaluate, snapshot=snapshot, now=now)
+        evaluate_stored(merged.to_evaluate, snapshot=snapshot, now=now, judge_outside=judge_outside)
     return result
 
 
@@ -185,11 +206,13 @@ def _audit_contact_changes(changes: Sequence[ContactChange], sender: Sender, sou
     )
 
 
-def evaluate_stored(responses: Sequence[Response], *, snapshot: Snapshot, now: datetime) -> Detection:
+def evaluate_stored(
+    responses: Sequence[Response], *, snapshot: Snapshot, now: datetime, judge_outside: bool = False
+) -> Detection:
     """Evaluate responses that were stored before (a quarantined response just fixed) as if they had just
     arrived; call inside the caller's transaction."""
     detection = raise_alerts_for_existing(
-        responses, catalog=snapshot.catalog, rules=snapshot.rules, superseded={}, now=now
+        responses, catalog=snapshot.catalog, rules=snapshot.rules, superseded={}, now=now, judge_outside=judge_outside
     )
     _follow_through(detection, responses, snapshot, {}, now, new=False)
     return detection
@@ -206,6 +229,7 @@ def _follow_through(
 ) -> None:
     """What follows from a detection: flag the responses, plan the messages, open or hand over the cases."""
     mark_needing_recovery(detection.needing_recovery)
+    keep_text_judgements(evaluated, detection.text_judgements)
     # A historic response's alerts are kept (the reports count them) but reach nobody and open no case.
     historic = {response.pk for response in evaluated if response.historic}
     live = [alert for alert in detection.alerts if alert.response_id not in historic]

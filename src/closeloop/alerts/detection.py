@@ -8,15 +8,16 @@ writes the Alert rows. Planning their deliveries and opening cases is the caller
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef
 
 from closeloop.alerts.models import Alert, Rule
+from closeloop.alerts.text_judging import BatchJudgements, organization_judge, voices_of
 from closeloop.core.detection import latest_earlier_failure
-from closeloop.core.rules import Match, ResponseFacts, RuleSpec, detect, raise_severity
+from closeloop.core.rules import Match, ResponseFacts, RuleSpec, TextJudge, detect, raise_severity
 from closeloop.feedback.catalog import Catalog
 from closeloop.feedback.models import Response, Survey
 from closeloop.org.directory import unit_path
@@ -36,7 +37,12 @@ def rule_spec(rule: Rule) -> RuleSpec:
     )
 
 
-def response_facts(response: Response, question_types: Mapping[str, str], language: str = "en") -> ResponseFacts:
+def response_facts(
+    response: Response,
+    question_types: Mapping[str, str],
+    language: str = "en",
+    judge_text: TextJudge | None = None,
+) -> ResponseFacts:
     answers = response.answers or {}
     texts = [v for k, v in answers.items() if question_types.get(k) == "text" and isinstance(v, str) and v.strip()]
     if response.interviewer_notes.strip():
@@ -57,6 +63,7 @@ def response_facts(response: Response, question_types: Mapping[str, str], langua
         segment=response.segment,
         unit_path=unit_path(response.unit),
         language=language,
+        judge_text=judge_text,
     )
 
 
@@ -94,6 +101,8 @@ class Detection:
     alerts: list[Alert]
     notify: list[Mapping[str, Any]]  # in step with `alerts`
     needing_recovery: list[Response]
+    # What the text model heard in the responses a `text` condition asked about (Response.text_judgement).
+    text_judgements: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def planned(self) -> list[tuple[Alert, Mapping[str, Any]]]:
         return list(zip(self.alerts, self.notify, strict=True))
@@ -106,13 +115,23 @@ def raise_alerts_for_new(
     rules: Sequence[Rule],
     superseded: Mapping[int, Response],
     now: datetime,
+    judge_outside: bool = False,
 ) -> Detection:
     """Raise the alerts of responses inserted by this very transaction: none can have alerts yet.
 
     `superseded` maps a new response's id to the earlier response of the same ticket it replaced:
-    that earlier alert is the same problem, not a repeat failure.
+    that earlier alert is the same problem, not a repeat failure. `judge_outside`: words a `text`
+    condition needs judged raise `JudgeFirst` instead of being judged here (alerts.text_judging).
     """
-    return _raise(responses, catalog=catalog, rules=rules, superseded=superseded, now=now, already=set())
+    return _raise(
+        responses,
+        catalog=catalog,
+        rules=rules,
+        superseded=superseded,
+        now=now,
+        already=set(),
+        judge_outside=judge_outside,
+    )
 
 
 def raise_alerts_for_existing(
@@ -122,10 +141,19 @@ def raise_alerts_for_existing(
     rules: Sequence[Rule],
     superseded: Mapping[int, Response],
     now: datetime,
+    judge_outside: bool = False,
 ) -> Detection:
     """Raise the alerts that stored responses do not have yet (a quarantined response just fixed)."""
     already = set(Alert.objects.filter(response__in=[r.pk for r in responses]).values_list("response_id", "rule_key"))
-    return _raise(responses, catalog=catalog, rules=rules, superseded=superseded, now=now, already=already)
+    return _raise(
+        responses,
+        catalog=catalog,
+        rules=rules,
+        superseded=superseded,
+        now=now,
+        already=already,
+        judge_outside=judge_outside,
+    )
 
 
 def recovery_threshold_of(survey: Survey, organization: Organization) -> float:
@@ -146,9 +174,10 @@ def _raise(
     superseded: Mapping[int, Response],
     now: datetime,
     already: set[tuple[int, str]],
+    judge_outside: bool = False,
 ) -> Detection:
     if not responses:
-        return Detection([], [], [])
+        return Detection([], [], [], {})
     org = catalog.organization
     rule_rows = {rule.key: rule for rule in rules}
     specs = [rule_spec(rule) for rule in rule_rows.values()]
@@ -161,17 +190,35 @@ def _raise(
     exclude = {r.pk for r in responses} | {old.pk for old in superseded.values()}
     earlier = _recent_recovery(responses, org.repeat_window, exclude)
 
+    ordered = sorted(responses, key=lambda r: (r.submitted_at, r.pk))
+    texts = BatchJudgements(lambda: organization_judge(org), judge_outside=judge_outside)
+    facts_of: dict[int, ResponseFacts] = {}
+    matched: dict[int, list[Match]] = {}
+
+    def evaluate(response: Response) -> list[Match]:
+        threshold = thresholds.get(response.survey_id, org.recovery_threshold)
+        return detect(
+            specs, response.survey.key, facts_of[response.pk], threshold, threshold_unless=org.threshold_unless
+        )
+
+    for response in ordered:
+        info = surveys.get(response.survey_id)
+        language = info.survey.language if info is not None else response.survey.language
+        types = question_types.get(response.survey_id, {})
+        judge_text = texts.source(response.pk, voices_of(response, types))
+        facts_of[response.pk] = response_facts(response, types, language, judge_text)
+        matched[response.pk] = evaluate(response)
+    # The responses whose rules reached a `text` condition are judged together, then evaluated again.
+    by_pk = {response.pk: response for response in ordered}
+    for pk in texts.judge_waiting():
+        matched[pk] = evaluate(by_pk[pk])
+    judgements = {r.pk: stored for r in ordered if (stored := texts.stored(r.pk)) is not None}
+
     new_alerts: list[Alert] = []
     notify_specs: list[Mapping[str, Any]] = []
     needing: list[Response] = []
-    for response in sorted(responses, key=lambda r: (r.submitted_at, r.pk)):
-        info = surveys.get(response.survey_id)
-        language = info.survey.language if info is not None else response.survey.language
-        facts = response_facts(response, question_types.get(response.survey_id, {}), language)
-        threshold = thresholds.get(response.survey_id, org.recovery_threshold)
-        matches: list[Match] = detect(
-            specs, response.survey.key, facts, threshold, threshold_unless=org.threshold_unless
-        )
+    for response in ordered:
+        matches = matched[response.pk]
         previous = earlier.get(response.customer_id or -1, [])
         repeat_of = latest_earlier_failure(response.submitted_at, previous, org.repeat_window)
         repeat = repeat_of is not None
@@ -204,4 +251,4 @@ def _raise(
             needing.append(response)
     if new_alerts:
         Alert.objects.bulk_create(new_alerts)
-    return Detection(new_alerts, notify_specs, needing)
+    return Detection(new_alerts, notify_specs, needing, judgements)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from closeloop.alerts.models import Alert
 from closeloop.alerts.serialize import alert_fields
+from closeloop.alerts.text_judging import heard_for_alerts
 from closeloop.core.hosts import defanged
 from closeloop.core.moments import format_moment
 from closeloop.core.rules import THRESHOLD_RULE_KEY, threshold_rule
@@ -243,6 +244,8 @@ def alerts_context(alerts: Sequence[Alert], person: Person | None) -> dict[str, 
         "agent_code": response.agent_code,
         "submitted": when_for_people(response.submitted_at, response),
         "verbatim": [line.value for line in answers if line.is_text],
+        # What the text model heard, for the alerts a `text` condition raised: the sentence that weighed most.
+        "text_heard": heard_for_alerts(response, [each.rule for each in alerts]),
         "answers": answers,
         "interviewer_notes": response.interviewer_notes,
         "contact": contact_of(response),
@@ -363,6 +366,7 @@ def render_webhook(context: dict[str, Any]) -> Rendered:
             "overall": response.overall,
             "answers": response.answers,
             "interviewer_notes": response.interviewer_notes,
+            "text_judgement": response.text_judgement or None,
         },
         # The API's customer: name, email and phone are null without the customer's consent.
         "customer": customer_body(response),

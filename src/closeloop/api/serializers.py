@@ -72,6 +72,7 @@ def response_to_dict(
         "needs_recovery": response.needs_recovery,
         # Too old to alert when it arrived (organization.alert_max_age) or imported with --historic.
         "historic": response.historic,
+        "text_judgement": response.text_judgement or None,
         "superseded_by": response.superseded_by_id,
         "alerts": response_alerts(response),
         "case": response_case_id(response),

@@ -25,6 +25,7 @@ from closeloop.config.sections import (
     segments,
     sources,
     surveys,
+    text_model,
     units,
     webhooks,
 )
@@ -190,6 +191,7 @@ def _sections(config: Config) -> list[Section]:
         escalation_policies.section(config),
         case_templates.section(config),
         rules.section(config),
+        text_model.section(config),
         digests.section(config),
         webhooks.section(config),
         sources.section(config),

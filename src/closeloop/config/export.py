@@ -22,6 +22,7 @@ from closeloop.config.sections import (
     segments,
     sources,
     surveys,
+    text_model,
     units,
     webhooks,
 )
@@ -42,6 +43,7 @@ def export_config() -> str:
         "follow_up": organization.export_follow_up(),
         "webhooks": webhooks.export(),
         "sources": sources.export(),
+        "text_model": text_model.export(),
     }
     document = {name: value for name, value in document.items() if value or name in ("organization", "units")}
     return dump_config(document)

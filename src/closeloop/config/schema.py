@@ -385,6 +385,15 @@ class WebhookSpec(Entry):
     events: list[WebhookEvent] = []
 
 
+class TextModelSpec(Entry):
+    """The `text_model` section: the organisation's own example sentences for the text model.
+
+    `examples` is checked by closeloop.textmodel.example_problems (in validate.py), which names each
+    sentence's place."""
+
+    examples: Any = None
+
+
 # The file's sections in the contract's order; export writes them in this order too.
 SECTIONS = (
     "organization",
@@ -399,6 +408,7 @@ SECTIONS = (
     "follow_up",
     "webhooks",
     "sources",
+    "text_model",
 )
 LIST_SECTIONS: dict[str, type[Entry]] = {
     "people": PersonSpec,

@@ -27,6 +27,7 @@ from closeloop.config.schema import (
     QuestionSpec,
     RuleSpec,
     SurveySpec,
+    TextModelSpec,
     UnitSpec,
     WebhookSpec,
 )
@@ -34,6 +35,7 @@ from closeloop.connectors import SourceInvalid, SourceSpec, Survey, load_source
 from closeloop.core.answers import QuestionSpec as AnswerSpec
 from closeloop.core.conditions import condition_problems
 from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, QUESTION_TYPES
+from closeloop.textmodel import Examples, example_problems, parse_examples
 
 # A question whose type is broken could be any type: its other checks are reported on their own.
 ANY_QUESTION_TYPE = frozenset(QUESTION_TYPES)
@@ -95,6 +97,8 @@ class Config:
     follow_up: FollowUpSpec | None
     webhooks: list[WebhookSpec]
     sources: list[ConfiguredSource] = field(default_factory=list)
+    # `text_model.examples`: none unless the file gives some.
+    text_examples: Examples = field(default_factory=Examples)
 
 
 def load_config(text: str) -> Config:
@@ -321,6 +325,7 @@ class _Reader:
         for index, hook in webhooks:
             self.unit_list(hook.units, f"webhooks[{index}].units", unit_codes)
         sources = self.sources(raw, surveys, survey_keys)
+        text_examples = self.text_model(raw.get("text_model"))
 
         if self.problems or organization is None:
             return None
@@ -337,7 +342,19 @@ class _Reader:
             follow_up=follow_up,
             webhooks=[w for _, w in webhooks],
             sources=sources,
+            text_examples=text_examples,
         )
+
+    def text_model(self, raw: object) -> Examples:
+        if raw is None:
+            return Examples()
+        spec = self.entry(TextModelSpec, raw, "text_model")
+        if spec is None:
+            return Examples()
+        problems = example_problems(spec.examples, "text_model.examples")
+        for where, message in problems:
+            self.add(where, message)
+        return Examples() if problems else parse_examples(spec.examples)
 
     def units(self, raw: Mapping[str, Any], calendars: set[str]) -> list[UnitPlace]:
         places: list[UnitPlace] = []

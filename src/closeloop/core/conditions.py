@@ -7,9 +7,13 @@ A tree is `{all: [...]}`, `{any: [...]}`, `{not: condition}` or a leaf:
     {keywords: [refund, "never again"]}                 {sentiment: {lte: -0.5}}
     {interviewer_flag: true}   {customer: {tier: Gold}}
     {segment: X}               {unit: CODE}
+    {text: unhappy|praise}     {text: {interviewer: unhappy|praise}}
 
 `overall` and `sentiment` take one or more comparisons (all must hold); `segment`, `unit`
-and `customer.tier` take one value or a list (any matches).
+and `customer.tier` take one value or a list (any matches). `text` is the text model's
+judgement of the customer's free-text answers (`{text: unhappy}`, the same as
+`{text: {customer: unhappy}}`), or of the interviewer's notes, which are judged apart because
+they are not the customer's words.
 
 `condition_problems` returns every problem as (relative path, message), so the
 configuration loader can prefix the rule's path and the evaluator can reject a
@@ -27,9 +31,23 @@ COMPARATORS = ("equals", "not_equals", "lt", "lte", "gt", "gte")
 ORDERING = ("lt", "lte", "gt", "gte")
 QUESTION_OPERATORS = (*COMPARATORS, "in")
 BRANCHES = ("all", "any", "not")
-LEAVES = ("question", "overall", "nps", "keywords", "sentiment", "interviewer_flag", "customer", "segment", "unit")
+LEAVES = (
+    "question",
+    "overall",
+    "nps",
+    "keywords",
+    "sentiment",
+    "text",
+    "interviewer_flag",
+    "customer",
+    "segment",
+    "unit",
+)
 NPS_GROUPS = ("detractor", "passive", "promoter")
 CUSTOMER_FIELDS = ("tier",)
+# What a `text` condition may ask of a voice, and whose words a voice is.
+TEXT_LABELS = ("unhappy", "praise")
+TEXT_VOICES = ("customer", "interviewer")
 NUMERIC_TYPES = NUMERIC_QUESTION_TYPES
 TEXT_TYPES = WORDED_QUESTION_TYPES
 
@@ -184,6 +202,10 @@ class _Checker:
     def leaf_sentiment(self, node: Mapping[str, Any], path: str) -> None:
         self._comparison(node, path, "sentiment", -1, 1)
 
+    def leaf_text(self, node: Mapping[str, Any], path: str) -> None:
+        for where, message in text_problems(node["text"], _join(path, "text")):
+            self.add(where, message)
+
     def leaf_nps(self, node: Mapping[str, Any], path: str) -> None:
         value = node["nps"]
         if value not in NPS_GROUPS:
@@ -244,6 +266,34 @@ class _Checker:
             else:
                 self.add(where, f"{item!r} is not {what}")
         return found
+
+
+def text_problems(spec: object, path: str = "text") -> list[Problem]:
+    """Why a `text` condition's value is not `unhappy`, `praise` or `{customer|interviewer: unhappy|praise}`."""
+    labels = " or ".join(TEXT_LABELS)
+    if isinstance(spec, Mapping):
+        if len(spec) != 1:
+            return [(path, f"text takes one voice ({' or '.join(TEXT_VOICES)}) with {labels}, not {dict(spec)!r}")]
+        ((voice, label),) = spec.items()
+        if voice not in TEXT_VOICES:
+            return [(_join(path, str(voice)), f"unknown voice {str(voice)!r}; use {' or '.join(TEXT_VOICES)}")]
+        if label not in TEXT_LABELS:
+            return [(_join(path, str(voice)), f"{label!r} is not one of {', '.join(TEXT_LABELS)}")]
+        return []
+    if spec not in TEXT_LABELS:
+        return [(path, f"{spec!r} is not one of {', '.join(TEXT_LABELS)} (or {{interviewer: unhappy}})")]
+    return []
+
+
+def text_condition(spec: object) -> tuple[str, str]:
+    """(voice, label) of a valid `text` condition's value; ValueError for anything else."""
+    problems = text_problems(spec)
+    if problems:
+        raise ValueError("; ".join(f"{where}: {message}" for where, message in problems))
+    if isinstance(spec, Mapping):
+        ((voice, label),) = spec.items()
+        return str(voice), str(label)
+    return "customer", str(spec)
 
 
 def _as_set(found: str | Collection[str]) -> frozenset[str]:

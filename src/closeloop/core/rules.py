@@ -11,6 +11,12 @@ text) is False, so ``{not: {question: completed, equals: true}}`` is True for a 
 that skipped ``completed``. Likewise the ``overall`` and ``nps`` leaves are False without a
 score, and the ``sentiment`` leaf is False when the response has no free text at all
 (there is nothing to be negative about, even though ``text.sentiment`` scores it 0.0).
+
+The ``text`` leaf asks the product's text model about one voice of the response (the
+customer's free-text answers, or apart from them the interviewer's notes). The model is no
+part of the core: the facts carry a callable (``judge_text``) that the caller supplies, which
+is asked only when a ``text`` leaf is evaluated, so a response is judged only when an active
+rule needs it. Without a callable, or with nothing to judge, the leaf is False.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from closeloop.core import text
+from closeloop.core.conditions import text_condition
 from closeloop.core.vocabulary import NUMERIC_QUESTION_TYPES, QUESTION_TYPES, SEVERITIES, is_number, yes_no
 
 COMPARISONS = ("equals", "not_equals", "lt", "lte", "gt", "gte")
@@ -40,6 +47,19 @@ _SYMBOLS = {"equals": "=", "not_equals": "≠", "lt": "<", "lte": "≤", "gt": "
 
 
 @dataclass(frozen=True)
+class TextVerdict:
+    """What the text model said about one voice of a response, as far as the rules need it."""
+
+    label: str  # unhappy | praise | neutral
+    reason: str  # why, for the alert: sounds unhappy: “…” (like “…”)
+
+
+# Given a voice ("customer" or "interviewer"), the model's verdict, or None when the voice said
+# nothing (or cannot be judged yet).
+TextJudge = Callable[[str], TextVerdict | None]
+
+
+@dataclass(frozen=True)
 class ResponseFacts:
     """What the rules may look at in one response."""
 
@@ -53,6 +73,12 @@ class ResponseFacts:
     segment: str = ""
     unit_path: tuple[str, ...] = ()
     language: str = text.DEFAULT_LANGUAGE  # the survey's: keywords match word forms of this language
+    # Asked by a `text` leaf only; the caller decides how (and how many responses at once) to judge.
+    judge_text: TextJudge | None = field(default=None, compare=False, repr=False)
+
+    def text_verdict(self, voice: str) -> TextVerdict | None:
+        """The text model's verdict on one voice; None without a judge or without words to judge."""
+        return self.judge_text(voice) if self.judge_text is not None else None
 
     # Derived values are computed at most once per facts object, and only when a rule
     # needs them: VADER is the costliest step of detection.
@@ -300,6 +326,37 @@ def _sentiment_leaf(spec: object, facts: ResponseFacts) -> Reasons | None:
     return _score_leaf("sentiment", facts.sentiment, spec)
 
 
+def _text_leaf(spec: object, facts: ResponseFacts) -> Reasons | None:
+    voice, label = text_condition(spec)
+    verdict = facts.text_verdict(voice)
+    if verdict is None or verdict.label != label:
+        return None
+    whose = "customer's words" if voice == "customer" else "interviewer's notes"
+    return [f"text model, {whose}: {verdict.reason}"]
+
+
+def text_leaves(tree: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(voice, label) of every `text` leaf that holding helps the tree hold (not those under a `not`).
+
+    A message uses it to tell whether an alert was raised by what the text model heard."""
+    kind = _node_kind(tree)
+    if kind in ("all", "any"):
+        return [leaf for child in _children(tree, kind) for leaf in text_leaves(child)]
+    if kind == "text":
+        return [text_condition(tree["text"])]
+    return []
+
+
+def uses_text(tree: Mapping[str, Any]) -> bool:
+    """Whether the tree has a `text` leaf anywhere (under a `not` too)."""
+    kind = _node_kind(tree)
+    if kind in ("all", "any"):
+        return any(uses_text(child) for child in _children(tree, kind))
+    if kind == "not":
+        return uses_text(tree["not"])
+    return kind == "text"
+
+
 def _interviewer_flag_leaf(spec: object, facts: ResponseFacts) -> Reasons | None:
     wanted = yes_no(spec)
     if wanted is None:
@@ -342,6 +399,7 @@ _LEAVES: dict[str, Callable[[Any, ResponseFacts], Reasons | None]] = {
     "nps": _nps_leaf,
     "keywords": _keywords_leaf,
     "sentiment": _sentiment_leaf,
+    "text": _text_leaf,
     "interviewer_flag": _interviewer_flag_leaf,
     "customer": _customer_leaf,
     "segment": _segment_leaf,
@@ -437,6 +495,10 @@ def describe(tree: Mapping[str, Any]) -> str:
         return f"customer tier {_format(_as_list(spec.get('tier')))}"
     if kind == "interviewer_flag":
         return "interviewer flagged a problem" if yes_no(spec) else "no interviewer flag"
+    if kind == "text":
+        voice, label = text_condition(spec)
+        whose = "the customer's words" if voice == "customer" else "the interviewer's notes"
+        return f"{whose} sound {'unhappy' if label == 'unhappy' else 'like praise'}"
     return f"{kind.replace('_', ' ')} {_format(_as_list(spec))}"
 
 

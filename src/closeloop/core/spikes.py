@@ -8,7 +8,7 @@ regular Monday peak is its own baseline and does not raise a spike.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Generic, TypeVar
@@ -68,3 +68,16 @@ def detect_spikes(
     # Stable sort: keys with equal excess keep the order of `series`, since keys need not be comparable.
     spikes.sort(key=lambda spike: spike.baseline - spike.count)
     return spikes
+
+
+def same_theme(earlier: Collection[Hashable], later: Collection[Hashable], share: float = 0.5) -> bool:
+    """Whether two groups of complaints (their response ids) are one theme seen on two days.
+
+    Windows of consecutive days overlap, so a theme that goes on jumping keeps most of its complaints: the
+    same theme when at least `share` of the smaller group is in both. A theme's label may change from one day
+    to the next (it is a phrase of its most central comment), its complaints do not.
+    """
+    small = min(len(earlier), len(later))
+    if not small:
+        return False
+    return len(set(earlier) & set(later)) >= share * small

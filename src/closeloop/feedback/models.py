@@ -122,6 +122,10 @@ class Response(models.Model):
     # recorded and counted, but none was delivered and no case was opened for it.
     # db_default: rows inserted by plain SQL (bulk loads, the benchmarks) are live unless they say otherwise.
     historic = models.BooleanField(default=False, db_default=False)
+    # What the text model heard, per voice: {"customer": {...}, "interviewer": {...}}, each a judgement
+    # (label, score, model, version, reason, explanation; alerts.text_judging). Written when a rule's
+    # `text` condition first needed it (texts are judged only then), so empty for most responses.
+    text_judgement = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from closeloop.feedback.models import Customer, Question, Response
+from closeloop.feedback.text_judgements import without_words
 
 ERASED = "erased"
 
@@ -58,6 +59,7 @@ def customer_data(customer: Customer) -> dict[str, Any]:
                 "audio_url": response.audio_url,
                 "status": response.status,
                 "problems": response.problems,
+                "text_judgement": response.text_judgement,
             }
             for response in responses
         ],
@@ -100,6 +102,8 @@ def erase_customer(customer: Customer) -> ErasedFeedback:
         response.audio_url = ""
         response.customer_name = response.customer_email = response.customer_phone = ""
         response.contact_ok = False
+        # The text model's judgement quotes the words it heard: the label and score stay, the sentences go.
+        response.text_judgement = without_words(response.text_judgement or {}, ERASED)
     Response.objects.bulk_update(
         responses,
         [
@@ -110,6 +114,7 @@ def erase_customer(customer: Customer) -> ErasedFeedback:
             "customer_email",
             "customer_phone",
             "contact_ok",
+            "text_judgement",
         ],
     )
     # A random id: the survey tool's id (often an email address) identifies the customer too, and a later

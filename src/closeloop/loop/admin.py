@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from closeloop.loop.models import Activity, FollowUp, SpikeAlert
+from closeloop.loop.models import Activity, FollowUp, SpikeAlert, ThemeSpike
 
 
 @admin.register(FollowUp)
@@ -25,3 +25,9 @@ class SpikeAlertAdmin(admin.ModelAdmin):
     list_display = ["id", "day", "unit", "category", "count", "baseline", "cleared_on"]
     list_filter = ["cleared_on"]
     list_select_related = ["unit"]
+
+
+@admin.register(ThemeSpike)
+class ThemeSpikeAdmin(admin.ModelAdmin):
+    list_display = ["id", "day", "label", "count", "previous", "cleared_on"]
+    list_filter = ["cleared_on"]

@@ -92,6 +92,32 @@ class SpikeAlert(models.Model):
         return f"spike of {self.category} at {self.unit_id} on {self.day}"
 
 
+class ThemeSpike(models.Model):
+    """A complaint theme that jumped: its share of responses in the week ending `day` at least doubled.
+
+    Open (no `cleared_on`) while the theme keeps jumping, so it is announced once; a later day's jumping
+    theme is the same one when it shares most of its responses with the open one (closeloop.core.spikes).
+    """
+
+    day = models.DateField()
+    label = models.CharField(max_length=300)
+    count = models.PositiveIntegerField(help_text="Complaints in the theme in the week ending `day`")
+    previous = models.PositiveIntegerField(help_text="Complaints in the theme the week before")
+    units = models.JSONField(default=list, blank=True, help_text="[[unit code, complaints], ...], most first")
+    examples = models.JSONField(default=list, blank=True, help_text="[{response, text, link}]")
+    responses = models.JSONField(default=list, blank=True, help_text="Ids of the week's responses in the theme")
+    cleared_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        constraints = [models.UniqueConstraint(fields=["day", "label"], name="theme_spike_once_per_day")]
+        indexes = [models.Index(fields=["cleared_on"], name="theme_spike_open")]
+
+    def __str__(self) -> str:
+        return f"theme spike {self.label!r} on {self.day}"
+
+
 class SpikeCheck(models.Model):
     """One row per day the spike check ran, so it runs once a day whatever the number of workers."""
 

@@ -1,4 +1,5 @@
-"""A customer's data in the loop tables: follow-ups and purchases, and their words quoted in spike alerts."""
+"""A customer's data in the loop tables: follow-ups and purchases, and their words quoted in spike alerts
+(by category and by complaint theme)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from closeloop.feedback.models import Customer
-from closeloop.loop.models import Activity, FollowUp, SpikeAlert
+from closeloop.loop.models import Activity, FollowUp, SpikeAlert, ThemeSpike
 
 ERASED = "erased"
 
@@ -30,17 +31,28 @@ def loop_data(customer: Customer, case_ids: Sequence[int]) -> dict[str, Any]:
     }
 
 
+def _erased(examples: Sequence[dict[str, Any]] | None, wanted: set[int]) -> list[dict[str, Any]]:
+    return [
+        {**example, "text": ERASED} if example.get("response") in wanted and example.get("text") else example
+        for example in examples or []
+    ]
+
+
 def erase_quotes(response_ids: Sequence[int]) -> int:
     """Replace the customer's words quoted as examples in spike alerts; returns how many alerts changed."""
     wanted = set(response_ids)
-    changed = []
+    by_category = []
     for spike in SpikeAlert.objects.all():
-        examples = [
-            {**example, "text": ERASED} if example.get("response") in wanted and example.get("text") else example
-            for example in spike.examples or []
-        ]
+        examples = _erased(spike.examples, wanted)
         if examples != spike.examples:
             spike.examples = examples
-            changed.append(spike)
-    SpikeAlert.objects.bulk_update(changed, ["examples"])
-    return len(changed)
+            by_category.append(spike)
+    SpikeAlert.objects.bulk_update(by_category, ["examples"])
+    by_theme = []
+    for theme in ThemeSpike.objects.all():
+        examples = _erased(theme.examples, wanted)
+        if examples != theme.examples:
+            theme.examples = examples
+            by_theme.append(theme)
+    ThemeSpike.objects.bulk_update(by_theme, ["examples"])
+    return len(by_category) + len(by_theme)

@@ -6,6 +6,12 @@ day that has just ended (organisation's time zone) per unit and category, compar
 weekday of earlier weeks (core.spikes.detect_spikes) and emails the unit's leads and the admins about
 each new spike. A spike stays open while it lasts, so it is announced once, and clears on the first
 checked day that is back to normal.
+
+The same check follows complaint themes (closeloop.loop.themes): the week ending that day against the
+week before, every unit together. A theme whose share of responses at least doubled, with at least three
+more complaints, is announced to the admins and the leads of the units its complaints came from, once
+while it goes on jumping. Grouping the week's complaints is done before the check's transaction: it takes
+the text model seconds, and the check's transaction must not hold up the writers that long.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from closeloop.alerts.models import Alert
-from closeloop.core.spikes import Spike, detect_spikes
+from closeloop.core.spikes import Spike, detect_spikes, same_theme
 from closeloop.feedback.models import Question
 from closeloop.feedback.queries import local_day_bounds
-from closeloop.loop.models import SpikeAlert, SpikeCheck
+from closeloop.loop.models import SpikeAlert, SpikeCheck, ThemeSpike
+from closeloop.loop.themes import ThemeRow, compare_complaints, could_jump, period_responses
 from closeloop.notify.links import absolute_url
 from closeloop.notify.outbox import enqueue_all, planned
 from closeloop.notify.render import make_message
@@ -33,6 +40,8 @@ from closeloop.org.models import Person, Role, Unit
 
 MAX_EXAMPLES = 5
 EXAMPLE_LENGTH = 300
+# Themes are compared week on week: a week holds every weekday once, so a busy Monday is no jump.
+THEME_WEEK_DAYS = 7
 
 Key = tuple[int, str]  # (unit id, category)
 
@@ -175,12 +184,82 @@ def _record(day: date, found: list[Spike[Key]], now: datetime, window_days: int,
     return announced
 
 
+def jumping_themes(day: date, zone: str) -> list[ThemeRow]:
+    """The complaint themes that jumped in the week ending `day` against the week before."""
+    end = local_day_bounds(day, zone)[1]
+    start = local_day_bounds(day - timedelta(days=THEME_WEEK_DAYS - 1), zone)[0]
+    before = local_day_bounds(day - timedelta(days=2 * THEME_WEEK_DAYS - 1), zone)[0]
+    current = period_responses(start, end)
+    if not could_jump(current):
+        return []
+    return compare_complaints(period_responses(before, start), current).jumped
+
+
+def _theme_recipients(units: list[str]) -> list[Person]:
+    tree = directory().tree
+    keys = {key for code in units for key in tree.leads_of(code)}
+    keys |= set(Role.objects.filter(role=Role.Kind.ADMIN).values_list("person__key", flat=True))
+    people = directory().people_by_key(keys)
+    return sorted((p for p in people.values() if p.active), key=lambda p: p.key)
+
+
+def _announce_theme(spike: ThemeSpike, now: datetime) -> None:
+    message = make_message("theme_spike", {"spike": spike, "day": f"{spike.day:%a %d %b %Y}"})
+    deliveries = []
+    for person in _theme_recipients([code for code, _ in spike.units]):
+        common: dict[str, Any] = {
+            "channel": "email",
+            "subject": message.subject,
+            "text": message.text,
+            "now": now,
+            "topic": "theme-spike",
+            "idempotency_key": f"theme-spike:{spike.pk}:{person.key}:email",
+            "ref": f"theme-spike:{spike.pk}",
+        }
+        if person.email:
+            deliveries.append(planned(address=person.email, person=person, **common))
+        else:
+            deliveries.append(planned(person=person, skipped_because=f"no email address for {person.name}", **common))
+    enqueue_all(deliveries)
+
+
+def _record_themes(day: date, jumped: list[ThemeRow], now: datetime) -> int:
+    """Open and announce the themes that newly jumped, clear the open ones that no longer do."""
+    open_spikes = list(ThemeSpike.objects.filter(cleared_on__isnull=True))
+    going_on: set[int] = set()
+    labels: set[str] = set()
+    announced = 0
+    for theme in jumped:
+        same = next((s for s in open_spikes if same_theme(s.responses, theme.responses)), None)
+        if same is not None:
+            going_on.add(same.pk)  # still the same theme: already announced
+            continue
+        if theme.label in labels:
+            continue  # two themes with one label on one day: the larger (first) speaks for both
+        labels.add(theme.label)
+        record = ThemeSpike.objects.create(
+            day=day,
+            label=theme.label[: ThemeSpike._meta.get_field("label").max_length],
+            count=theme.count,
+            previous=theme.previous,
+            units=[list(pair) for pair in theme.units],
+            examples=[{"response": q.response, "text": q.text, "link": q.url} for q in theme.quotes],
+            responses=list(theme.responses),
+            created_at=now,
+        )
+        _announce_theme(record, now)
+        announced += 1
+    ThemeSpike.objects.filter(pk__in=[s.pk for s in open_spikes if s.pk not in going_on]).update(cleared_on=day)
+    return announced
+
+
 def check_spikes(now: datetime) -> int:
     """The `spikes` worker step: check the day that ended last, once; returns 1 when it ran, else 0."""
     zone = current_organization().time_zone
     day = now.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
     if SpikeCheck.objects.filter(day=day).exists():
         return 0
+    themes = jumping_themes(day, zone)
     rules = SpikeSettings.load()
     try:
         with transaction.atomic():
@@ -194,7 +273,7 @@ def check_spikes(now: datetime) -> int:
                 rules.factor,
                 rules.min_count,
             )
-            check.spikes = _record(day, found, now, rules.window_days, zone)
+            check.spikes = _record(day, found, now, rules.window_days, zone) + _record_themes(day, themes, now)
             check.save(update_fields=["spikes"])
     except IntegrityError:
         return 0

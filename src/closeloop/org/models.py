@@ -39,6 +39,9 @@ class Organization(models.Model):
     # Hosts whose https addresses an `audio_url` from the API or a file may link to (core.hosts); a source
     # of `/hooks/<key>` may have its own list.
     audio_hosts = models.JSONField(default=list, blank=True)
+    # The configuration's `text_model.examples`: {"unhappy": [...], "praise": [...]}, the organisation's
+    # own sentences the text model compares customers' words with, beside its built-in ones.
+    text_examples = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.name

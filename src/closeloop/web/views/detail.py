@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from closeloop.alerts.messages import answer_lines, contact_of, overall_score, web_link
 from closeloop.alerts.models import Alert
+from closeloop.alerts.text_judging import CUSTOMER, INTERVIEWER, heard_in
 from closeloop.feedback.models import Response
 from closeloop.feedback.recordings import may_play
 from closeloop.notify.models import Delivery
@@ -30,7 +31,11 @@ def visible_response(request: HttpRequest, response_id: int) -> Response:
 def response_context(response: Response) -> dict[str, object]:
     lines = answer_lines(response)
     organization = current_organization()
+    heard = {each.voice: each for each in heard_in(response)}
     return {
+        # What the text model heard, each voice where its words are shown.
+        "heard_customer": heard.get(CUSTOMER),
+        "heard_interviewer": heard.get(INTERVIEWER),
         "response": response,
         "words": [line for line in lines if line.is_text],
         "answers": [line for line in lines if not line.is_text],

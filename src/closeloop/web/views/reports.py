@@ -12,6 +12,7 @@ from closeloop.core.metrics import CONTACT_WINDOWS, RECOVERED_DEFINITION, LoopSu
 from closeloop.core.periods import default_range
 from closeloop.org.directory import directory
 from closeloop.reports.queries import loop_summary_for, needing_recovery_by_week
+from closeloop.reports.themes import report_themes
 from closeloop.web import charts
 from closeloop.web.forms import ReportFilterForm, ServiceReportForm
 from closeloop.web.permissions import Viewer, web_view
@@ -71,6 +72,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         "date_to": date_to,
         "unit": unit,
         "csv_query": request.GET.urlencode(),
+        # The themes panel is filled in by the page's script from reports/themes/ (grouping takes seconds).
+        "themes_query": request.GET.urlencode(),
         "charts": {
             "categories": charts.categories_chart(summary) if summary.alerts_by_category else "",
             "units": charts.units_chart(summary) if summary.by_unit else "",
@@ -78,6 +81,18 @@ def reports(request: HttpRequest) -> HttpResponse:
         },
     }
     return page(request, "web/reports.html", context)
+
+
+@web_view
+def reports_themes(request: HttpRequest) -> HttpResponse:
+    """The complaint themes of the report's period and unit: the panel alone for the reports page's script
+    (X-Requested-With: fetch), else a page of its own (without the script, the reports page links here)."""
+    viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+    form, date_from, date_to, unit = _selection(request)
+    context = {"themes": report_themes(date_from, date_to, unit, units=viewer.units), "unit": unit, "form": form}
+    if request.headers.get("X-Requested-With") == "fetch":
+        return page(request, "web/_themes.html", context)
+    return page(request, "web/themes.html", context)
 
 
 def _row(summary: LoopSummary, label: str) -> list[object]:

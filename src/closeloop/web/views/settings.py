@@ -17,8 +17,12 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from closeloop.alerts.rulebook import configured_rules
+from closeloop.alerts.text_judging import asks_for_text, organization_examples
 from closeloop.config.apply import ConfigInvalid, Plan, changes_since_file
+from closeloop.org.directory import current_organization
 from closeloop.org.models import ConfigChange, Unit
+from closeloop.textmodel import judge_status
 from closeloop.web.permissions import Viewer, admin_view
 from closeloop.web.settings_changes import (
     Document,
@@ -65,7 +69,15 @@ def _say_applied(request: HttpRequest, plan: Plan, what: str) -> None:
 @admin_view
 def settings_home(request: HttpRequest) -> HttpResponse:
     recent = list(ConfigChange.objects.select_related("actor").order_by("-at", "-id")[:RECENT_CHANGES])
-    context = {"changes": recent, "since_file": changes_since_file()}
+    examples = organization_examples(current_organization())
+    context = {
+        "changes": recent,
+        "since_file": changes_since_file(),
+        # Which judge hears the customers' words, and why (the model, or the fallback without its package).
+        "text_model": judge_status(examples),
+        "text_examples": examples,
+        "text_rules": [rule for rule in configured_rules() if asks_for_text([rule])],
+    }
     return page(request, "web/settings/home.html", context)
 
 

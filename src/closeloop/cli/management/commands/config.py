@@ -10,9 +10,12 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from closeloop.config.apply import ConfigInvalid, Drift, apply_config, drift
+from closeloop.config.apply import ConfigInvalid, Drift, Plan, apply_config, drift
 from closeloop.config.export import export_config
+from closeloop.config.text_effect import examples_effect
+from closeloop.config.validate import load_config
 from closeloop.org.directory import current_organization
 
 INVALID = 2
@@ -58,6 +61,17 @@ class Command(BaseCommand):
             self.show_drift(drift(planned))
         for line in plan.lines():
             self.stdout.write(line)
+        if options["dry_run"]:
+            self.show_text_effect(plan, text)
+
+    def show_text_effect(self, plan: Plan, text: str) -> None:
+        """New text model examples: how the last 30 days' comments would be judged with them."""
+        if not any(change.section == "text_model" and change.action != "kept" for change in plan.changes):
+            return
+        effect = examples_effect(load_config(text), now=timezone.now())
+        if effect is not None:
+            for line in effect.lines():
+                self.stdout.write(line)
 
     def show_drift(self, found: list[Drift]) -> None:
         if not found:

@@ -14,6 +14,7 @@ from waitress.server import create_server
 
 from closeloop.cli.access_log import AccessLog
 from closeloop.cli.site_url import use_served_address
+from closeloop.cli.text_model import announce_text_model, examples_to_warm, warm_up_in_background
 from closeloop.demo.generate import LOGIN_FILE, demo_login
 from closeloop.notify.links import absolute_url
 from closeloop.worker.runner import Worker
@@ -60,6 +61,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, shutdown)
 
         self.stdout.write(f"closeloop is serving {settings.SITE_URL} (listening on http://{host}:{port}/)")
+        self.stdout.write(announce_text_model())
+        warm_up_in_background(examples_to_warm())
         login = demo_login()
         if login:
             # The password itself was shown once, by the demo that made it.

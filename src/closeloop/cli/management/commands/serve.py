@@ -10,6 +10,8 @@ from django.db import connections
 from gunicorn.app.base import BaseApplication
 
 from closeloop.cli.gunicorn_logging import GunicornLogger
+from closeloop.cli.text_model import announce_text_model, examples_to_warm, warm_up_in_background
+from closeloop.textmodel import Examples
 from closeloop.wsgi import application
 
 
@@ -24,6 +26,15 @@ def close_database_connections() -> None:
 
 def _before_fork(server: Any, worker: Any) -> None:
     close_database_connections()
+
+
+def _warm_up_after_fork(examples: Examples | None) -> Any:
+    """gunicorn's post_fork hook: each worker warms its own text model (never the master: see cli.text_model)."""
+
+    def post_fork(server: Any, worker: Any) -> None:
+        warm_up_in_background(examples)
+
+    return post_fork
 
 
 class _Gunicorn(BaseApplication):
@@ -48,6 +59,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=min(4, 2 * (os.cpu_count() or 1)))
 
     def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+        # Loading the model's package here only maps its weights: the workers forked below can still run it.
+        self.stdout.write(announce_text_model())
+        examples = examples_to_warm()
         # The migration check on start-up opened a connection in this (the master) process.
         close_database_connections()
         _Gunicorn(
@@ -64,5 +78,6 @@ class Command(BaseCommand):
                 "preload_app": True,
                 # Anything the master opened since (a reload, a signal handler) is closed again.
                 "pre_fork": _before_fork,
+                "post_fork": _warm_up_after_fork(examples),
             }
         ).run()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from closeloop.cli.text_model import announce_text_model
 from closeloop.worker.runner import POLL_SECONDS, Worker
 from closeloop.worker.steps import STEPS
 
@@ -38,5 +39,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"worker running: {', '.join(step.name for step in STEPS)}; stop with Ctrl-C or SIGTERM")
+        self.stdout.write(announce_text_model())
         Worker(poll_seconds=options["poll"]).run()
         self.stdout.write("worker stopped")

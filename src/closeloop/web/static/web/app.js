@@ -1,5 +1,5 @@
 // The site's only script. Links to a form field focus it; the Performance Monitor keeps itself current; a
-// list's "select all" box ticks its rows.
+// list's "select all" box ticks its rows; a slow panel (the complaint themes) loads after its page.
 //
 // The monitor: every N seconds fetch its HTML fragment and merge it into the page.
 // Merging (not replacing) keeps the elements that did not change, so keyboard focus stays on the link it was
@@ -197,7 +197,29 @@
     });
   }
 
+  // A panel that takes the server a while (the complaint themes): the page comes first, the panel after.
+  // Without this script the panel is a link to its own page.
+  function startLoad(box) {
+    box.setAttribute("aria-busy", "true");
+    fetch(box.getAttribute("data-load"), { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        if (!response.ok || response.redirected) return null;
+        return response.text();
+      })
+      .then(function (html) {
+        if (typeof html !== "string") return;
+        var template = document.createElement("template");
+        template.innerHTML = html;
+        box.replaceChildren(template.content);
+        box.setAttribute("data-loaded", String(Date.now()));
+      })
+      .catch(function () { /* the link stays: the panel is one click away */ })
+      .then(function () { box.removeAttribute("aria-busy"); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var panels = document.querySelectorAll("[data-load]");
+    for (var p = 0; p < panels.length; p++) startLoad(panels[p]);
     var boxes = document.querySelectorAll("[data-refresh]");
     for (var i = 0; i < boxes.length; i++) startRefresh(boxes[i]);
     var masters = document.querySelectorAll("[data-select-all]");
