@@ -121,3 +121,20 @@ def test_the_answer_is_built_in_a_fixed_number_of_queries(ingest_api) -> None:
         return sum('"alerts_alert"."response_id" IN' in q["sql"] for q in queries.captured_queries)
 
     assert serialising_queries(5, 0) == serialising_queries(50, 100) == 1
+
+
+@pytest.mark.usefixtures("acme")
+def test_an_ingest_only_token_gets_no_more_from_a_batch_than_from_single_posts() -> None:
+    """A replay shows an ingest-only token only the id and status; a token limited to units gets 403 for an item
+    of another unit, alone, and it is counted as rejected."""
+    from tests.helpers import ApiClient, create_token
+
+    stored = ApiClient(create_token(["ingest", "read"])).post(SINGLE, item(1)).json()
+    ingest_only = ApiClient(create_token(["ingest"], units=["SUP-EMEA"]))
+    answer = ingest_only.post(BATCH, {"items": [item(1), item(2), item(3, unit="SUP-US")]}).json()
+    statuses = [result["status"] for result in answer["items"]]
+    assert statuses == [200, 201, 403]
+    assert answer["items"][0]["body"] == {"id": stored["id"], "status": "valid"}
+    assert answer["items"][2]["body"]["errors"][0]["loc"] == ["unit"]
+    assert (answer["created"], answer["replayed"], answer["rejected"]) == (1, 1, 1)
+    assert not Response.objects.filter(external_id="b-3").exists()
