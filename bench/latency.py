@@ -46,6 +46,8 @@ SCENARIOS = [
     ("`closeloop serve --workers 2` + `closeloop worker`", SERVE, 50, "low"),
     ("`closeloop run`, text rule, every post judged", RUN, 5, "judged"),
     ("`closeloop run`, text rule, every post judged", RUN, 10, "judged"),
+    ("`closeloop run`, text rule, every post judged", RUN, 25, "judged"),
+    ("`closeloop run`, text rule, every post judged", RUN, 50, "judged"),
     ("`closeloop run`, text rule, one post in five judged", RUN, 25, "mixed"),
     ("`closeloop run`, text rule, one post in five judged", RUN, 50, "mixed"),
     ("`closeloop serve --workers 2` + worker, text rule, one in five judged", SERVE, 50, "mixed"),

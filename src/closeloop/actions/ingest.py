@@ -53,6 +53,7 @@ def ingest_responses(
     imported: bool = False,
     historic: bool = False,
     sender: Sender = EVERYONE,
+    caller_judges: bool = False,
 ) -> list[IngestResult | RejectedInput]:
     """Validate and store a batch in one transaction; one outcome per item, in order.
 
@@ -69,10 +70,14 @@ def ingest_responses(
     `historic`) is historic: stored, evaluated and counted like any other, but its alerts are delivered to
     nobody and it opens no case. The age applies to `imported` files, and to every other way in only when
     `alert_max_age_for` is `everywhere`.
+
+    Words a `text` condition needs judged are judged outside our transaction, which then runs again (see
+    alerts.text_judging.JudgeFirst). Inside a caller's transaction they are judged in it, unless the caller
+    `caller_judges`: then JudgeFirst reaches the caller, which rolls its transaction back, judges, and runs
+    it again with `caller_judges=False` (the judge answers from its cache).
     """
-    # Words a `text` condition needs judged are judged outside our transaction, which then runs again (see
-    # alerts.text_judging.JudgeFirst); inside a caller's transaction there is no outside to go to.
-    judge_outside = not transaction.get_connection().in_atomic_block
+    in_callers_transaction = transaction.get_connection().in_atomic_block
+    judge_outside = caller_judges or not in_callers_transaction
     collisions = 0
     while True:
         try:
@@ -115,6 +120,8 @@ def ingest_responses(
                     )
                 return stored.outcomes
         except JudgeFirst as first:
+            if in_callers_transaction:
+                raise
             first.judge()
             # The second run finds every judgement in the judge's cache.
             judge_outside = False

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 
 from closeloop.actions.ingest import ingest_responses
+from closeloop.alerts.text_judging import JudgeFirst
 from closeloop.config.snapshot import current
 from closeloop.connectors import (
     ConnectorError,
@@ -146,24 +147,45 @@ def _translate_and_store(
 
 def _store(source: Source, translation: Translation, *, now: datetime, replay: bool, sender: Sender) -> HookReply:
     event_id = translation.event_id
-    with transaction.atomic():
-        claim = claim_event(source, event_id, now=now, replay=replay)
-        if claim is None:
-            return _duplicate(source, event_id, now=now, replay=replay)
-        outcomes = _ingest(source, translation.items, merge=translation.merge, now=now, sender=sender)
-        responses = [_summary(outcome) for outcome in outcomes]
-        finish_claim(claim, [r["id"] for r in responses])
+    # Words a text rule needs are judged with no transaction open (on SQLite ours holds the only write lock,
+    # which an API post's alert also waits for); the claim and the ingest then run again, the judge answering
+    # from its cache.
+    caller_judges = True
+    while True:
+        try:
+            with transaction.atomic():
+                claim = claim_event(source, event_id, now=now, replay=replay)
+                if claim is None:
+                    return _duplicate(source, event_id, now=now, replay=replay)
+                outcomes = _ingest(
+                    source,
+                    translation.items,
+                    merge=translation.merge,
+                    now=now,
+                    sender=sender,
+                    caller_judges=caller_judges,
+                )
+                responses = [_summary(outcome) for outcome in outcomes]
+                finish_claim(claim, [r["id"] for r in responses])
+            break
+        except JudgeFirst as first:
+            first.judge()
+            caller_judges = False
     count = len(responses)
     detail = f"Stored {count} response{'s' if count != 1 else ''}."
     return HookReply(200, detail, HookDelivery.Outcome.STORED, event_id, responses)
 
 
-def _ingest(source: Source, items: Sequence[Item], *, merge: bool, now: datetime, sender: Sender) -> list[IngestResult]:
+def _ingest(
+    source: Source, items: Sequence[Item], *, merge: bool, now: datetime, sender: Sender, caller_judges: bool = False
+) -> list[IngestResult]:
     """Ingest the items; an item the ingest refuses is stored without its refused fields and held in quarantine,
     with why listed among its problems, so nothing a verified tool sent is dropped silently."""
     bodies = [item.body for item in items]
     notes: list[IntakeNote | None] = [IntakeNote(item.problems) for item in items]
-    outcomes = ingest_responses(bodies, source=source.label, now=now, notes=notes, merge=merge, sender=sender)
+    outcomes = ingest_responses(
+        bodies, source=source.label, now=now, notes=notes, merge=merge, sender=sender, caller_judges=caller_judges
+    )
     refused = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, RejectedInput)]
     if refused:
         again = []
@@ -184,6 +206,7 @@ def _ingest(source: Source, items: Sequence[Item], *, merge: bool, now: datetime
             notes=[note for _, _, note in again],
             merge=merge,
             sender=sender,
+            caller_judges=caller_judges,
         )
         for (index, _, _), outcome in zip(again, retried, strict=True):
             if isinstance(outcome, RejectedInput):
