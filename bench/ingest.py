@@ -7,7 +7,9 @@ Everything happens in a fresh temporary CLOSELOOP_HOME with the demo organisatio
 through the same code path as `closeloop ingest`:
 
 - realistic: the demo's answers, about a third of which raise alerts, open cases and plan
-  emails and SMS, as a live import would;
+  emails and SMS, as a live import of recent rows would;
+- realistic-history: the same at their own dates over the demo's months, most of them historic
+  (older than `alert_max_age`): stored and evaluated, alerting nobody;
 - quiet: the same rows with middling answers that match no rule: storing alone, the figure
   behind "100k rows in well under a minute";
 - text rule: realistic rows with the demo's `{text: unhappy}` rule on (a middling score with words is
@@ -158,9 +160,10 @@ def time_sqlite_ceiling(database: Path, items: list[dict[str, Any]], batch_size:
         "INSERT INTO feedback_response (survey_id, external_id, source, submitted_at, received_at, valid_since, "
         "unit_code, unit_id, segment, agent_code, agent_id, ticket, customer_id, answers, words, interviewer_notes, "
         "interviewer_flag, audio_url, audio_file, audio_type, status, problems, intake_problems, overall, "
-        "needs_recovery, text_judgement) "
+        "needs_recovery, text_judgement, customer_name, customer_email, customer_phone, contact_ok, "
+        "audio_url_allowed) "
         "VALUES (?, ?, 'bench', ?, ?, ?, ?, 1, ?, ?, NULL, ?, NULL, ?, ?, ?, ?, ?, '', '', 'valid', '[]', '[]', ?, ?, "
-        "'{}')"
+        "'{}', ?, ?, ?, 1, 0)"
     )
     started = time.perf_counter()
     for start in range(0, len(items), batch_size):
@@ -193,6 +196,9 @@ def time_sqlite_ceiling(database: Path, items: list[dict[str, Any]], batch_size:
                     item.get("audio_url", ""),
                     item["answers"].get("overall", item["answers"].get("nps")),
                     0,
+                    item["customer"].get("name", ""),
+                    item["customer"].get("email", ""),
+                    item["customer"].get("phone", ""),
                 )
                 for item in batch
             ],
@@ -231,14 +237,16 @@ def counts_line(summary: str) -> str:
     return ", ".join(f"{name} {value.split()[0]}" for name, value in pairs)
 
 
-def without_text_rules(text: str) -> str:
-    """The demo configuration without its `text` rules."""
+def without_text_rules(text: str, *, alert_max_age: str | None = None) -> str:
+    """The demo configuration without its `text` rules (and with another `alert_max_age`, if given)."""
     import yaml
 
     from closeloop.core.rules import uses_text
 
     data = yaml.safe_load(text)
     data["rules"] = [rule for rule in data["rules"] if not uses_text(rule["when"])]
+    if alert_max_age is not None:
+        data["organization"]["alert_max_age"] = alert_max_age
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -285,7 +293,13 @@ def main(argv: list[str] | None = None) -> int:
         call_command("migrate", verbosity=0)
         apply_config(without_text_rules(organization_yaml()))
         if args.realistic_rows:
+            # The demo spreads its answers over months: imported as they are, most are historic (stored and
+            # counted, alerting nobody). "realistic" imports them as if all were recent, the full live path.
+            apply_config(without_text_rules(organization_yaml(), alert_max_age="5200w"))
             scenarios.append(run_scenario(home, "realistic", args.realistic_rows, args.batch_size, args.profile)[0])
+            apply_config(without_text_rules(organization_yaml()))
+            history = run_scenario(home, "realistic-history", args.realistic_rows, args.batch_size, args.profile)
+            scenarios.append(history[0])
         quiet, items = run_scenario(home, "quiet", args.rows, args.batch_size, args.profile)
         scenarios.append(quiet)
         ceiling = time_sqlite_ceiling(Path(settings.DATABASES["default"]["NAME"]), items, args.batch_size, home)
@@ -309,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     print("## CSV import (`closeloop ingest`) on SQLite\n")
     print(
         f"Demo organisation and rules, batches of {args.batch_size} rows (one transaction each). "
-        "realistic: the demo's answers (a third raise alerts, open cases and plan deliveries); "
+        "realistic: the demo's answers (a third raise alerts, open cases and plan deliveries), all imported as "
+        "recent; realistic-history: the same answers at their dates over the demo's months, most of them older "
+        "than `alert_max_age` (7 days) and so historic (stored, evaluated, counted; no message, no case); "
         "quiet: middling answers that match no rule (storing alone); both without the demo's text rule. "
         "text-model / text-fallback: realistic rows with the demo's `{text: unhappy}` rule on (middling scores "
         "with words judged, a batch's comments in one call), judged by the model / by its fallback; "

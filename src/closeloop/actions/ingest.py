@@ -36,6 +36,7 @@ from closeloop.feedback.store import (
     update_responses,
 )
 from closeloop.feedback.text_judgements import keep_text_judgements
+from closeloop.org.stamp import pinned
 
 log = logging.getLogger(__name__)
 
@@ -83,42 +84,19 @@ def ingest_responses(
         try:
             with transaction.atomic():
                 snapshot = current()
-                stored = store_responses(
-                    items,
-                    catalog=snapshot.catalog,
-                    source=source,
-                    now=now,
-                    notes=notes,
-                    tiers=snapshot.tiers,
-                    sender=sender,
-                )
-                _audit_contact_changes(stored.contact_changes, sender, source, now)
-                # Every new response, the quarantined ones too: fixing one later must not alert either.
-                created = [o.response for o in stored.outcomes if isinstance(o, IngestResult) and o.created]
-                org = snapshot.directory.organization
-                if historic or imported or org.alert_max_age_for == "everywhere":
-                    mark_historic(created, org.alert_max_age, now, force=historic)
-                detection = raise_alerts_for_new(
-                    stored.to_evaluate,
-                    catalog=snapshot.catalog,
-                    rules=snapshot.rules,
-                    superseded=stored.superseded,
-                    now=now,
-                    judge_outside=judge_outside,
-                )
-                _follow_through(detection, stored.to_evaluate, snapshot, stored.superseded, now, new=True)
-                if merge:
-                    return _merge_replays(
+                with pinned(snapshot.token):
+                    return _ingest_in_transaction(
                         items,
-                        stored.outcomes,
                         snapshot,
-                        notes,
-                        now,
                         source=source,
+                        now=now,
+                        notes=notes,
+                        merge=merge,
+                        imported=imported,
+                        historic=historic,
                         sender=sender,
                         judge_outside=judge_outside,
                     )
-                return stored.outcomes
         except JudgeFirst as first:
             if in_callers_transaction:
                 raise
@@ -132,6 +110,58 @@ def ingest_responses(
             if collisions == ATTEMPTS:
                 raise
             log.info("ingest batch collided with a concurrent writer; retrying")
+
+
+def _ingest_in_transaction(
+    items: Sequence[Mapping[str, Any]],
+    snapshot: Snapshot,
+    *,
+    source: str,
+    now: datetime,
+    notes: Notes,
+    merge: bool,
+    imported: bool,
+    historic: bool,
+    sender: Sender,
+    judge_outside: bool,
+) -> list[IngestResult | RejectedInput]:
+    """The batch's work inside its transaction, with the configuration of `snapshot` throughout."""
+    stored = store_responses(
+        items,
+        catalog=snapshot.catalog,
+        source=source,
+        now=now,
+        notes=notes,
+        tiers=snapshot.tiers,
+        sender=sender,
+    )
+    _audit_contact_changes(stored.contact_changes, sender, source, now)
+    # Every new response, the quarantined ones too: fixing one later must not alert either.
+    created = [o.response for o in stored.outcomes if isinstance(o, IngestResult) and o.created]
+    org = snapshot.directory.organization
+    if historic or imported or org.alert_max_age_for == "everywhere":
+        mark_historic(created, org.alert_max_age, now, force=historic)
+    detection = raise_alerts_for_new(
+        stored.to_evaluate,
+        catalog=snapshot.catalog,
+        rules=snapshot.rules,
+        superseded=stored.superseded,
+        now=now,
+        judge_outside=judge_outside,
+    )
+    _follow_through(detection, stored.to_evaluate, snapshot, stored.superseded, now, new=True)
+    if merge:
+        return _merge_replays(
+            items,
+            stored.outcomes,
+            snapshot,
+            notes,
+            now,
+            source=source,
+            sender=sender,
+            judge_outside=judge_outside,
+        )
+    return stored.outcomes
 
 
 def ingest_response(item: Mapping[str, Any], *, source: str, now: datetime, sender: Sender = EVERYONE) -> IngestResult:

@@ -12,7 +12,7 @@ every alert is listed with its rule and category.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.html import escape
 
 from closeloop.alerts.models import Alert
 from closeloop.alerts.serialize import alert_fields
@@ -224,6 +225,16 @@ def alert_context(alert: Alert, person: Person | None) -> dict[str, Any]:
 
 def alerts_context(alerts: Sequence[Alert], person: Person | None) -> dict[str, Any]:
     """What a message about `alerts` (all of one response, the leading one first) says to `person`."""
+    return for_recipient(shared_context(alerts), person)
+
+
+def for_recipient(shared: dict[str, Any], person: Person | None) -> dict[str, Any]:
+    """A message's shared context with what is the recipient's own: their name and their recording link."""
+    return {**shared, "person": person, "audio_url": audio_link(shared["response"], person)}
+
+
+def shared_context(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """What a message about `alerts` says to whoever receives it (see `for_recipient`)."""
     alert = alerts[0]
     response = alert.response
     organization = current_organization()
@@ -235,7 +246,6 @@ def alerts_context(alerts: Sequence[Alert], person: Person | None) -> dict[str, 
         "alerts": list(alerts),
         "reasons": [reason_of(each) for each in alerts],
         "response": response,
-        "person": person,
         "organization": organization,
         "subject": alert_subject(alert, response, score, [each.category for each in alerts[1:]]),
         "score": score,
@@ -254,7 +264,6 @@ def alerts_context(alerts: Sequence[Alert], person: Person | None) -> dict[str, 
         "contact_withheld": contact_withheld(response),
         "ticket": response.ticket,
         "ticket_url": web_link(organization.ticket_link(response.ticket)),
-        "audio_url": audio_link(response, person),
         "audio_unlinked": audio_unlinked(response),
         "repeat_days": organization.repeat_window.days if any(each.repeat for each in alerts) else None,
         **_repeat_of(next((each for each in alerts if each.repeat), alert), organization.time_zone),
@@ -397,3 +406,57 @@ def render_alerts(alerts: Sequence[Alert], person: Person | None, channel: str) 
     except KeyError:
         raise ValueError(f"no alert message for channel {channel!r}") from None
     return renderer(alerts_context(alerts, person))
+
+
+# Stand-ins for the recipient while a message is rendered once for all its recipients: private-use
+# characters, which no escaping changes and no customer's words contain.
+_NAME = "\ue000recipient name\ue000"
+_RECORDING = "\ue000recording link\ue000"
+
+
+@dataclass(frozen=True)
+class _AnyRecipient:
+    """Every recipient of a message rendered once: the templates only print a recipient's name."""
+
+    name: str = _NAME
+
+
+def render_alerts_for(alerts: Sequence[Alert], people: Sequence[Person], channel: str) -> list[Rendered]:
+    """The message about `alerts` on `channel` for each of `people`, in order: built and rendered once, then
+    each person's name and own recording link filled in, so a response told to five leads costs one
+    rendering. Each equals `render_alerts(alerts, person, channel)` (the tests hold the two to that)."""
+    if not alerts:
+        raise ValueError("a message needs at least one alert")
+    try:
+        renderer = _RENDERERS[channel]
+    except KeyError:
+        raise ValueError(f"no alert message for channel {channel!r}") from None
+    shared = shared_context(alerts)
+    if len(people) < 2:
+        return [renderer(for_recipient(shared, person)) for person in people]
+    response: Response = shared["response"]
+    # Only an uploaded recording's link is signed for its recipient; any other is the same for everyone.
+    own_link = has_recording(response) and bool(audio_link(response, people[0]))
+    once = renderer(
+        {**shared, "person": _AnyRecipient(), "audio_url": _RECORDING if own_link else audio_link(response, None)}
+    )
+    messages = []
+    for person in people:
+        link = audio_link(response, person) if own_link else ""
+        plain = {_NAME: person.name, _RECORDING: link}
+        escaped = {_NAME: escape(person.name), _RECORDING: escape(link)}
+        messages.append(
+            Rendered(
+                subject=_filled(once.subject, plain),
+                text=_filled(once.text, plain),
+                html=_filled(once.html, escaped),
+                payload=once.payload,
+            )
+        )
+    return messages
+
+
+def _filled(text: str, values: Mapping[str, str]) -> str:
+    for stand_in, value in values.items():
+        text = text.replace(stand_in, value)
+    return text

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch
 
-from closeloop.alerts.messages import lead_first, render_alerts
+from closeloop.alerts.messages import Rendered, lead_first, render_alerts, render_alerts_for
 from closeloop.alerts.models import Alert
 from closeloop.core.routing import channels_for, endpoint_wants, resolve
 from closeloop.feedback.models import Response
@@ -82,10 +82,11 @@ def plan_alert_deliveries(
                     continue  # endpoints subscribe themselves below, whatever the rule lists
                 for recipient in chosen[alert.pk]:
                     wanted.setdefault(recipient.person, {}).setdefault(channel, []).append(alert)
+        messages = _messages_for(wanted, people)
         for key, by_channel in wanted.items():
             for channel, alerts_here in by_channel.items():
                 ordered = lead_first(alerts_here)
-                delivery = _person_delivery(ordered, key, people.get(key), channel, now)
+                delivery = _person_delivery(ordered, key, people.get(key), channel, now, messages.get((key, channel)))
                 deliveries.append(delivery)
                 told[delivery.idempotency_key] = ordered
         for endpoint in endpoints:
@@ -122,8 +123,42 @@ def _first_pk(alerts: Sequence[Alert]) -> int:
     return min(alert.pk for alert in alerts)
 
 
-def _person_delivery(alerts: Sequence[Alert], key: str, person: Person | None, channel: str, now: datetime) -> Delivery:
-    """One message to one person on one channel about `alerts` (one response's, the leading one first)."""
+def _messages_for(
+    wanted: Mapping[str, Mapping[str, Sequence[Alert]]], people: Mapping[str, Person]
+) -> dict[tuple[str, str], Rendered]:
+    """The message of each (person, channel) of one response that has an address to go to: rendered once per
+    channel and set of alerts, then filled in for each of its recipients."""
+    recipients: dict[tuple[str, tuple[int, ...]], list[Person]] = {}
+    told: dict[tuple[str, tuple[int, ...]], list[Alert]] = {}
+    for key, by_channel in wanted.items():
+        person = people.get(key)
+        if person is None:
+            continue
+        for channel, alerts_here in by_channel.items():
+            if not _address(person, channel)[0]:
+                continue
+            ordered = lead_first(alerts_here)
+            group = (channel, tuple(alert.pk for alert in ordered))
+            recipients.setdefault(group, []).append(person)
+            told[group] = ordered
+    messages = {}
+    for group, persons in recipients.items():
+        channel = group[0]
+        for person, message in zip(persons, render_alerts_for(told[group], persons, channel), strict=True):
+            messages[(person.key, channel)] = message
+    return messages
+
+
+def _person_delivery(
+    alerts: Sequence[Alert],
+    key: str,
+    person: Person | None,
+    channel: str,
+    now: datetime,
+    message: Rendered | None = None,
+) -> Delivery:
+    """One message to one person on one channel about `alerts` (one response's, the leading one first);
+    `message` is what it says, when rendered already for several recipients at once."""
     alert = alerts[0]
     idempotency_key = f"alert:{_first_pk(alerts)}:{key}:{channel}"
     if person is None:
@@ -144,7 +179,7 @@ def _person_delivery(alerts: Sequence[Alert], key: str, person: Person | None, c
             person=person,
             skipped_because=f"{missing} for {person.name}",
         )
-    message = render_alerts(alerts, person, channel)
+    message = message or render_alerts(alerts, person, channel)
     return planned(
         channel=channel,
         address=address,

@@ -12,6 +12,7 @@ from typing import Any
 
 from closeloop.cases.models import Case, CaseEvent
 from closeloop.notify.links import absolute_url
+from closeloop.notify.models import Delivery
 from closeloop.notify.outbox import enqueue_all, planned
 from closeloop.notify.render import make_message
 from closeloop.org.models import Person
@@ -66,13 +67,11 @@ def _describe(event: CaseEvent) -> str:
     return ""
 
 
-def send_emails(
+def planned_emails(
     case: Case, people: Sequence[Person], *, subject: str, text: str, key: str, now: datetime, topic: str = "case"
-) -> list[str]:
-    """One email per person through the outbox; returns the keys of the people it will reach.
-
-    `key` makes the delivery idempotent: the same key and person never produce a second message.
-    """
+) -> tuple[list[Delivery], list[str]]:
+    """One unsaved email per person (skipped, with the reason, for one without an address), and the keys of
+    the people they will reach. `key` makes them idempotent: the same key and person never give a second."""
     deliveries, reached = [], []
     for person in people:
         common: dict[str, Any] = {
@@ -88,6 +87,14 @@ def send_emails(
             reached.append(person.key)
         else:
             deliveries.append(planned(skipped_because=f"no email address for {person.name}", **common))
+    return deliveries, reached
+
+
+def send_emails(
+    case: Case, people: Sequence[Person], *, subject: str, text: str, key: str, now: datetime, topic: str = "case"
+) -> list[str]:
+    """One email per person through the outbox; returns the keys of the people it will reach."""
+    deliveries, reached = planned_emails(case, people, subject=subject, text=text, key=key, now=now, topic=topic)
     enqueue_all(deliveries)
     return reached
 
@@ -116,22 +123,39 @@ def tell_team(
     people = [person for person in members if actor is None or person.pk != actor.pk]
     if not people:
         return None
-    message = make_message(
-        "case_event",
-        {
-            "case": case,
-            "case_url": case_link(case),
-            "previous_case_url": absolute_url("case", case.previous_case_id) if case.previous_case_id else "",
-            "headline": HEADLINES.get(event.type, event.type.capitalize()),
-            "description": _describe(event),
-        },
-    )
-    reached = send_emails(
-        case, people, subject=message.subject, text=message.text, key=f"case-event:{event.pk}", now=now
-    )
-    return CaseEvent.objects.create(
-        case=case,
-        at=now,
-        type=CaseEvent.Type.NOTIFIED,
-        data={"about": event.type, "event": event.pk, "recipients": reached, "channel": "email"},
-    )
+    (notified,) = tell_teams([(case, event, people)], now=now)
+    return notified
+
+
+def tell_teams(news: Sequence[tuple[Case, CaseEvent, Sequence[Person]]], *, now: datetime) -> list[CaseEvent]:
+    """Email each case's people about its event: every message in one insert, every `notified` event in
+    another (a batch of cases opened together costs two statements, not two per case)."""
+    deliveries: list[Delivery] = []
+    notified: list[CaseEvent] = []
+    for case, event, people in news:
+        if not people:
+            continue
+        message = make_message(
+            "case_event",
+            {
+                "case": case,
+                "case_url": case_link(case),
+                "previous_case_url": absolute_url("case", case.previous_case_id) if case.previous_case_id else "",
+                "headline": HEADLINES.get(event.type, event.type.capitalize()),
+                "description": _describe(event),
+            },
+        )
+        planned_here, reached = planned_emails(
+            case, people, subject=message.subject, text=message.text, key=f"case-event:{event.pk}", now=now
+        )
+        deliveries.extend(planned_here)
+        notified.append(
+            CaseEvent(
+                case=case,
+                at=now,
+                type=CaseEvent.Type.NOTIFIED,
+                data={"about": event.type, "event": event.pk, "recipients": reached, "channel": "email"},
+            )
+        )
+    enqueue_all(deliveries)
+    return CaseEvent.objects.bulk_create(notified) if notified else []

@@ -16,9 +16,9 @@ from closeloop.alerts.messages import format_number
 from closeloop.alerts.models import Alert
 from closeloop.cases.escalation import escalate_case, refresh_next_escalation
 from closeloop.cases.models import Case, CaseEvent
-from closeloop.cases.notifications import notify_team, tell_team
-from closeloop.cases.templates import case_calendar_key, due_at, load_template, root_causes_of
-from closeloop.cases.webhooks import publish_case_event
+from closeloop.cases.notifications import notify_team, tell_team, tell_teams
+from closeloop.cases.templates import TemplateSpec, case_calendar_key, due_at, load_template, root_causes_of
+from closeloop.cases.webhooks import publish_case_event, publish_case_events
 from closeloop.core.routing import OrgTree, resolve
 from closeloop.core.rules import raise_severity
 from closeloop.core.sla import choose_sla
@@ -102,6 +102,7 @@ def _open_or_move(
     )
     tree = directory().tree
     touched = []
+    openings: list[tuple[Response, Sequence[Alert]]] = []
     for response_id in alerts_by_response:
         if response_id in having:
             continue
@@ -110,11 +111,9 @@ def _open_or_move(
         elif response_id in recovery:
             # The alerts carry the response detection just evaluated, with its unit and customer loaded.
             response = recovery[response_id][0].response
-            if response.unit_id is not None and (
-                case := do_open_case(response, recovery[response_id], now=now, tree=tree, fresh=fresh)
-            ):
-                touched.append(case)
-    return touched
+            if response.unit_id is not None:
+                openings.append((response, recovery[response_id]))
+    return touched + open_cases(openings, now=now, tree=tree, fresh=fresh)
 
 
 def _template_alert(recovery: Sequence[Alert]) -> tuple[Alert, str | None]:
@@ -128,13 +127,112 @@ def _template_alert(recovery: Sequence[Alert]) -> tuple[Alert, str | None]:
 def do_open_case(
     response: Response, recovery: Sequence[Alert], *, now: datetime, tree: OrgTree | None = None, fresh: bool = False
 ) -> Case | None:
-    """Open the case of a response from its recovery alerts; None when the response already has one.
+    """Open the case of a response from its recovery alerts; None when the response already has one."""
+    opened = open_cases([(response, recovery)], now=now, tree=tree, fresh=fresh)
+    return opened[0] if opened else None
 
-    Never two cases per response: the unique constraint decides between concurrent writers and the
-    loser reads the winner's case (get-or-create), inside a savepoint so its transaction goes on.
+
+def open_cases(
+    openings: Sequence[tuple[Response, Sequence[Alert]]],
+    *,
+    now: datetime,
+    tree: OrgTree | None = None,
+    fresh: bool = False,
+) -> list[Case]:
+    """Open the case of each response from its recovery alerts, all of a batch together: each template read
+    once, the earlier cases of repeat failures in one query, and the cases, their teams, their `opened`
+    events, the team's emails and the webhooks each in one insert. Returns the cases opened; a response
+    that has a case already is left out.
+
+    Never two cases per response: `fresh` responses were inserted by the caller's transaction, so no other
+    writer can have opened their cases; otherwise each insert runs in a savepoint, and the loser of a race
+    with a concurrent writer leaves the winner's case as it is.
     """
-    alert, template_key = _template_alert(recovery)
-    template = load_template(template_key)
+    tree = tree or directory().tree
+    templates: dict[str | None, TemplateSpec] = {}
+    opened: list[Case] = []
+    for wave in _waves(openings):
+        opened += _open_wave(wave, templates, now=now, tree=tree, fresh=fresh)
+    return opened
+
+
+def _waves(openings: Sequence[tuple[Response, Sequence[Alert]]]) -> list[list[tuple[Response, Sequence[Alert]]]]:
+    """The openings in order, split wherever a customer comes again: a repeat failure's earlier case may be
+    one this very batch opens, so it must be in the database before the repeat looks for it."""
+    waves: list[list[tuple[Response, Sequence[Alert]]]] = [[]]
+    customers: set[int] = set()
+    for response, recovery in openings:
+        if response.customer_id is not None and response.customer_id in customers:
+            waves.append([])
+            customers = set()
+        if response.customer_id is not None:
+            customers.add(response.customer_id)
+        waves[-1].append((response, recovery))
+    return [wave for wave in waves if wave]
+
+
+def _open_wave(
+    openings: Sequence[tuple[Response, Sequence[Alert]]],
+    templates: dict[str | None, TemplateSpec],
+    *,
+    now: datetime,
+    tree: OrgTree,
+    fresh: bool,
+) -> list[Case]:
+    repeats = [response for response, recovery in openings if any(a.repeat for a in recovery)]
+    earlier = _earlier_cases(repeats, now=now)
+    built: list[tuple[Case, Alert, str, bool]] = []
+    for response, recovery in openings:
+        alert, template_key = _template_alert(recovery)
+        if template_key not in templates:
+            templates[template_key] = load_template(template_key)
+        repeat = any(a.repeat for a in recovery)
+        case, sla_severity = _new_case(
+            response, alert, templates[template_key], repeat=repeat, earlier=earlier.get(response.pk), now=now
+        )
+        built.append((case, alert, sla_severity, repeat))
+    if fresh:
+        Case.objects.bulk_create([case for case, _, _, _ in built])
+    else:
+        built = [entry for entry in built if _insert_unless_opened(entry[0])]
+    if not built:
+        return []
+    teams = {case.pk: chosen_team(case, tree) for case, _, _, _ in built}
+    Case.managers.through.objects.bulk_create(
+        [Case.managers.through(case=case, person=p) for case, _, _, _ in built for p in teams[case.pk][0]]
+    )
+    Case.members.through.objects.bulk_create(
+        [Case.members.through(case=case, person=p) for case, _, _, _ in built for p in teams[case.pk][1]]
+    )
+    events = CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=case,
+                at=now,
+                type=CaseEvent.Type.OPENED,
+                data=_opened_data(case, alert, teams[case.pk], sla_severity, repeat),
+            )
+            for case, alert, sla_severity, repeat in built
+        ]
+    )
+    news = [(case, event) for (case, _, _, _), event in zip(built, events, strict=True)]
+    # A new case has no owner yet: its team is exactly the managers and members just chosen.
+    tell_teams(
+        [
+            (case, event, sorted([*teams[case.pk][0], *teams[case.pk][1]], key=lambda p: p.key))
+            for case, event in news
+            if CaseEvent.Type.OPENED in (case.notify_on or ())
+        ],
+        now=now,
+    )
+    publish_case_events(news, now=now)
+    return [case for case, _ in news]
+
+
+def _new_case(
+    response: Response, alert: Alert, template: TemplateSpec, *, repeat: bool, earlier: int | None, now: datetime
+) -> tuple[Case, str]:
+    """The unsaved case of `response` from `template` (and the severity its tier's SLA gives)."""
     unit = response.unit
     if unit is None:
         raise ValueError("a case needs the response's unit")  # the callers open cases of routed responses only
@@ -143,9 +241,8 @@ def do_open_case(
     opened_at = response.valid_since or now
     calendar = case_calendar_key(template.calendar, unit)
     # A repeat failure is more serious than its tier alone says: one step above the tier's severity.
-    repeat = any(a.repeat for a in recovery)
     severity = raise_severity(sla.severity) if repeat else sla.severity
-    previous = _earlier_case(response, opened_at) if repeat else None
+    previous = earlier if repeat else None
     case = Case(
         response=response,
         template_key=template.key,
@@ -157,7 +254,7 @@ def do_open_case(
         state=Case.State.OPEN,
         opened_at=opened_at,
         due_at=due_at(opened_at, sla.goal, calendar, unit),
-        previous_case=previous,
+        previous_case_id=previous,
         statuses=list(template.statuses),
         contacted_statuses=list(template.contacted_statuses),
         auto_close_on_recovered=template.auto_close_on_recovered,
@@ -175,51 +272,75 @@ def do_open_case(
         fired_steps=[],
     )
     refresh_next_escalation(case)
-    if fresh:
-        # The response was inserted by this transaction: no other writer can have opened its case.
-        case.save(force_insert=True)
-    else:
-        try:
-            with transaction.atomic():
-                case.save(force_insert=True)
-        except IntegrityError:
-            if Case.objects.filter(response=response).exists():
-                return None
-            raise
-    tree = tree or directory().tree
-    managers, members = _set_team(case, tree, fresh=True)
+    return case, sla.severity
+
+
+def _insert_unless_opened(case: Case) -> bool:
+    """Insert the case in a savepoint; False when a concurrent writer opened the response's case first."""
+    try:
+        with transaction.atomic():
+            case.save(force_insert=True)
+    except IntegrityError:
+        if Case.objects.filter(response=case.response).exists():
+            return False
+        raise
+    return True
+
+
+def _opened_data(
+    case: Case, alert: Alert, team: tuple[list[Person], list[Person]], sla_severity: str, repeat: bool
+) -> dict[str, object]:
+    managers, members = team
     data: dict[str, object] = {
-        "template": template.key,
+        "template": case.template_key,
         "alert": alert.pk,
         "rule": alert.rule_key,
         "severity": case.severity,
-        "tier": tier or None,
+        "tier": case.tier or None,
         "sla": case.sla["tier"],
-        "opened_at": opened_at.isoformat(),
+        "opened_at": case.opened_at.isoformat(),
         "due_at": case.due_at.isoformat(),
-        "managers": managers,
-        "members": members,
+        "managers": [p.key for p in managers],
+        "members": [p.key for p in members],
     }
     if repeat:
-        data |= {"repeat": True, "repeat_of": previous.pk if previous else None, "severity_raised_from": sla.severity}
-    opened = CaseEvent.objects.create(case=case, at=now, type=CaseEvent.Type.OPENED, data=data)
-    # A new case has no owner yet: its team is exactly the managers and members just chosen.
-    notify_team(case, opened, actor=None, now=now, team=list(directory().people_by_key({*managers, *members}).values()))
-    publish_case_event(case, opened, now=now)
-    return case
+        data |= {"repeat": True, "repeat_of": case.previous_case_id, "severity_raised_from": sla_severity}
+    return data
 
 
-def _earlier_case(response: Response, opened_at: datetime) -> Case | None:
-    """The customer's latest earlier case: the one a repeat failure repeats (detection decided it is one)."""
-    if response.customer_id is None:
-        return None
-    since = response.submitted_at - directory().organization.repeat_window
-    return (
-        Case.objects.filter(response__customer_id=response.customer_id, opened_at__lte=opened_at, opened_at__gte=since)
-        .exclude(response=response)
+def _earlier_cases(responses: Sequence[Response], *, now: datetime) -> dict[int, int]:
+    """For each repeat failure, the id of the customer's latest case opened within the repeat window before
+    this one's opening (detection decided it is a repeat): the one it repeats. One query for the wave."""
+    with_customer = [response for response in responses if response.customer_id is not None]
+    if not with_customer:
+        return {}
+    window = directory().organization.repeat_window
+    since = min(response.submitted_at for response in with_customer) - window
+    candidates: dict[int | None, list[tuple[int, int, datetime]]] = {}
+    rows = (
+        Case.objects.filter(
+            response__customer_id__in={response.customer_id for response in with_customer}, opened_at__gte=since
+        )
         .order_by("-opened_at", "-id")
-        .first()
+        .values_list("id", "response__customer_id", "response_id", "opened_at")
     )
+    for case_id, customer_id, response_id, opened_at in rows:
+        candidates.setdefault(customer_id, []).append((case_id, response_id, opened_at))
+    found = {}
+    for response in with_customer:
+        opening = response.valid_since or now
+        start = response.submitted_at - window
+        latest = next(
+            (
+                case_id
+                for case_id, response_id, opened_at in candidates.get(response.customer_id, [])
+                if response_id != response.pk and start <= opened_at <= opening
+            ),
+            None,
+        )
+        if latest is not None:
+            found[response.pk] = latest
+    return found
 
 
 def chosen_team(case: Case, tree: OrgTree) -> tuple[list[Person], list[Person]]:

@@ -12,9 +12,11 @@ threads: never modify them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from django.apps import AppConfig, apps
@@ -32,8 +34,28 @@ _lock = threading.Lock()
 _views: dict[str, tuple[str | None, Any]] = {}
 
 
+_UNPINNED = object()
+# Set by `pinned`: the token every view is taken for, instead of reading the stamp again.
+_pinned: contextvars.ContextVar[object] = contextvars.ContextVar("closeloop_config_token", default=_UNPINNED)
+
+
+@contextlib.contextmanager
+def pinned(token: str | None) -> Iterator[None]:
+    """Within it, the configuration is the one of `token`, which the caller has just read: an action that took
+    its snapshot (config.snapshot.current) reads the stamp once, not once for each view it uses on the way,
+    and sees one configuration from start to end even when a change commits meanwhile."""
+    reset = _pinned.set(token)
+    try:
+        yield
+    finally:
+        _pinned.reset(reset)
+
+
 def stored_token() -> str | None:
-    """The token as this connection sees it now."""
+    """The token as this connection sees it now (or as pinned by `pinned`)."""
+    token = _pinned.get()
+    if token is not _UNPINNED:
+        return token  # type: ignore[return-value]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT token FROM {_STAMP_TABLE} WHERE id = 1")
         row = cursor.fetchone()
