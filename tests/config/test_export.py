@@ -58,6 +58,10 @@ def everything_optional(data: dict[str, Any]) -> None:
     data["case_templates"][0]["auto_close_on_recovered"] = True
     data["escalation_policies"][0]["steps"].append({"when": "not_contacted", "after": "36h", "notify": ["unit_leads"]})
     data["digests"][0]["report_per"] = "unit"
+    data["summaries"] = [
+        {"key": "weekly", "units": ["GALWAY", "WEST"], "at": "08:00", "to": ["unit_leads", {"person": "west-lead"}]},
+        {"key": "friday", "units": ["WEST"], "day": "fri", "at": "16:30", "to": [{"person": "gm-galway"}], "themes": 0},
+    ]
     data["webhooks"] = [
         {"key": "crm", "url": "https://crm.example/in", "secret": SECRET, "kinds": ["recovery"], "units": ["WEST"]},
         {"key": "all", "url": "http://127.0.0.1:9/hook", "secret": SECRET},
@@ -119,6 +123,21 @@ def test_export_lists_sections_in_the_contracts_order_and_reads_like_the_example
     assert "after: 4h" in exported
     assert "closure_goal: 12h" in exported
     assert "phone: '+353851000001'" in exported
+
+
+def test_summaries_export_beside_the_digests_with_the_weekday_spelled_out() -> None:
+    summary = {"key": "weekly", "units": ["GALWAY"], "day": "tue", "at": "07:45", "themes": 3}
+    apply_config(changed(lambda d: d.update(summaries=[summary])))
+    exported = export_config()
+    data = yaml.safe_load(exported)
+    assert list(data).index("summaries") == list(data).index("digests") + 1
+    assert data["summaries"] == [
+        {"key": "weekly", "units": ["GALWAY"], "day": "tuesday", "at": "07:45", "to": ["unit_leads"], "themes": 3}
+    ]
+    assert 'at: "07:45"' in exported
+    assert apply_config(exported).lines() == ["no changes"]
+    # Left out of the file, the summary is removed.
+    assert "summaries: removed weekly" in apply_config(EXAMPLE_PATH.read_text()).lines()
 
 
 def test_deactivated_people_and_surveys_are_not_exported() -> None:

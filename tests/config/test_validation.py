@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from closeloop.config.apply import apply_config
+from closeloop.config.validate import load_config
 from tests.config.configs import EXAMPLE_PATH, changed, example, problems_of, stored_counts
 
 SCALE = {"key": "ease", "type": "scale", "min": 1, "max": 10}
@@ -61,7 +62,7 @@ def test_file_shape() -> None:
     assert problems_of("units: []\n") == ["organization: is required"]
     assert problems_of("organization: {name: A}\ncolour: blue\n") == [
         "colour: unknown section; sections are organization, units, segments, people, surveys, rules, "
-        "case_templates, escalation_policies, digests, follow_up, webhooks, sources, text_model"
+        "case_templates, escalation_policies, digests, summaries, follow_up, webhooks, sources, text_model"
     ]
 
 
@@ -427,6 +428,44 @@ def edit_digest(**fields: Any) -> str:
 )
 def test_digests(text: str, problem: str) -> None:
     assert problems_of(text) == [problem]
+
+
+def with_summary(**fields: Any) -> str:
+    summary = {"key": "weekly", "units": ["GALWAY"], "at": "08:00", **fields}
+    return changed(lambda d: d.update(summaries=[summary]))
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (with_summary(day="funday"), "summaries[0].day: 'funday' is not one of 'monday', "),
+        (with_summary(at="8am"), "summaries[0].at: '8am' is not a time like \"09:00\" (HH:MM, in quotes)"),
+        (with_summary(at=None), "summaries[0].at: None is not text"),
+        (with_summary(units=["GALWAY", "DERRY"]), "summaries[0].units[1]: unknown unit 'DERRY'"),
+        (with_summary(units=[]), "summaries[0].units: needs at least 1 entry"),
+        (with_summary(to=["unit_leads", {"person": "carol"}]), "summaries[0].to[1].person: unknown person 'carol'"),
+        (with_summary(to=["agent"]), "summaries[0].to[0]: agent does not apply here: a summary covers many responses"),
+        (with_summary(themes=-1), "summaries[0].themes: Input should be greater than or equal to 0"),
+        (with_summary(themes="five"), "summaries[0].themes: 'five' is not a number"),
+        (with_summary(window="7d"), "summaries[0].window: unknown key"),
+    ],
+)
+def test_summaries(text: str, problem: str) -> None:
+    [found] = problems_of(text)
+    assert found.startswith(problem), found
+
+
+def test_a_summary_key_given_twice_is_named() -> None:
+    summary = {"key": "weekly", "units": ["GALWAY"], "at": "08:00"}
+    text = changed(lambda d: d.update(summaries=[summary, {**summary, "day": "fri"}]))
+    assert problems_of(text) == ["summaries[1].key: duplicate summary key 'weekly' (first at summaries[0].key)"]
+
+
+def test_a_summary_needs_only_its_key_units_and_time() -> None:
+    config = load_config(with_summary())
+    [summary] = config.summaries
+    assert (summary.day, summary.weekday, summary.to, summary.themes) == ("monday", 0, ["unit_leads"], 5)
+    assert load_config(with_summary(day="sun")).summaries[0].weekday == 6
 
 
 @pytest.mark.parametrize(

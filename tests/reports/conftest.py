@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from closeloop.feedback.models import Response
+from closeloop.reports import summaries
 from closeloop.reports.digests import forget_sync
 from closeloop.worker.runner import run_due_work
 from tests import factories
@@ -22,8 +23,10 @@ from tests.notify.conftest import HttpSink, SmtpSink, http_sink, smtp, smtp_sink
 @pytest.fixture(autouse=True)
 def _fresh_digest_sync() -> Iterator[None]:
     forget_sync()
+    summaries.forget_sync()
     yield
     forget_sync()
+    summaries.forget_sync()
 
 
 @pytest.fixture

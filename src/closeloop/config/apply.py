@@ -24,6 +24,7 @@ from closeloop.config.sections import (
     rules,
     segments,
     sources,
+    summaries,
     surveys,
     text_model,
     units,
@@ -193,6 +194,7 @@ def _sections(config: Config) -> list[Section]:
         rules.section(config),
         text_model.section(config),
         digests.section(config),
+        summaries.section(config),
         webhooks.section(config),
         sources.section(config),
     ]

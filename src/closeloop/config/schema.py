@@ -371,6 +371,40 @@ class DigestSpec(Entry):
     report_per: Literal["person", "unit"] = "person"
 
 
+Weekday = Literal[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+]
+
+
+class SummarySpec(Entry):
+    """A weekly programme summary: each unit (with its subtree) gets its own email on `day` at `at`."""
+
+    key: Key
+    units: Annotated[list[str], Field(min_length=1)]
+    day: Weekday = "monday"
+    at: Clock
+    to: list[Any] = ["unit_leads"]
+    themes: Annotated[int, Field(ge=0)] = 5
+
+    @property
+    def weekday(self) -> int:
+        """0 Monday .. 6 Sunday."""
+        return WEEKDAYS.index(self.day[:3])
+
+
 class FollowUpSpec(Entry):
     after_close: Duration
     survey: str
@@ -394,7 +428,8 @@ class TextModelSpec(Entry):
     examples: Any = None
 
 
-# The file's sections in the contract's order; export writes them in this order too.
+# The file's sections in the contract's order (summaries, an addition, beside digests); export writes them
+# in this order too.
 SECTIONS = (
     "organization",
     "units",
@@ -405,6 +440,7 @@ SECTIONS = (
     "case_templates",
     "escalation_policies",
     "digests",
+    "summaries",
     "follow_up",
     "webhooks",
     "sources",
@@ -417,6 +453,7 @@ LIST_SECTIONS: dict[str, type[Entry]] = {
     "escalation_policies": EscalationPolicySpec,
     "digests": DigestSpec,
     "webhooks": WebhookSpec,
+    "summaries": SummarySpec,
 }
 # The field that identifies an entry of each list section.
 ID_FIELDS = {
@@ -429,4 +466,5 @@ ID_FIELDS = {
     "digests": "key",
     "webhooks": "key",
     "sources": "key",
+    "summaries": "key",
 }

@@ -26,6 +26,7 @@ from closeloop.config.schema import (
     PersonSpec,
     QuestionSpec,
     RuleSpec,
+    SummarySpec,
     SurveySpec,
     TextModelSpec,
     UnitSpec,
@@ -99,6 +100,7 @@ class Config:
     sources: list[ConfiguredSource] = field(default_factory=list)
     # `text_model.examples`: none unless the file gives some.
     text_examples: Examples = field(default_factory=Examples)
+    summaries: list[SummarySpec] = field(default_factory=list)
 
 
 def load_config(text: str) -> Config:
@@ -320,6 +322,16 @@ class _Reader:
         for index, digest in digests:
             self.unit_list(digest.units, f"digests[{index}].units", unit_codes)
             self.selectors(digest.to, f"digests[{index}].to", people_ids, allow_agent=False)
+        summaries = self.entries(SummarySpec, raw, "summaries")
+        for index, summary in summaries:
+            self.unit_list(summary.units, f"summaries[{index}].units", unit_codes)
+            self.selectors(
+                summary.to,
+                f"summaries[{index}].to",
+                people_ids,
+                allow_agent=False,
+                what="a summary covers many responses",
+            )
         follow_up = self.follow_up(raw, survey_questions, survey_keys)
         webhooks = self.entries(WebhookSpec, raw, "webhooks")
         for index, hook in webhooks:
@@ -343,6 +355,7 @@ class _Reader:
             webhooks=[w for _, w in webhooks],
             sources=sources,
             text_examples=text_examples,
+            summaries=[s for _, s in summaries],
         )
 
     def text_model(self, raw: object) -> Examples:
@@ -525,7 +538,15 @@ class _Reader:
             if code not in known:
                 self.add(f"{path}[{index}]", f"unknown unit {code!r}")
 
-    def selectors(self, values: object, path: str, people: set[str], *, allow_agent: bool = True) -> None:
+    def selectors(
+        self,
+        values: object,
+        path: str,
+        people: set[str],
+        *,
+        allow_agent: bool = True,
+        what: str = "a digest covers many responses",
+    ) -> None:
         if not isinstance(values, list):
             self.add(path, f"must be a list of recipients ({SELECTOR_HELP})")
             return
@@ -535,7 +556,7 @@ class _Reader:
                 if value not in UNIT_SELECTORS:
                     self.add(here, f"{value!r} is not a recipient: {SELECTOR_HELP}")
                 elif value == "agent" and not allow_agent:
-                    self.add(here, "agent does not apply here: a digest covers many responses")
+                    self.add(here, f"agent does not apply here: {what}")
             elif isinstance(value, dict) and len(value) == 1 and "person" in value:
                 if value["person"] not in people:
                     self.add(f"{here}.person", f"unknown person {value['person']!r}")
@@ -555,6 +576,7 @@ _SINGULAR = {
     "case_templates": "case template key",
     "escalation_policies": "escalation policy key",
     "digests": "digest key",
+    "summaries": "summary key",
     "webhooks": "webhook key",
     "sources": "source key",
     "question keys": "question key",

@@ -88,3 +88,60 @@ class DigestItem(models.Model):
 
     def __str__(self) -> str:
         return f"response {self.response_id} in run {self.run_id}"
+
+
+class Summary(models.Model):
+    """A weekly programme summary, as the configuration file's `summaries` section defines it."""
+
+    key = models.CharField(max_length=100, unique=True)
+    units = models.JSONField(default=list, help_text="Unit codes; each (with its subtree) gets its own summary")
+    day = models.PositiveSmallIntegerField(default=0, help_text="Weekday it goes out: 0 Monday .. 6 Sunday")
+    at = models.TimeField(help_text="Local time of the unit")
+    to = models.JSONField(default=list)
+    themes = models.PositiveSmallIntegerField(default=5, help_text="How many complaint themes to list (0: none)")
+
+    class Meta:
+        verbose_name_plural = "summaries"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class SummarySchedule(models.Model):
+    """When a summary next runs for one of its units; claimed as DigestSchedule is (see reports.summaries).
+
+    `day`, `at` and `time_zone` are the values `next_run_at` was computed from: when the configuration
+    changes any of them, the schedule is recomputed."""
+
+    summary = models.ForeignKey(Summary, on_delete=models.CASCADE, related_name="schedules")
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    day = models.PositiveSmallIntegerField()
+    at = models.TimeField()
+    time_zone = models.CharField(max_length=64)
+    next_run_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["summary", "unit"], name="summary_schedule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.summary.key} for {self.unit.code} at {self.next_run_at:%Y-%m-%d %H:%M}Z"
+
+
+class SummaryRun(models.Model):
+    """One summary of one unit at one scheduled instant, with the week (local days) it reported."""
+
+    summary = models.ForeignKey(Summary, on_delete=models.CASCADE, related_name="runs")
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    run_at = models.DateTimeField(help_text="The scheduled instant (UTC), not when a worker got to it")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    responses = models.PositiveIntegerField(default=0)
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-run_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["summary", "unit", "run_at"], name="summary_run_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.summary.key} for {self.unit.code} at {self.run_at:%Y-%m-%d %H:%M}Z"

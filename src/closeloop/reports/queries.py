@@ -296,6 +296,21 @@ def loop_summary_for(
     return replace(summary, unit=unit.code) if unit is not None else summary
 
 
+def case_tally_for(
+    date_from: date,
+    date_to: date,
+    unit: Unit | None = None,
+    *,
+    units: QuerySet[Unit] | None = None,
+    now: datetime | None = None,
+) -> CaseTally:
+    """The counts behind `loop_summary_for`'s case figures (closed, resolved, answered, recovered...) for the
+    same selection, all units together: where a report shows how many, not only which share."""
+    responses = selected_responses(date_from, date_to, unit, units=units)
+    by_unit, _ = case_tallies(responses, now or timezone.now())
+    return sum(by_unit.values(), CaseTally())
+
+
 def hours_between_statuses_for(
     date_from: date,
     date_to: date,

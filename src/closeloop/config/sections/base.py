@@ -22,7 +22,7 @@ from closeloop.feedback.models import Question, Survey
 from closeloop.intake.models import Source
 from closeloop.notify.models import WebhookEndpoint
 from closeloop.org.models import Calendar, Organization, Person, Role, Segment, Unit
-from closeloop.reports.models import Digest
+from closeloop.reports.models import Digest, Summary
 
 T = TypeVar("T")
 
@@ -42,6 +42,7 @@ CONFIG_MODELS: tuple[type[models.Model], ...] = (
     CaseTemplate,
     EscalationPolicy,
     Digest,
+    Summary,
     WebhookEndpoint,
     Source,
 )
