@@ -15,7 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs" / "benchmarks.md"
-BENCHMARKS = ["latency", "ingest", "queries", "timers", "deliveries", "search", "text_model"]
+BENCHMARKS = ["latency", "http_ingest", "ingest", "queries", "timers", "deliveries", "search", "text_model"]
 
 
 def machine() -> str:
