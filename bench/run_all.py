@@ -6,15 +6,19 @@ run). Run with `make bench`; BENCH_ONLY=latency,ingest runs a subset.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs" / "benchmarks.md"
+POSTGRES = os.environ.get("CLOSELOOP_TEST_POSTGRES") or "postgres://postgres@127.0.0.1:5432/postgres"
 BENCHMARKS = ["latency", "http_ingest", "ingest", "queries", "timers", "deliveries", "search", "text_model"]
 
 
@@ -30,19 +34,52 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {system}"
 
 
+@contextlib.contextmanager
+def bench_database(name: str) -> Iterator[str | None]:
+    """A fresh PostgreSQL database for one benchmark on the server CLOSELOOP_TEST_POSTGRES names (or the local
+    one), dropped afterwards; None when no server answers."""
+    import psycopg
+
+    server = urlsplit(POSTGRES)
+    admin = urlunsplit(server._replace(path="/postgres"))
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        yield None
+        return
+    try:
+        yield urlunsplit(server._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(script: Path, *arguments: str) -> str:
+    print(f"running {script.name} {' '.join(arguments)}...", flush=True)
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True)
+    if result.returncode != 0:
+        print(result.stdout + result.stderr, file=sys.stderr)
+        raise SystemExit(result.returncode)
+    return result.stdout.strip()
+
+
 def main() -> int:
     only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
     sections = []
     for name in BENCHMARKS:
         if only and name not in only:
             continue
-        script = HERE / f"{name}.py"
-        print(f"running {script.name} ...", flush=True)
-        result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
-        if result.returncode != 0:
-            print(result.stdout + result.stderr, file=sys.stderr)
-            return result.returncode
-        sections.append(result.stdout.strip())
+        sections.append(run(HERE / f"{name}.py"))
+        if name == "deliveries":
+            # Again on PostgreSQL with 1, 2 and 4 workers: the scale-out row.
+            with bench_database("closeloop_bench_deliveries") as url:
+                if url is None:
+                    sections.append("## Outbox drain on PostgreSQL by several workers\n\nNo PostgreSQL server.")
+                else:
+                    count = os.environ.get("BENCH_DELIVERIES_PG", "10000")
+                    sections.append(run(HERE / "deliveries.py", "--postgres", url, "--deliveries", count))
     header = (
         "# Benchmarks\n\n"
         "Written by `make bench` (bench/run_all.py). Each section compares closeloop with a ceiling\n"

@@ -1,7 +1,8 @@
 """The history of a delivery: one row per attempt, and what a permanent SMS failure leads to.
 
-The worker writes each attempt's outcome in one place (closeloop.notify.dispatch.record), which calls
-`record_attempt` in the same transaction: the delivery row keeps its latest state, the attempt rows keep
+The worker writes each attempt's outcome in one place (closeloop.notify.dispatch.record), in one
+transaction with the delivery's guarded update and only if that update matched (a worker whose claim
+was taken over writes no attempt): the delivery row keeps its latest state, the attempt rows keep
 every try with its time and error. An SMS that can never be delivered (a permanent error: a number the
 provider refuses) is sent to the same person by email instead, so the message still reaches them.
 """
@@ -18,26 +19,36 @@ from closeloop.notify.outbox import enqueue
 IDEMPOTENCY_KEY_MAX: int = Delivery._meta.get_field("idempotency_key").max_length or 200
 
 
-def record_attempt(delivery: Delivery, outcome: SendResult | DeliveryError, now: datetime) -> DeliveryAttempt:
-    """Keep this attempt of `delivery` (claimed, so `attempts` is its number); call where outcomes are written."""
+def attempt_for(delivery: Delivery, outcome: SendResult | DeliveryError, now: datetime) -> DeliveryAttempt:
+    """The (unsaved) attempt row of `delivery`'s outcome; claimed, so `attempts` is its number."""
     if isinstance(outcome, SendResult):
-        attempt = DeliveryAttempt.objects.create(
+        return DeliveryAttempt(
             delivery=delivery,
             number=delivery.attempts,
             at=outcome.accepted_at,
             outcome=DeliveryAttempt.Outcome.SENT,
             provider_id=outcome.provider_id[:300],
         )
-        return attempt
     permanent = isinstance(outcome, PermanentError)
-    attempt = DeliveryAttempt.objects.create(
+    return DeliveryAttempt(
         delivery=delivery,
         number=delivery.attempts,
         at=getattr(outcome, "at", now),
         outcome=DeliveryAttempt.Outcome.PERMANENT if permanent else DeliveryAttempt.Outcome.TEMPORARY,
         error=str(outcome)[:2000],
     )
-    if permanent and delivery.channel == "sms":
+
+
+def leads_to_fallback(delivery: Delivery, outcome: SendResult | DeliveryError) -> bool:
+    """True when recording this outcome also enqueues the message by email (an SMS that can never be delivered)."""
+    return isinstance(outcome, PermanentError) and delivery.channel == "sms"
+
+
+def record_attempt(delivery: Delivery, outcome: SendResult | DeliveryError, now: datetime) -> DeliveryAttempt:
+    """Keep this attempt of `delivery` (claimed, so `attempts` is its number); call where outcomes are written."""
+    attempt = attempt_for(delivery, outcome, now)
+    attempt.save(force_insert=True)
+    if isinstance(outcome, PermanentError) and leads_to_fallback(delivery, outcome):
         email_instead(delivery, outcome, now)
     return attempt
 

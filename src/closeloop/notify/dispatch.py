@@ -21,15 +21,16 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
-from closeloop.notify.attempts import record_attempt
+from closeloop.notify.attempts import attempt_for, leads_to_fallback, record_attempt
 from closeloop.notify.channels import Channel, DeliveryError, PermanentError, SendResult, get_channel
 from closeloop.notify.channels.base import TemporaryError, server_of
-from closeloop.notify.models import Delivery
+from closeloop.notify.models import Delivery, DeliveryAttempt
 from closeloop.notify.retry import gives_up, retry_delay
 
 logger = logging.getLogger("closeloop.worker")
@@ -92,35 +93,78 @@ def _still_ours(delivery: Delivery) -> QuerySet[Delivery]:
     return Delivery.objects.filter(id=delivery.id, status=Delivery.Status.SENDING, attempts=delivery.attempts)
 
 
-def record_sent(delivery: Delivery, result: SendResult, now: datetime) -> bool:
-    updated = _still_ours(delivery).update(
-        status=Delivery.Status.SENT,
-        sent_at=result.accepted_at,
-        provider_id=result.provider_id[:300],
-        next_attempt_at=None,
-        lease_until=None,
-        failing_since=None,
-        last_error="",
-    )
-    return bool(updated)
+def _sent_changes(result: SendResult) -> dict[str, Any]:
+    return {
+        "status": Delivery.Status.SENT,
+        "sent_at": result.accepted_at,
+        "provider_id": result.provider_id[:300],
+        "next_attempt_at": None,
+        "lease_until": None,
+        "failing_since": None,
+        "last_error": "",
+    }
 
 
-def record_failure(delivery: Delivery, error: DeliveryError, now: datetime) -> str:
-    """Schedule a retry, or give up (a permanent error, or temporary ones for longer than the retry window);
-    returns the new status."""
+def _failure_changes(delivery: Delivery, error: DeliveryError, now: datetime) -> dict[str, Any]:
+    """A retry scheduled, or given up (a permanent error, or temporary ones for longer than the retry window)."""
     failing_since = delivery.failing_since or now
     if isinstance(error, PermanentError) or gives_up(failing_since, now):
         status, next_attempt_at = Delivery.Status.FAILED, None
     else:
         status, next_attempt_at = Delivery.Status.PENDING, now + retry_delay(delivery.attempts)
-    updated = _still_ours(delivery).update(
-        status=status,
-        next_attempt_at=next_attempt_at,
-        lease_until=None,
-        failing_since=failing_since,
-        last_error=str(error)[:2000],
+    return {
+        "status": status,
+        "next_attempt_at": next_attempt_at,
+        "lease_until": None,
+        "failing_since": failing_since,
+        "last_error": str(error)[:2000],
+    }
+
+
+def record_sent(delivery: Delivery, result: SendResult, now: datetime) -> bool:
+    """The guarded UPDATE of a sent delivery (False when the claim was lost); `record` adds its attempt row."""
+    return bool(_still_ours(delivery).update(**_sent_changes(result)))
+
+
+def record_failure(delivery: Delivery, error: DeliveryError, now: datetime) -> str:
+    """Schedule a retry or give up; returns the new status, "lost" when the claim was lost.
+
+    The guarded UPDATE only: `record` adds the attempt row."""
+    changes = _failure_changes(delivery, error, now)
+    return str(changes["status"]) if _still_ours(delivery).update(**changes) else "lost"
+
+
+def _record_in_one_statement(delivery: Delivery, changes: dict[str, Any], attempt: DeliveryAttempt) -> bool:
+    """PostgreSQL: the guarded UPDATE and the attempt's INSERT as one statement, which commits on its own
+    (`WITH upd AS (UPDATE ... RETURNING id) INSERT ... SELECT ... FROM upd`): no attempt row when the
+    UPDATE matched nothing. False when the claim was lost."""
+    quote = connection.ops.quote_name
+    sets, params = [], []
+    for name, value in changes.items():
+        field = Delivery._meta.get_field(name)
+        assert isinstance(field, Field)
+        sets.append(f"{quote(field.column or name)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    params += [delivery.id, Delivery.Status.SENDING, delivery.attempts]
+    columns, values = [], []
+    for field in DeliveryAttempt._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column or field.name))
+        if field.name == "delivery":
+            values.append("upd.id")
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(getattr(attempt, field.attname), connection))
+    sql = (
+        f"WITH upd AS (UPDATE {quote(Delivery._meta.db_table)} SET {', '.join(sets)}"
+        " WHERE id = %s AND status = %s AND attempts = %s RETURNING id)"
+        f" INSERT INTO {quote(DeliveryAttempt._meta.db_table)} ({', '.join(columns)})"
+        f" SELECT {', '.join(values)} FROM upd"
     )
-    return status if updated else "lost"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount == 1
 
 
 def release(delivery: Delivery) -> None:
@@ -146,20 +190,35 @@ def attempt(delivery: Delivery, channels: dict[str, Channel]) -> Outcome:
 
 
 def record(delivery: Delivery, outcome: Outcome, now: datetime) -> str:
-    """Write the outcome of an attempt; returns the resulting status ("lost" when the claim had expired)."""
-    record_attempt(delivery, outcome, now)
+    """Write the outcome of an attempt; returns the resulting status ("lost" when the claim had expired).
+
+    One commit per message: the guarded UPDATE of the delivery first, then, only if the claim still
+    held, its attempt row (and an SMS's email fallback), in one transaction. A worker whose lease expired
+    writes nothing: the row belongs to the worker that took it over, whose own attempt has the next
+    number; only the log says that this one may have sent the message too.
+    """
+    changes = _failure_changes(delivery, outcome, now) if isinstance(outcome, DeliveryError) else _sent_changes(outcome)
+    if connection.vendor == "postgresql" and not leads_to_fallback(delivery, outcome):
+        # One statement, one round trip, its own commit: in bench/deliveries.py about a quarter less
+        # worker CPU per message than the transaction below, with the same one commit.
+        updated = _record_in_one_statement(delivery, changes, attempt_for(delivery, outcome, now))
+    else:
+        with transaction.atomic():
+            updated = bool(_still_ours(delivery).update(**changes))
+            if updated:
+                record_attempt(delivery, outcome, now)
+    status = str(changes["status"]) if updated else "lost"
+    # Logged after the commit, so the write lock (SQLite) is held only for the two statements.
     if isinstance(outcome, DeliveryError):
-        status = record_failure(delivery, outcome, now)
         logger.warning(
             "delivery %s (%s) attempt %d: %s -> %s", delivery.id, delivery.channel, delivery.attempts, outcome, status
         )
-        return status
-    if record_sent(delivery, outcome, now):
+    elif status == Delivery.Status.SENT:
         logger.info("delivery %s (%s) sent on attempt %d", delivery.id, delivery.channel, delivery.attempts)
-        return Delivery.Status.SENT
-    # Our lease expired and another worker took the row over; it will record its own outcome.
-    logger.warning("delivery %s (%s) sent after its lease expired", delivery.id, delivery.channel)
-    return "lost"
+    else:
+        # Our lease expired and another worker took the row over; it will record its own outcome.
+        logger.warning("delivery %s (%s) sent after its lease expired", delivery.id, delivery.channel)
+    return status
 
 
 def send_one(delivery: Delivery, now: datetime, channels: dict[str, Channel] | None = None) -> str:
@@ -189,7 +248,7 @@ def _bring_forward_backlog(server: tuple[str, str], now: datetime) -> int:
 def deliver_due(now: datetime) -> int:
     """The deliveries step: claim one batch of due deliveries, send them, record each outcome as it comes.
 
-    Each outcome is its own short write (on SQLite every write queues for the database's single
+    Each outcome is its own short transaction, one commit (on SQLite every write queues for the database's single
     write lock, which web requests also need, so none is held across a send). A server that cannot
     be reached fails the rest of the batch's messages to it without trying each; one that answers
     again after failures brings its backlog forward and ends the batch, so the next claim takes the
