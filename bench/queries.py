@@ -69,8 +69,10 @@ def _admin(url: str, statement: str) -> None:
 def fill(responses: int) -> float:
     """Organisation, units, customers, responses, alerts, cases and notes in set-based SQL; returns seconds."""
     from django.db import connection, transaction
+    from django.db.models import Exists, OuterRef
 
-    from closeloop.feedback.models import Survey
+    from closeloop.cases.models import CaseEvent
+    from closeloop.feedback.models import Response, Survey
     from closeloop.org.models import Organization, Person, Role, Unit
 
     started = time.perf_counter()
@@ -118,12 +120,14 @@ def fill(responses: int) -> float:
         f" SELECT 'C-' || n, 'Customer ' || n, '', '', '', {true}, {stamp} FROM ({series}) AS s WHERE n <= {customers}",
         "INSERT INTO feedback_response (survey_id, external_id, source, submitted_at, received_at, valid_since,"
         " unit_code, unit_id, segment, agent_code, ticket, customer_id, answers, words, interviewer_notes,"
-        " interviewer_flag, audio_url, audio_file, audio_type, status, problems, intake_problems, needs_recovery)"
+        " interviewer_flag, audio_url, audio_file, audio_type, status, problems, intake_problems, needs_recovery,"
+        " customer_name, customer_email, customer_phone, contact_ok, audio_url_allowed, text_judgement)"
         f" SELECT {survey.pk}, 'r-' || n, 'bench', {shifted(ago('n'))}, {shifted(ago('n'))}, {shifted(ago('n'))},"
         f" '', {unit_of('n')}, '', '', 'T-' || n,"
         f" (SELECT id FROM feedback_customer WHERE external_id = 'C-' || (1 + n % {customers})),"
         f" '{{\"overall\": 3}}', '', '', {false}, '', '', '', 'valid', '[]', '[]',"
-        f" CASE WHEN n % 3 = 0 THEN {true} ELSE {false} END FROM ({series}) AS s",
+        f" CASE WHEN n % 3 = 0 THEN {true} ELSE {false} END,"
+        f" 'Customer ' || (1 + n % {customers}), '', '', {true}, {false}, '{{}}' FROM ({series}) AS s",
         "UPDATE feedback_response SET unit_code = (SELECT code FROM org_unit WHERE org_unit.id = unit_id)",
         "INSERT INTO alerts_alert (response_id, rule_key, kind, severity, category, unit_id, repeat, mode, created_at)"
         f" SELECT r.id, 'unhappy', 'recovery', 'normal', {category_of('r.id')}, r.unit_id, {false}, 'immediate',"
@@ -157,6 +161,11 @@ def fill(responses: int) -> float:
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+        # The notes above went in without the case services, which keep the responses' `srn` flags: set
+        # them as the migration that added them did.
+        notes = CaseEvent.objects.filter(case__response=OuterRef("pk"), type=CaseEvent.Type.NOTE)
+        spoken = notes.filter(data__spoke_to_customer=True)
+        Response.objects.filter(Exists(notes)).update(has_notes=True, spoken_to=Exists(spoken))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return time.perf_counter() - started
@@ -273,7 +282,7 @@ def run(engine: str, responses: int) -> str:
             return call
 
         page = timed(get(f"/api/v1/responses/{one}"), 5)
-        for srn in ("y", "r", "x", "s"):
+        for srn in ("y", "r", "x", "w", "v", "s"):
             lines.append(
                 f"| `GET /api/v1/responses?srn={srn}` | {ms(timed(get(f'/api/v1/responses?srn={srn}'), 5))}"
                 f" | {ms(page)} | a response page |"

@@ -236,19 +236,28 @@ def load_related_rows(responses: list[Response]) -> None:
 
 def responses_for_srn(queryset: QuerySet[Response], srn: str) -> QuerySet[Response]:
     """Apply the `srn` filter (core.vocabulary.Srn); notes are the `note` events of the response's case, which
-    follows resubmissions."""
+    follows resubmissions.
+
+    Read from the response's own flags (`has_notes`, `spoken_to`, kept by the case services): each code is
+    an equality on the leading columns of one index (`response_srn_unnoted`, `response_srn_noted`), where a
+    look into the case's timeline for every response made the lists read all responses needing recovery."""
     if srn not in SRN_CODES:
         raise ValueError(f"srn must be one of {', '.join(SRN_CODES)}, not {srn!r}")
     if srn in ("y", "n"):
         return queryset
     if srn == "r":
-        return queryset.filter(needs_recovery=True)
-    notes = CaseEvent.objects.filter(case__response=OuterRef("pk"), type=CaseEvent.Type.NOTE)
-    spoken = notes.filter(data__spoke_to_customer=True)
+        return queryset.filter(_equals("needs_recovery", True))
     if srn == "x":
-        return queryset.filter(needs_recovery=True).filter(~Exists(notes))
+        return queryset.filter(_equals("needs_recovery", True), _equals("has_notes", False))
     if srn == "w":
-        return queryset.filter(Exists(notes))
+        return queryset.filter(_equals("has_notes", True))
     if srn == "v":
-        return queryset.filter(Exists(notes)).filter(~Exists(spoken))
-    return queryset.filter(Exists(spoken))
+        return queryset.filter(_equals("has_notes", True), _equals("spoken_to", False))
+    # A note that spoke to the customer is a note: saying both keeps the query on the index's first columns.
+    return queryset.filter(_equals("has_notes", True), _equals("spoken_to", True))
+
+
+def _equals(field: str, value: bool) -> Q:
+    """`field = value`, written as an equality: Django writes `field=True` as the bare column (`WHERE
+    "has_notes"`, `WHERE NOT ...`), which SQLite never looks up in an index (PostgreSQL does either way)."""
+    return Q(**{field: Value(value)})

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from closeloop.alerts.messages import format_number
 from closeloop.alerts.models import Alert
@@ -380,6 +380,10 @@ def _move_to_response(case: Case, response: Response, *, now: datetime, tree: Or
     A new response that no longer needs recovery means the customer is now satisfied (see `_satisfied`);
     one that needs recovery again after that starts the clock again.
     """
+    # The response the case leaves has no notes any more. Written before the case is locked: responses are
+    # locked before their case (the ingest, the fixes, notes), and the other order could deadlock with them.
+    leaving = case.response_id
+    Response.objects.filter(pk=leaving).update(has_notes=False, spoken_to=False)
     case = Case.objects.select_for_update(of=("self",)).select_related("unit", "response").get(pk=case.pk)
     old_response = case.response
     old_unit = case.unit
@@ -396,12 +400,29 @@ def _move_to_response(case: Case, response: Response, *, now: datetime, tree: Or
         fields += ["satisfied_at", "next_escalation_at"]
     case.save(update_fields=fields)
     case.response = response
+    _hand_over_note_flags(case, old_response, response, cleared=leaving)
     if "to_unit" in data:
         _set_team(case, tree)
     CaseEvent.objects.create(case=case, at=now, type=CaseEvent.Type.MOVED, data=data)
     if not response.needs_recovery and case.satisfied_at is None:
         _satisfied(case, response, now=now)
     return case
+
+
+def _hand_over_note_flags(case: Case, old: Response, new: Response, *, cleared: int) -> None:
+    """The notes go with the case: the new response's `srn` flags say what they say, the old one has none
+    (its row was `cleared` before the case was locked).
+
+    Read from the timeline, which the case's lock keeps still, not from the old response's row."""
+    notes = CaseEvent.objects.filter(case=case, type=CaseEvent.Type.NOTE).aggregate(
+        noted=Count("id"), spoken=Count("id", filter=Q(data__spoke_to_customer=True))
+    )
+    new.has_notes, new.spoken_to = notes["noted"] > 0, notes["spoken"] > 0
+    old.has_notes = old.spoken_to = False
+    if old.pk != cleared:  # the case had moved on since the caller read it
+        Response.objects.filter(pk=old.pk).update(has_notes=False, spoken_to=False)
+    if new.has_notes:
+        Response.objects.filter(pk=new.pk).update(has_notes=new.has_notes, spoken_to=new.spoken_to)
 
 
 def _satisfied(case: Case, response: Response, *, now: datetime) -> None:
@@ -486,6 +507,28 @@ def do_move_case_to_unit(
 def _locked(case: Case) -> Case:
     # `of=("self",)`: PostgreSQL cannot lock the nullable side of the owner join, and only the case needs it.
     return Case.objects.select_for_update(of=("self",)).select_related("unit", "owner", "response").get(pk=case.pk)
+
+
+class _Moved(Exception):
+    """The case went to another response while waiting for its lock."""
+
+
+def _locked_with_response(case: Case) -> Case:
+    """`_locked`, after locking the row of the case's response: for a write that changes that row too (a
+    note sets its `srn` flags). The ingest and the fixes lock a response before its case; taking them the
+    other way round could deadlock with them. Should the case move to another response meanwhile, both
+    locks are let go (the savepoint) and taken again for that one."""
+    response_id = case.response_id
+    while True:
+        try:
+            with transaction.atomic():
+                list(Response.objects.select_for_update(no_key=True).filter(pk=response_id).values_list("pk"))
+                locked = _locked(case)
+                if locked.response_id != response_id:
+                    raise _Moved(locked.response_id)
+                return locked
+        except _Moved as moved:
+            response_id = moved.args[0]
 
 
 def _event(case: Case, type_: str, actor: Person | None, now: datetime, data: dict, actor_name: str = "") -> CaseEvent:
@@ -588,7 +631,7 @@ def do_add_note(
     if not text:
         raise CaseInputError("text", "a note needs some text")
     with transaction.atomic():
-        case = _locked(case)
+        case = _locked_with_response(case)
         authorship = note_authorship(case, author_name=author_name, actor=actor, actor_name=actor_name)
         changed = _acting_counts_as_viewing(case, actor, now, through="note")
         note = _event(
@@ -602,6 +645,9 @@ def do_add_note(
         if spoke_to_customer and case.contacted_at is None:
             case.contacted_at = now
             changed = True
+        # The `srn` flags of the case's response (locked above), in the note's transaction.
+        flags = {"has_notes": True, **({"spoken_to": True} if spoke_to_customer else {})}
+        Response.objects.filter(pk=case.response_id).update(**flags)
         if changed:
             refresh_next_escalation(case)
             case.save(update_fields=["viewed_at", "contacted_at", "next_escalation_at"])
@@ -630,8 +676,10 @@ def do_change_status(
     action taken when no note text is given), so it counts as contact like any other such note."""
     root_cause = (root_cause or "").strip() or None
     action_taken = (action_taken or "").strip() or None
+    note_text = (note or "").strip() or (action_taken if spoke_to_customer else None)
     with transaction.atomic():
-        case = _locked(case)
+        # With a note, its response is locked first, as `do_add_note` locks it (see `_locked_with_response`).
+        case = _locked_with_response(case) if note_text else _locked(case)
         if status not in case.statuses:
             raise CaseInputError("status", f"must be one of {', '.join(case.statuses)}, not {status!r}")
         closing = status == case.closed_status
@@ -649,7 +697,6 @@ def do_change_status(
                 raise CaseInputError("root_cause", f"must be one of {', '.join(causes)}, not {root_cause!r}")
         if closing and not is_manager(case, actor):
             raise CasePermissionDenied("Only the case's managers and admins may close it.")
-        note_text = (note or "").strip() or (action_taken if spoke_to_customer else None)
         if spoke_to_customer and not note_text:
             raise CaseInputError("note", "say in a note what you told the customer")
         if _acting_counts_as_viewing(case, actor, now, through="status"):

@@ -126,6 +126,11 @@ class Response(models.Model):
     # (label, score, model, version, reason, explanation; alerts.text_judging). Written when a rule's
     # `text` condition first needed it (texts are judged only then), so empty for most responses.
     text_judgement = models.JSONField(default=dict, blank=True)
+    # What the notes of the response's case say, kept by cases.services (adding a note sets them; a case
+    # moving to a resubmission takes them along) so that the lists' `srn` filters are indexed conditions on
+    # this row instead of a look into the case's timeline for every response (docs/architecture.md).
+    has_notes = models.BooleanField(default=False, db_default=False)  # its case has a note
+    spoken_to = models.BooleanField(default=False, db_default=False)  # one of those notes spoke to the customer
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -137,6 +142,13 @@ class Response(models.Model):
             models.Index(fields=["unit", "submitted_at"]),
             models.Index(fields=["submitted_at"]),
             models.Index(fields=["needs_recovery", "submitted_at"]),
+            # The lists' `srn` filters, newest first: x (needing recovery, no note yet), and w, v, s (the notes).
+            # `superseded_by` (IS NULL: the current responses) comes last, after the order, so that counting
+            # such a list reads the index alone and PostgreSQL still reads it in `submitted_at` order.
+            models.Index(
+                fields=["needs_recovery", "has_notes", "submitted_at", "superseded_by"], name="response_srn_unnoted"
+            ),
+            models.Index(fields=["has_notes", "spoken_to", "submitted_at", "superseded_by"], name="response_srn_noted"),
             models.Index(fields=["customer", "submitted_at"]),
         ]
 
