@@ -421,17 +421,20 @@ class _AnyRecipient:
     name: str = _NAME
 
 
-def render_alerts_for(alerts: Sequence[Alert], people: Sequence[Person], channel: str) -> list[Rendered]:
+def render_alerts_for(
+    alerts: Sequence[Alert], people: Sequence[Person], channel: str, shared: dict[str, Any] | None = None
+) -> list[Rendered]:
     """The message about `alerts` on `channel` for each of `people`, in order: built and rendered once, then
     each person's name and own recording link filled in, so a response told to five leads costs one
-    rendering. Each equals `render_alerts(alerts, person, channel)` (the tests hold the two to that)."""
+    rendering. Each equals `render_alerts(alerts, person, channel)` (the tests hold the two to that).
+    `shared`: the alerts' `shared_context`, when the caller renders them on several channels."""
     if not alerts:
         raise ValueError("a message needs at least one alert")
     try:
         renderer = _RENDERERS[channel]
     except KeyError:
         raise ValueError(f"no alert message for channel {channel!r}") from None
-    shared = shared_context(alerts)
+    shared = shared_context(alerts) if shared is None else shared
     if len(people) < 2:
         return [renderer(for_recipient(shared, person)) for person in people]
     response: Response = shared["response"]

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Prefetch
 
-from closeloop.alerts.messages import Rendered, lead_first, render_alerts, render_alerts_for
+from closeloop.alerts.messages import Rendered, lead_first, render_alerts, render_alerts_for, shared_context
 from closeloop.alerts.models import Alert
 from closeloop.core.routing import channels_for, endpoint_wants, resolve
 from closeloop.feedback.models import Response
@@ -60,6 +61,7 @@ def plan_alert_deliveries(
     immediate = [(a, n) for a, n in alerts if a.mode == Alert.Mode.IMMEDIATE]
     if not immediate:
         return 0
+    _load_repeated([alert for alert, _ in immediate])
     tree = org.tree
     chosen = {
         alert.pk: resolve(
@@ -109,6 +111,17 @@ def plan_alert_deliveries(
     return sum(d.status == Delivery.Status.PENDING for d in deliveries)
 
 
+def _load_repeated(alerts: Sequence[Alert]) -> None:
+    """The earlier responses repeat failures link to (a message names when it was), in one query."""
+    wanted = {alert.repeat_of_id for alert in alerts if alert.repeat_of_id is not None}
+    if not wanted:
+        return
+    earlier = Response.objects.only("id", "submitted_at").in_bulk(wanted)
+    for alert in alerts:
+        if alert.repeat_of_id in earlier:
+            alert.repeat_of = earlier[alert.repeat_of_id]
+
+
 def _by_response(alerts: Sequence[tuple[Alert, Mapping]]) -> list[list[tuple[Alert, Mapping]]]:
     """The alerts grouped by their response, in the order the responses first appear."""
     groups: dict[int, list[tuple[Alert, Mapping]]] = {}
@@ -142,9 +155,14 @@ def _messages_for(
             recipients.setdefault(group, []).append(person)
             told[group] = ordered
     messages = {}
+    # What the message says to everyone is worked out once per set of alerts, whatever the channels.
+    contexts: dict[tuple[int, ...], dict[str, Any]] = {}
     for group, persons in recipients.items():
-        channel = group[0]
-        for person, message in zip(persons, render_alerts_for(told[group], persons, channel), strict=True):
+        channel, pks = group
+        if pks not in contexts:
+            contexts[pks] = shared_context(told[group])
+        rendered = render_alerts_for(told[group], persons, channel, contexts[pks])
+        for person, message in zip(persons, rendered, strict=True):
             messages[(person.key, channel)] = message
     return messages
 
