@@ -122,3 +122,20 @@ def test_the_api_needs_the_ingest_scope(customers: list[str], api_as) -> None:
     from tests.helpers import ApiClient
 
     assert ApiClient(None).post("/api/v1/activity", body).status_code == 401
+
+
+def test_a_token_limited_to_units_tells_only_about_its_own_units_customers(customers: list[str]) -> None:
+    from tests.helpers import ApiClient, create_token
+
+    emea = customers[0]  # the fixture's customers answered in SUP-EMEA
+    us = ingest(unit="SUP-US").customer.external_id
+    client = ApiClient(create_token(["ingest"], units=["SUP-US"]))
+    own = client.post("/api/v1/activity", {"customer_id": us, "date": "2026-12-01", "kind": "renewal"})
+    assert own.status_code == 201, own.content
+    # Another unit's customer is unknown to it, word for word as a customer who does not exist.
+    other = client.post("/api/v1/activity", {"customer_id": emea, "date": "2026-12-01", "kind": "renewal"})
+    nobody = client.post("/api/v1/activity", {"customer_id": "C-nobody", "date": "2026-12-01", "kind": "renewal"})
+    assert other.status_code == nobody.status_code == 422
+    assert other.json()["errors"] == [{"loc": ["customer_id"], "msg": f"unknown customer {emea!r}"}]
+    assert nobody.json()["errors"] == [{"loc": ["customer_id"], "msg": "unknown customer 'C-nobody'"}]
+    assert [a.customer.external_id for a in Activity.objects.all()] == [us]

@@ -14,10 +14,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 
-from closeloop.feedback.models import Customer
+from closeloop.feedback.models import Customer, Response
 from closeloop.feedback.store import FieldError
 from closeloop.loop.models import Activity
+from closeloop.org.models import Unit
 
 FIELDS = ("customer_id", "date", "kind", "amount")
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -74,10 +76,16 @@ def _amount(value: Any) -> Decimal | str | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def check_rows(items: Sequence[Any]) -> list[ActivityRow | list[FieldError]]:
-    """Check every item; one outcome per item, in order: the row to store or the errors naming its fields."""
+def check_rows(items: Sequence[Any], *, units: QuerySet[Unit] | None = None) -> list[ActivityRow | list[FieldError]]:
+    """Check every item; one outcome per item, in order: the row to store or the errors naming its fields.
+
+    `units`: the sender may tell only about customers who answered in these units (a token limited to
+    units); any other customer is unknown to it, as one that does not exist, so an id cannot be probed."""
     ids = {_text(item.get("customer_id")) for item in items if isinstance(item, Mapping)}
-    customers = {c.external_id: c for c in Customer.objects.filter(external_id__in=ids - {""})}
+    known = Customer.objects.filter(external_id__in=ids - {""})
+    if units is not None:
+        known = known.filter(Exists(Response.objects.filter(customer=OuterRef("pk"), unit__in=units)))
+    customers = {c.external_id: c for c in known}
     outcomes: list[ActivityRow | list[FieldError]] = []
     for item in items:
         if not isinstance(item, Mapping):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
-from closeloop.api.auth import TokenAuth, token_of, token_units
+from closeloop.api.auth import TokenAuth, token_of, token_units, unit_limit
 from closeloop.api.errors import ApiError, invalid_field, malformed_json_detail
 from closeloop.api.openapi import json_body
 from closeloop.api.pagination import paginate
@@ -69,11 +69,12 @@ def _items(request: HttpRequest) -> tuple[list[Any], bool]:
     summary="Record customer activity",
 )
 def post_activity(request: HttpRequest) -> Status:
-    """201 when anything new was stored, 200 when every item was a replay; 422 naming each bad field."""
+    """201 when anything new was stored, 200 when every item was a replay; 422 naming each bad field. A token
+    limited to units tells only about customers who answered in them (any other is an unknown customer)."""
     items, is_list = _items(request)
     rows: list[ActivityRow] = []
     errors: list[FieldError] = []
-    for index, outcome in enumerate(check_rows(items)):
+    for index, outcome in enumerate(check_rows(items, units=unit_limit(token_of(request)))):
         if isinstance(outcome, ActivityRow):
             rows.append(outcome)
         else:
