@@ -33,7 +33,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
 RUN = [["run"]]
 SERVE = [["serve", "--workers", "2"], ["worker"]]
 # (label, commands, rate, posts): the embedded process at rising rates, then the scaled set-up at the target
