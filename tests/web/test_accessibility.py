@@ -61,6 +61,7 @@ def pages(failed_install: Case) -> list[str]:
         "/settings/",
         "/settings/thresholds",
         "/settings/digests",
+        "/settings/summaries",
         "/settings/people/",
         "/settings/people/erin",
         "/settings/people/new",

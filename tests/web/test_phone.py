@@ -129,6 +129,7 @@ def test_every_main_page_fits_a_phone(open_page: Callable[..., Any], live_server
         ("alerts with their cases", "/alerts/"),
         ("settings: thresholds", "/settings/thresholds"),
         ("settings: digests", "/settings/digests"),
+        ("settings: weekly summaries", "/settings/summaries"),
         ("settings: people", "/settings/people/"),
         ("settings: a new person", "/settings/people/new"),
         ("settings: rules", "/settings/rules/"),

@@ -263,3 +263,46 @@ def test_losing_the_admin_role_takes_the_admin_site_away(acme: None) -> None:
     user = Person.objects.get(key="admin").user
     user.refresh_from_db()
     assert not user.is_staff and not user.groups.exists()
+
+
+def with_a_weekly_summary() -> None:
+    from closeloop.config.apply import apply_config
+
+    document = yaml.safe_load((FIXTURES / "acme.yaml").read_text())
+    document["summaries"] = [{"key": "weekly", "units": ["ACME"], "day": "mon", "at": "08:00", "to": ["unit_leads"]}]
+    apply_config(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_a_weekly_summarys_day_time_and_themes(admin_client_acme: Client) -> None:
+    from closeloop.reports.models import Summary
+
+    with_a_weekly_summary()
+    page = admin_client_acme.get("/settings/summaries").content.decode()
+    assert 'value="monday" selected' in page and 'value="08:00"' in page
+    answer = admin_client_acme.post("/settings/summaries", {"day_0": "friday", "at_0": "16:30:00", "themes_0": "3"})
+    assert answer.status_code == 302
+    summary = Summary.objects.get()
+    assert (summary.day, summary.at.strftime("%H:%M"), summary.themes) == (4, "16:30", 3)  # Friday
+    assert exported()["summaries"][0] | {"to": None} == {
+        "key": "weekly",
+        "units": ["ACME"],
+        "day": "friday",
+        "at": "16:30",
+        "to": None,
+        "themes": 3,
+    }
+    assert ConfigChange.objects.filter(source="settings", summary="Weekly summaries").exists()
+
+
+def test_a_bad_weekly_summary_value_is_refused_next_to_its_field(admin_client_acme: Client) -> None:
+    from closeloop.reports.models import Summary
+
+    with_a_weekly_summary()
+    answer = admin_client_acme.post("/settings/summaries", {"day_0": "monday", "at_0": "08:00", "themes_0": "-1"})
+    assert answer.status_code == 422
+    assert 'id="id_themes_0_error"' in answer.content.decode()
+    assert Summary.objects.get().themes == 5 and not ConfigChange.objects.filter(source="settings").exists()
+
+
+def test_without_weekly_summaries_the_page_says_how_to_add_one(admin_client_acme: Client) -> None:
+    assert "No weekly summaries are configured" in admin_client_acme.get("/settings/summaries").content.decode()

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from django import forms
 
+from closeloop.core.schedule import DAY_NAMES
 from closeloop.web.forms import choice_field
 
 ROLE_CHOICES = [("lead", "Lead"), ("also_alert", "Also alert"), ("member", "Member"), ("admin", "Admin")]
@@ -71,6 +72,32 @@ class DigestForm(forms.Form):
                 help_text="Off: Saturday and Sunday SMS wait until Monday; the email still goes.",
             )
             self.digest_fields.append((index, at, weekend))
+
+
+WEEKDAY_CHOICES = [(day.lower(), day) for day in DAY_NAMES]
+
+
+class SummaryForm(forms.Form):
+    """A weekly summary's day, time and how many complaint themes it lists."""
+
+    def __init__(self, *args: Any, summaries: Sequence[Mapping[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.summary_fields: list[tuple[int, str, str, str]] = []
+        for index, summary in enumerate(summaries):
+            day, at, themes = f"day_{index}", f"at_{index}", f"themes_{index}"
+            units = ", ".join(str(unit) for unit in summary.get("units", []))
+            self.fields[day] = forms.ChoiceField(label=f"{summary['key']}: day", choices=WEEKDAY_CHOICES)
+            self.fields[at] = forms.CharField(
+                label=f"{summary['key']}: time",
+                help_text=f"Local time of each unit ({units}), HH:MM.",
+                widget=forms.TextInput(attrs={"type": "time"}),
+            )
+            # A number field; the configuration's own check says what a bad count is.
+            self.fields[themes] = forms.IntegerField(
+                label=f"{summary['key']}: complaint themes listed",
+                help_text="The largest themes of the week, the ones that jumped first; 0 lists none.",
+            )
+            self.summary_fields.append((index, day, at, themes))
 
 
 class PersonForm(forms.Form):

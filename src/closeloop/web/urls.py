@@ -55,6 +55,7 @@ urlpatterns = [
     path("settings/", settings.settings_home, name="settings"),
     path("settings/thresholds", settings.thresholds, name="settings-thresholds"),
     path("settings/digests", settings.digests, name="settings-digests"),
+    path("settings/summaries", settings.summaries, name="settings-summaries"),
     path("settings/people/", settings.people, name="settings-people"),
     path("settings/people/new", settings.person_edit, name="settings-person-new"),
     path("settings/people/<str:key>", settings.person_edit, name="settings-person"),

@@ -1,4 +1,5 @@
-"""Settings in the product, for administrators: the recovery thresholds, digest times and weekend SMS,
+"""Settings in the product, for administrators: the recovery thresholds, digest times and weekend SMS, the
+weekly summaries' day and time,
 people with their units and roles, a rule's conditions and recipients.
 
 Every page changes the exported configuration document and applies it through `config apply`'s own code
@@ -35,10 +36,12 @@ from closeloop.web.settings_changes import (
 )
 from closeloop.web.settings_forms import (
     ROLE_CHOICES,
+    WEEKDAY_CHOICES,
     DigestForm,
     PersonForm,
     RoleFormSet,
     RuleForm,
+    SummaryForm,
     ThresholdForm,
     number_text,
     recipients_initial,
@@ -145,6 +148,48 @@ def digests(request: HttpRequest) -> HttpResponse:
             return redirect("settings-digests")
     status = 422 if request.method == "POST" else 200
     return page(request, "web/settings/digests.html", {"form": form, "digests": entries}, status=status)
+
+
+# --- weekly summaries --------------------------------------------------------------------------------
+
+
+@admin_view
+def summaries(request: HttpRequest) -> HttpResponse:
+    document = current_document()
+    entries = document.get("summaries") or []
+    form = SummaryForm(request.POST or None, summaries=entries)
+    for index, day, at, themes in form.summary_fields:
+        form.initial[day] = _full_day(str(entries[index].get("day", "monday")))
+        form.initial[at] = entries[index].get("at", "")
+        form.initial[themes] = entries[index].get("themes", 5)
+    if request.method == "POST" and form.is_valid():
+        for index, day, at, themes in form.summary_fields:
+            value = form.cleaned_data[at].strip()
+            entries[index]["day"] = form.cleaned_data[day]
+            entries[index]["at"] = value[:5] if len(value) == 8 and value.endswith(":00") else value
+            entries[index]["themes"] = form.cleaned_data[themes]
+        try:
+            plan = _apply(request, document, "Weekly summaries")
+        except ConfigInvalid as invalid:
+            targets = []
+            for index, day, at, themes in form.summary_fields:
+                targets += [
+                    (f"summaries[{index}].day", on(form, day)),
+                    (f"summaries[{index}].at", on(form, at)),
+                    (f"summaries[{index}].themes", on(form, themes)),
+                ]
+            place_problems(invalid, targets, form)
+        else:
+            _say_applied(request, plan, "Weekly summaries")
+            return redirect("settings-summaries")
+    status = 422 if request.method == "POST" else 200
+    return page(request, "web/settings/summaries.html", {"form": form, "summaries": entries}, status=status)
+
+
+def _full_day(day: str) -> str:
+    """The file may say `mon` or `monday`; the form lists whole names."""
+    short = day.strip().lower()[:3]
+    return next((value for value, _ in WEEKDAY_CHOICES if value.startswith(short)), "monday")
 
 
 # --- people ------------------------------------------------------------------------------------------
