@@ -358,16 +358,12 @@ def chosen_team(case: Case, tree: OrgTree) -> tuple[list[Person], list[Person]]:
     return managers, members
 
 
-def _set_team(case: Case, tree: OrgTree, *, fresh: bool = False) -> tuple[list[str], list[str]]:
-    """Recompute managers and members from the copied selectors and the case's unit; returns their keys."""
+def _set_team(case: Case, tree: OrgTree) -> tuple[list[str], list[str]]:
+    """Recompute managers and members from the copied selectors and the case's unit; returns their keys.
+    (A case being opened gets its team rows inserted with its batch's, in `_open_wave`.)"""
     managers, members = chosen_team(case, tree)
-    if fresh:
-        # A case just inserted has no team rows yet: two inserts instead of set()'s read-compare-write.
-        Case.managers.through.objects.bulk_create([Case.managers.through(case=case, person=p) for p in managers])
-        Case.members.through.objects.bulk_create([Case.members.through(case=case, person=p) for p in members])
-    else:
-        case.managers.set(managers)
-        case.members.set(members)
+    case.managers.set(managers)
+    case.members.set(members)
     return [p.key for p in managers], [p.key for p in members]
 
 
