@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Case as SqlCase
 from django.db.models import (
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -124,10 +125,27 @@ def with_alert_category(queryset: QuerySet[Case]) -> QuerySet[Case]:
 
     A template names one category for all its cases ("Service recovery"); the alert says what went wrong.
     """
-    # A case that moved to a customer's newer response for the same ticket keeps the earlier one's alert.
-    mine = Q(response=OuterRef("response_id")) | Q(response__superseded_by=OuterRef("response_id"))
-    first = Alert.objects.filter(mine, kind="recovery").order_by("id")
-    return queryset.annotate(alert_category=Subquery(first.values("category")[:1]))
+    # A case that moved to a customer's newer response for the same ticket keeps the earlier one's alert: the
+    # first of the recovery alerts of its response and of the response that one replaced. Written as two
+    # lookups, each on an index (alerts by response and kind; responses by superseded_by), and the lower id
+    # taken: one lookup with an OR across the join made both databases scan for every case listed.
+    recovery = Alert.objects.filter(kind="recovery").order_by("id")
+    own = recovery.filter(response=OuterRef("response_id"))
+    replaced = recovery.filter(
+        response_id__in=Response.objects.filter(superseded_by_id=OuterRef(OuterRef("response_id"))).values("id")
+    )
+    earlier_first = Q(_replaced_alert__isnull=False) & (
+        Q(_own_alert__isnull=True) | Q(_replaced_alert__lt=F("_own_alert"))
+    )
+    return queryset.annotate(
+        _own_alert=Subquery(own.values("id")[:1]),
+        _replaced_alert=Subquery(replaced.values("id")[:1]),
+    ).annotate(
+        alert_category=SqlCase(
+            When(earlier_first, then=Subquery(replaced.values("category")[:1])),
+            default=Subquery(own.values("category")[:1]),
+        )
+    )
 
 
 def in_category(queryset: QuerySet[Case], category: str) -> QuerySet[Case]:
