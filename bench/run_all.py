@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,12 +57,17 @@ def bench_database(name: str) -> Iterator[str | None]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+TIMES: list[tuple[str, float]] = []
+
+
 def run(script: Path, *arguments: str) -> str:
     print(f"running {script.name} {' '.join(arguments)}...", flush=True)
+    started = time.perf_counter()
     result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True)
     if result.returncode != 0:
         print(result.stdout + result.stderr, file=sys.stderr)
         raise SystemExit(result.returncode)
+    TIMES.append((script.name + (" (PostgreSQL)" if arguments else ""), time.perf_counter() - started))
     return result.stdout.strip()
 
 
@@ -80,11 +86,15 @@ def main() -> int:
                 else:
                     count = os.environ.get("BENCH_DELIVERIES_PG", "10000")
                     sections.append(run(HERE / "deliveries.py", "--postgres", url, "--deliveries", count))
+    took = ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in TIMES)
+    total = sum(seconds for _, seconds in TIMES) / 60
     header = (
         "# Benchmarks\n\n"
         "Written by `make bench` (bench/run_all.py). Each section compares closeloop with a ceiling\n"
         "measured in the same run on the same machine, so the figures can be compared across machines.\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.\n"
+        f"The whole run took {total:.1f} minutes ({took}). What bounds each figure against its target, and what\n"
+        "would move it: docs/performance.md.\n"
     )
     DOCS.write_text(header + "\n" + "\n\n".join(sections) + "\n")
     print(f"wrote {DOCS}")
