@@ -60,32 +60,24 @@ def bench_database(name: str) -> Iterator[str | None]:
 TIMES: list[tuple[str, float]] = []
 
 
+class BenchFailed(Exception):
+    pass
+
+
 def run(script: Path, *arguments: str) -> str:
     print(f"running {script.name} {' '.join(arguments)}...", flush=True)
     started = time.perf_counter()
     result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True)
     if result.returncode != 0:
         print(result.stdout + result.stderr, file=sys.stderr)
-        raise SystemExit(result.returncode)
+        raise BenchFailed(f"{script.name} {' '.join(arguments)} exited with {result.returncode}")
     TIMES.append((script.name + (" (PostgreSQL)" if arguments else ""), time.perf_counter() - started))
     return result.stdout.strip()
 
 
-def main() -> int:
-    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
-    sections = []
-    for name in BENCHMARKS:
-        if only and name not in only:
-            continue
-        sections.append(run(HERE / f"{name}.py"))
-        if name == "deliveries":
-            # Again on PostgreSQL with 1, 2 and 4 workers: the scale-out row.
-            with bench_database("closeloop_bench_deliveries") as url:
-                if url is None:
-                    sections.append("## Outbox drain on PostgreSQL by several workers\n\nNo PostgreSQL server.")
-                else:
-                    count = os.environ.get("BENCH_DELIVERIES_PG", "10000")
-                    sections.append(run(HERE / "deliveries.py", "--postgres", url, "--deliveries", count))
+def write(sections: list[str]) -> None:
+    """The file as far as the run has got: written after each benchmark, so a late failure (or an
+    interrupted run) keeps the figures already measured."""
     took = ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in TIMES)
     total = sum(seconds for _, seconds in TIMES) / 60
     header = (
@@ -93,10 +85,35 @@ def main() -> int:
         "Written by `make bench` (bench/run_all.py). Each section compares closeloop with a ceiling\n"
         "measured in the same run on the same machine, so the figures can be compared across machines.\n\n"
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.\n"
-        f"The whole run took {total:.1f} minutes ({took}). What bounds each figure against its target, and what\n"
+        f"The run took {total:.1f} minutes ({took}). What bounds each figure against its target, and what\n"
         "would move it: docs/performance.md.\n"
     )
     DOCS.write_text(header + "\n" + "\n\n".join(sections) + "\n")
+
+
+def main() -> int:
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    sections: list[str] = []
+    try:
+        for name in BENCHMARKS:
+            if only and name not in only:
+                continue
+            sections.append(run(HERE / f"{name}.py"))
+            write(sections)
+            if name == "deliveries":
+                # Again on PostgreSQL with 1, 2 and 4 workers: the scale-out row.
+                with bench_database("closeloop_bench_deliveries") as url:
+                    if url is None:
+                        sections.append("## Outbox drain on PostgreSQL by several workers\n\nNo PostgreSQL server.")
+                    else:
+                        count = os.environ.get("BENCH_DELIVERIES_PG", "10000")
+                        sections.append(run(HERE / "deliveries.py", "--postgres", url, "--deliveries", count))
+                write(sections)
+    except BenchFailed as failed:
+        sections.append(f"## Not measured\n\n{failed}: the benchmarks after it did not run.")
+        write(sections)
+        print(f"wrote {DOCS} as far as the run got", file=sys.stderr)
+        return 1
     print(f"wrote {DOCS}")
     return 0
 

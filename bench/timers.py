@@ -109,18 +109,20 @@ def fill(cases: int, due: int) -> float:
         cursor.execute(
             "INSERT INTO feedback_response (survey_id, external_id, source, submitted_at, received_at, valid_since,"
             " unit_code, unit_id, segment, agent_code, ticket, answers, interviewer_notes, interviewer_flag,"
-            " audio_url, status, problems, needs_recovery)"
+            " audio_url, status, problems, needs_recovery, intake_problems, customer_name, customer_email,"
+            " customer_phone, contact_ok, audio_url_allowed, audio_file, audio_type, text_judgement, words)"
             f" SELECT %s, 'r-' || n, 'bench', {shifted('-n')}, {shifted('-n')}, {shifted('-n')}, 'STORE', %s, '', '',"
-            f" 'T-' || n, '{{}}', '', {false}, '', 'valid', '[]', {true} FROM ({series}) AS s",
+            f" 'T-' || n, '{{}}', '', {false}, '', 'valid', '[]', {true}, '[]', '', '', '', {false}, {false}, '', '',"
+            f" '{{}}', '' FROM ({series}) AS s",
             [survey.pk, stamp, stamp, stamp, unit.pk],
         )
         cursor.execute(
             "INSERT INTO cases_case (response_id, template_key, unit_id, category, severity, tier, status, state,"
             " opened_at, due_at, escalation_level, statuses, team, notify_on, calendar, sla, escalation_steps,"
-            " fired_steps, next_escalation_at)"
+            " fired_steps, next_escalation_at, auto_close_on_recovered, contacted_statuses, action_taken, root_cause)"
             f" SELECT r.id, 'bench', %s, 'Bench', 'normal', '', 'Open', 'open', {shifted(opened)},"
             f" {shifted(opened + ' + 259200')}, 0, '[\"Open\", \"Closed\"]', '{{}}', '[]', '', '{{}}', %s, '[]',"
-            f" {shifted(opened + ' + 86400')} FROM feedback_response AS r",
+            f" {shifted(opened + ' + 86400')}, {false}, '[]', '', '' FROM feedback_response AS r",
             [unit.pk, stamp, stamp, STEPS, stamp],
         )
     with connection.cursor() as cursor:
