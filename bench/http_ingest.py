@@ -46,7 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiosmtpd.controller import Controller
 
-SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", "15"))
+SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", "10"))
 CONNECTIONS = 16
 WRK_THREADS = 2
 SERVE_WORKERS = 4
