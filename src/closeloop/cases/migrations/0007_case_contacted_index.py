@@ -7,8 +7,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0006_root_cause_and_action_taken'),
-        ('feedback', '0010_response_note_flags_backfill'),
-        ('org', '0007_organization_text_examples'),
     ]
 
     operations = [
