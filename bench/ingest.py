@@ -138,9 +138,10 @@ def write_csv(path: Path, rows: int, anchor: datetime, mix: str) -> list[dict[st
     return items
 
 
-# The targets: the realistic import against both ceilings, flat as the database grows; quiet rows
-# against the same schema. "Flat" is read as the last window at FLAT_RATIO of the first or better: on a
-# shared machine two windows of one run differ by a few per cent with nothing else changing.
+# The performance targets (docs/performance.md): the realistic import against both ceilings, flat as the
+# database grows; quiet rows against the same schema. "Flat" is read as the last window at FLAT_RATIO of
+# the first or better: on a shared machine two windows of one run differ by a few per cent with nothing
+# else changing.
 REALISTIC_OF_BARE = 0.03
 REALISTIC_OF_SAME_SCHEMA = 0.10
 QUIET_OF_SAME_SCHEMA = 0.25

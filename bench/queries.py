@@ -1,4 +1,4 @@
-"""Reports, the repeat-failure lookup, the response lists and the issue's pages at scale, beside ceilings from
+"""Reports, the repeat-failure lookup, the response lists and the pages at scale, beside ceilings from
 the same run.
 
     .venv/bin/python bench/queries.py [--responses 1000000] [--engine sqlite|postgres]
@@ -8,7 +8,7 @@ separate PostgreSQL database `<name>_bench_queries` on that server, dropped afte
 set-based SQL over the 90 days up to this hour: five units under a root, an admin of the root, a lead and
 four agents in each unit (each with the role); one customer per five responses, each response with its
 agent, a score and a comment; one response in ten needing recovery (100,000 cases at the default
-1,000,000 responses, as in the issue's table) with a recovery alert, the lead's email about it and a case
+1,000,000 responses, as in the performance targets) with a recovery alert, the lead's email about it and a case
 whose team is the unit's lead (manager) and the agent (member). Cases older than two weeks are mostly
 contacted and closed, the rest open past their goal, a third of those escalated to the admin; recent ones
 half contacted, a quarter closed. Each contact is a note that spoke to the customer (and makes the agent the
@@ -21,7 +21,7 @@ Then measures (median of several runs, warm cache):
   query sorted by Alert's default ordering (how it ran before); ceiling: the bare join by customer;
 - the response list of the API (`/api/v1/responses?srn=...`, through the test client with a token):
   page 1 and the count; ceiling: a response page (`/api/v1/responses/{id}`);
-- the issue's pages (`pages`), p50 and p95 of 20 warm requests each, signed in as the admin (one row as
+- the pages (`pages`), p50 and p95 of 20 warm requests each, signed in as the admin (one row as
   a unit's lead) or with a read token: the monitor, `/responses/?srn=r` and `srn=x`, `/reports/` over 30
   days, `/api/v1/responses?srn=x&unit=`, `/api/v1/reports/summary` over 90 days; ceilings: a response page
   and `/api/v1/cases?overdue=true`; each row says whether it meets the goal of 150 ms p95.
@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-# What `make bench` fills: the issue's row is at 1M responses / 101k cases.
+# What `make bench` fills: the performance targets are set at 1M responses / 100k cases.
 DEFAULT_RESPONSES = 1_000_000
 # The pages read the clock (what is overdue, today's counters): the data ends at this hour.
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -53,7 +53,7 @@ UNITS = ["EAST", "WEST", "NORTH", "SOUTH", "ONLINE"]
 CATEGORIES = ["Waiting time", "Staff", "Product", "Billing"]
 COMPLAINTS = ["Waited an hour and nobody came.", "The installer was rude.", "Charged twice.", "It broke again."]
 PRAISE = ["Quick and friendly.", "Sorted in one call.", "Great service, thank you."]
-# One response in ten needs recovery: 100,000 cases at 1,000,000 responses, as in the issue's table.
+# One response in ten needs recovery: 100,000 cases at 1,000,000 responses, as in the performance targets.
 RECOVERY_EVERY = 10
 MEMBERS = 4  # agents per unit, each answering for a share of its responses
 OLD_DAYS = 14  # cases older than this are mostly closed; the rest are the overdue backlog
@@ -72,7 +72,7 @@ FILLED_TABLES = [
 ]
 # The fill's steps that are not its inserts (the rest is the fill rate).
 FILL_AFTER_STEPS = {"people and units", "dropping indexes", "building indexes", "VACUUM ANALYZE", "ANALYZE"}
-# The issue's goal for every page and API list.
+# The goal for every page and API list (docs/performance.md).
 GOAL = 0.150
 PAGE_REQUESTS = 20
 # Seconds a page's requests may take in all: a slower page is sampled fewer times.
@@ -433,8 +433,9 @@ def sampled(fn: Callable[[], object], budget: float) -> list[float]:
 
 
 def pages(responses: int, budget: float = PAGE_BUDGET) -> list[str]:
-    """The issue's pages and API lists, p50 and p95 of warm requests through Django's test client: as the
-    root's admin (sees everything), one row as a unit's lead (sees that unit), the API with a read token."""
+    """The pages and API lists of the performance targets, p50 and p95 of warm requests through Django's test
+    client: as the root's admin (sees everything), one row as a unit's lead (sees that unit), the API with a
+    read token."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 

@@ -1,4 +1,4 @@
-"""One simulated run: 10M synthetic responses in PostgreSQL and the p95 of the issue's pages.
+"""One simulated run: 10M synthetic responses in PostgreSQL and the p95 of the pages `make bench` measures at 1M.
 
     .venv/bin/python bench/simulate.py [--responses 10000000] [--server postgres://...]
 
