@@ -45,6 +45,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from aiosmtpd.controller import Controller
+from latency import CONFIG, free_port
 
 SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", "10"))
 CONNECTIONS = 16
@@ -57,26 +58,6 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 ALERTMANAGER = "prometheus-alertmanager"
 POSTGRES = os.environ.get("CLOSELOOP_TEST_POSTGRES") or "postgres://postgres@127.0.0.1:5432/postgres"
 
-CONFIG = """
-organization: {name: Bench, time_zone: UTC, recovery_threshold: 6}
-units: [{code: HQ, name: HQ, children: [{code: DESK, name: Help desk}]}]
-people: [{id: lead, name: Lee Lead, email: lead@bench.example, roles: [{unit: DESK, role: lead}]}]
-surveys:
-  - key: csat
-    name: CSAT
-    overall: score
-    questions:
-      - {key: score, type: scale, min: 1, max: 10}
-      - {key: comment, type: text}
-rules:
-  - key: unhappy
-    name: Unhappy
-    kind: recovery
-    when: {overall: {lte: 6}}
-    category: Low score
-    severity: normal
-    notify: {to: [unit_leads], channels: {normal: [email]}, mode: immediate}
-"""
 
 ALERTMANAGER_CONFIG = """
 route:
@@ -181,12 +162,6 @@ class Row:
     def items_per_second(self) -> float:
         # Only what was acknowledged: a batch's created responses, the alerts Alertmanager took.
         return self.result["items"] / self.result["seconds"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_serving(url: str, processes: list[subprocess.Popen]) -> None:

@@ -97,10 +97,11 @@ def setup_django(engine: str, home: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def bench_database_url(url: str) -> str:
+def bench_database_url(url: str, suffix: str = "bench_queries") -> str:
+    """A database of the benchmark's own on the server of `url`, named after the database `url` names."""
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "postgres"
-    return urlunsplit(parts._replace(path=f"/{name}_bench_queries"))
+    return urlunsplit(parts._replace(path=f"/{name}_{suffix}"))
 
 
 def _admin(url: str, statement: str) -> None:

@@ -17,25 +17,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import queries
+from run_all import machine
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def database_url(server: str) -> str:
-    parts = urlsplit(server)
-    name = parts.path.lstrip("/") or "postgres"
-    return urlunsplit(parts._replace(path=f"/{name}_simulate"))
-
-
-def _admin(url: str, statement: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-        admin.execute(statement)
+    return queries.bench_database_url(server, "simulate")
 
 
 def simulate(responses: int, budget: float) -> str:
@@ -77,17 +68,6 @@ def size_of(octets: int) -> str:
     return f"{octets / 2**30:,.1f} GiB" if octets >= 2**30 else f"{octets / 2**20:,.0f} MiB"
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} cores ({cpu})"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--responses", type=int, default=10_000_000)
@@ -103,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = database_url(args.server)
     name = urlsplit(url).path.lstrip("/")
-    _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin(url, f'CREATE DATABASE "{name}"')
+    queries._admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    queries._admin(url, f'CREATE DATABASE "{name}"')
     try:
         os.environ["DATABASE_URL"] = url
         with tempfile.TemporaryDirectory(prefix="closeloop-simulate-") as home:
@@ -114,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
             connections.close_all()
     finally:
-        _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        queries._admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 

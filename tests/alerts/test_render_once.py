@@ -14,6 +14,7 @@ from closeloop.feedback.models import Response
 from closeloop.notify import render
 from closeloop.notify.models import Delivery
 from closeloop.org.models import Person
+from tests.factories import response_body
 from tests.helpers import ApiClient, create_token
 
 pytestmark = pytest.mark.usefixtures("acme")
@@ -22,14 +23,14 @@ ALLOWED = "https://recordings.example.com/88213.mp3"  # on tests/fixtures/acme.y
 
 
 def posted(n: int, *, contact_ok: bool = True, audio_url: str = "") -> Response:
-    item = {
-        "survey": "upgrade-install",
-        "external_id": f"once-{n}",
-        "unit": "SUP-EMEA",
-        "customer": {"id": f"C-{n}", "name": "Pat <Lee>", "email": "pat@example.com", "contact_ok": contact_ok},
-        "answers": {"ease": 2, "completed": False, "comment": "It failed twice & nobody <came>."},
-        "audio_url": audio_url,
-    }
+    item = response_body(
+        {"ease": 2, "completed": False, "comment": "It failed twice & nobody <came>."},
+        prefix="once",
+        n=n,
+        name="Pat <Lee>",
+        contact_ok=contact_ok,
+        audio_url=audio_url,
+    )
     answer = ApiClient(create_token(["ingest"])).post("/api/v1/responses", item)
     assert answer.status_code == 201, answer.json()
     return Response.objects.get(pk=answer.json()["id"])

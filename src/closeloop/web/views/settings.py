@@ -129,9 +129,7 @@ def digests(request: HttpRequest) -> HttpResponse:
         form.initial[weekend] = bool(entries[index].get("weekend_sms", True))
     if request.method == "POST" and form.is_valid():
         for index, at, weekend in form.digest_fields:
-            # An <input type=time> may send seconds; the file's times are HH:MM.
-            value = form.cleaned_data[at].strip()
-            entries[index]["at"] = value[:5] if len(value) == 8 and value.endswith(":00") else value
+            entries[index]["at"] = _clock(form.cleaned_data[at])
             entries[index]["weekend_sms"] = form.cleaned_data[weekend]
         try:
             plan = _apply(request, document, "Digest times and weekend SMS")
@@ -150,6 +148,12 @@ def digests(request: HttpRequest) -> HttpResponse:
     return page(request, "web/settings/digests.html", {"form": form, "digests": entries}, status=status)
 
 
+def _clock(value: str) -> str:
+    """A time as the file writes it: an <input type=time> may send seconds; the file's times are HH:MM."""
+    value = value.strip()
+    return value[:5] if len(value) == 8 and value.endswith(":00") else value
+
+
 # --- weekly summaries --------------------------------------------------------------------------------
 
 
@@ -164,9 +168,8 @@ def summaries(request: HttpRequest) -> HttpResponse:
         form.initial[themes] = entries[index].get("themes", 5)
     if request.method == "POST" and form.is_valid():
         for index, day, at, themes in form.summary_fields:
-            value = form.cleaned_data[at].strip()
             entries[index]["day"] = form.cleaned_data[day]
-            entries[index]["at"] = value[:5] if len(value) == 8 and value.endswith(":00") else value
+            entries[index]["at"] = _clock(form.cleaned_data[at])
             entries[index]["themes"] = form.cleaned_data[themes]
         try:
             plan = _apply(request, document, "Weekly summaries")
