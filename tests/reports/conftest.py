@@ -18,6 +18,7 @@ from closeloop.reports.digests import forget_sync
 from closeloop.worker.runner import run_due_work
 from tests import factories
 from tests.notify.conftest import HttpSink, SmtpSink, http_sink, smtp, smtp_sink  # noqa: F401
+from tests.reports.varied import varied  # noqa: F401 (a fixture of the report tests)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.test import Client
 from django.utils import timezone
 
+from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case
 from closeloop.cases.services import do_add_note, do_change_status
 from tests.web.conftest import ingest, login_as
@@ -46,6 +47,21 @@ def test_counters(erin: Client, acme: None) -> None:
     html = erin.get("/").content.decode()
     counters = dict(re.findall(r'data-counter="([\w-]+)">(\d+)<', html))
     assert counters == {"open": "2", "overdue": "1", "due-soon": "1", "contacted": "1", "praise": "1"}
+
+
+def test_contacted_today_counts_closed_cases_and_praise_counts_responses(erin: Client, acme: None) -> None:
+    now = timezone.now()
+    case = Case.objects.get(response=ingest(at=now - timedelta(hours=1)))
+    do_add_note(case, text="Spoke.", spoke_to_customer=True, now=now)
+    do_change_status(case, status="Closed", resolution="resolved", actor=None, now=now)
+    praised = ingest({"ease": 10, "completed": True, "comment": "Superb."})
+    # A second praise rule firing on the same response is still one response praised.
+    first = Alert.objects.get(response=praised, kind="praise")
+    first.pk, first.rule_key = None, "praise-again"
+    first.save()
+    html = erin.get("/").content.decode()
+    counters = dict(re.findall(r'data-counter="([\w-]+)">(\d+)<', html))
+    assert counters == {"open": "0", "overdue": "0", "due-soon": "0", "contacted": "1", "praise": "1"}
 
 
 def test_my_cases_are_the_ones_i_work_on(acme: None) -> None:

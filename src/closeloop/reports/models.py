@@ -145,3 +145,45 @@ class SummaryRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary.key} for {self.unit.code} at {self.run_at:%Y-%m-%d %H:%M}Z"
+
+
+class TallyDay(models.Model):
+    """A local day whose loop-report tallies are built (`reports.tallies`), with the basis they were built on:
+    the organisation's time zone and follow-up survey. A day built on another basis counts as not built."""
+
+    day = models.DateField(unique=True)
+    basis = models.CharField(max_length=200)
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"tallies of {self.day}"
+
+
+class UnitDayTally(models.Model):
+    """What the loop report needs of one unit's responses of one local day, added up (`reports.tallies`):
+    counts, and the few timestamps whose meaning depends on the instant the report is read at."""
+
+    day = models.DateField()
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    # Also in `data`; a column of its own so that the report's weekly chart sums it in SQL.
+    needing = models.PositiveIntegerField(default=0)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "unit"], name="unit_day_tally_unique")]
+
+    def __str__(self) -> str:
+        return f"tally of {self.unit_id} on {self.day}"
+
+
+class TallyChange(models.Model):
+    """An hour (UTC, counted from the epoch) in which a response was submitted whose report figures changed
+    since its day's tallies were built. Written only by database triggers, on every change to a response,
+    alert, case or follow-up that the report reads, so no write path can forget it; each change adds a row
+    (no upsert: concurrent writers never wait for each other here). The worker rebuilds the days and
+    deletes exactly the rows it read."""
+
+    hour = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"change in hour {self.hour}"

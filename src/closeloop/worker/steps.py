@@ -19,6 +19,7 @@ from closeloop.notify.dispatch import deliver_due
 from closeloop.notify.privacy import purge_old_bodies
 from closeloop.reports.digests import run_due_digests
 from closeloop.reports.summaries import run_due_summaries
+from closeloop.reports.tallies import refresh_tallies
 
 
 @dataclass(frozen=True)
@@ -35,4 +36,6 @@ STEPS: tuple[Step, ...] = (
     Step("follow-ups", send_due_follow_ups),
     Step("spikes", check_spikes),
     Step("retention", purge_old_bodies),
+    # Last: the report's stored tallies can wait for everything that tells people something.
+    Step("tallies", refresh_tallies),
 )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -30,6 +31,29 @@ MONITOR_ORDERS = {
     "status": ("status", "due_at", "id"),
     "unit": ("unit__code", "due_at", "id"),
 }
+
+
+def monitor_counters(viewer: Viewer, cases: QuerySet[Case], now: datetime, start_of_day: datetime) -> dict[str, int]:
+    """The counters over `cases` (already narrowed to what the viewer sees, and to the scope), in three queries.
+
+    Open, overdue and due soon are one aggregate over the open cases: the visibility condition is tested once per
+    open case, on the (state, due_at) index, instead of once per counter. Contacted today is its own count on the
+    contacted_at index: it takes closed cases too, and one WHERE for both (state open OR contacted today) made
+    SQLite scan every case. Praise counts responses, not alerts (two praise rules can fire on one response).
+    """
+    counts = cases.filter(state=Case.State.OPEN).aggregate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=Q(due_at__lte=now)),
+        due_soon=Count("pk", filter=Q(due_at__gt=now, due_at__lte=now + DUE_SOON)),
+    )
+    # COUNT(DISTINCT) on the (kind, created_at) index: a SELECT DISTINCT subquery instead made SQLite walk every
+    # alert in response order to skip the sort, ~70 ms at 1M responses.
+    praise = viewer.alerts(Alert.objects.filter(kind="praise", created_at__gte=now - timedelta(days=7)))
+    return {
+        **counts,
+        "contacted_today": cases.filter(contacted_at__gte=start_of_day).count(),
+        "praise_week": praise.aggregate(responses=Count("response_id", distinct=True))["responses"],
+    }
 
 
 def monitor_context(request: HttpRequest) -> dict[str, Any]:
@@ -63,16 +87,7 @@ def monitor_context(request: HttpRequest) -> dict[str, Any]:
         "cases": rows,
         "escalated": escalated,
         "refresh_seconds": REFRESH_SECONDS,
-        "counters": {
-            "open": open_cases.count(),
-            "overdue": open_cases.filter(due_at__lte=now).count(),
-            "due_soon": open_cases.filter(due_at__gt=now, due_at__lte=now + DUE_SOON).count(),
-            "contacted_today": cases.filter(contacted_at__gte=start_of_day).count(),
-            "praise_week": viewer.alerts(Alert.objects.filter(kind="praise", created_at__gte=now - timedelta(days=7)))
-            .values("response_id")
-            .distinct()
-            .count(),
-        },
+        "counters": monitor_counters(viewer, cases, now, start_of_day),
     }
 
 
