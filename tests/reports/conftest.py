@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from closeloop.feedback.models import Response
-from closeloop.reports import summaries
+from closeloop.reports import summaries, tallies
 from closeloop.reports.digests import forget_sync
 from closeloop.worker.runner import run_due_work
 from tests import factories
@@ -25,9 +25,11 @@ from tests.reports.varied import varied  # noqa: F401 (a fixture of the report t
 def _fresh_digest_sync() -> Iterator[None]:
     forget_sync()
     summaries.forget_sync()
+    tallies.forget_idle()
     yield
     forget_sync()
     summaries.forget_sync()
+    tallies.forget_idle()
 
 
 @pytest.fixture

@@ -258,6 +258,17 @@ def test_the_step_stops_when_its_time_is_up(varied: None, monkeypatch: pytest.Mo
     assert refresh_tallies(NOW) >= 4
 
 
+def test_having_found_nothing_the_step_looks_again_only_after_a_while(varied: None, django_assert_num_queries) -> None:
+    build_all()
+    assert refresh_tallies(NOW) == 0
+    _close(NOW)  # today's figures change: a day built a moment ago, so not built again yet anyway
+    _note(LATER)
+    # Within CHECK_EVERY of finding nothing, the step does not even look: the worker runs it on every wake.
+    with django_assert_num_queries(0):
+        assert refresh_tallies(NOW + timedelta(seconds=4)) == 0
+    assert refresh_tallies(LATER) >= 1
+
+
 def test_an_hour_overlaps_one_local_day_or_two_where_the_offset_is_not_whole_hours() -> None:
     midnight = microseconds(datetime(2026, 11, 16, tzinfo=UTC)) // 3_600_000_000
     assert hour_days(midnight, "UTC") == {date(2026, 11, 16)}

@@ -59,8 +59,11 @@ _HOUR = timedelta(hours=1)
 # a report counts one day from its cases quickly (what a build would cost each time).
 REBUILD_AFTER = timedelta(minutes=1)
 # The worker step builds one day (two at most) per transaction: on SQLite the transaction holds the write
-# lock, so it stays short (a day of 10,000 responses takes some 50 ms); it goes on until its time is up.
-STEP_SECONDS = 0.5
+# lock, so it stays short (a day of 10,000 responses takes some 50 ms); it goes on until its time is up,
+# short too, so that a backlog of days (after an import) never holds up the deliveries of the next round.
+STEP_SECONDS = 0.2
+CHECK_EVERY = timedelta(seconds=5)
+_idle_since: datetime | None = None  # when this process last found nothing to build
 # Change rows are deleted by id (exactly those read), this many a statement.
 _DELETE_CHUNK = 500
 # Only one worker builds at a time (PostgreSQL); a second one finds the lock taken and does other work.
@@ -358,51 +361,73 @@ def day_runs(date_from: date, date_to: date, time_zone: str) -> list[tuple[date,
 
 def refresh_tallies(now: datetime) -> int:
     """The `tallies` worker step: build the tallies of days changed since they were built (or built on
-    another basis) for up to STEP_SECONDS; returns how many days it built."""
+    another basis) for up to STEP_SECONDS; returns how many days it built. Having found nothing to build,
+    it does not look again for CHECK_EVERY: the worker runs its steps on every wake, dozens of times a
+    second under load, and the look is a few queries."""
+    global _idle_since
+    if _idle_since is not None and _idle_since <= now < _idle_since + CHECK_EVERY:
+        return 0
     deadline = time.monotonic() + STEP_SECONDS
     built = 0
     while time.monotonic() < deadline:
         done = build_next_days(now)
         if not done:
+            _idle_since = now
             break
         built += done
+    else:
+        _idle_since = None  # out of time with more to build: go on at the next round
     return built
+
+
+def forget_idle() -> None:
+    """Look for days to build at the next call, whatever the last one found (tests that move the clock)."""
+    global _idle_since
+    _idle_since = None
 
 
 def build_next_days(now: datetime) -> int:
     """Build the next days that need it in one transaction; returns how many (0: none needs it, or another
     worker is building). The days are those of the earliest changed hour (two where it overlaps two local
     days) of a day not built in the last REBUILD_AFTER, else the earliest day built on another basis."""
+    zone = current_organization().time_zone
+    current = basis()
+    # Looked for first without a transaction: the worker runs this step on every wake, and on SQLite a
+    # transaction takes the write lock that the posts being answered need.
+    if not _days_to_build(now, zone, current)[0]:
+        return 0
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
                 if not cursor.fetchone()[0]:
                     return 0
-        zone = current_organization().time_zone
-        current = basis()
+        days, by_change = _days_to_build(now, zone, current)
+        if not days:
+            return 0  # another worker built them in the meantime
         changes: list[tuple[int, int]] = []
-        waiting = TallyChange.objects.all()
-        for day in TallyDay.objects.filter(basis=current, built_at__gt=now - REBUILD_AFTER).values_list(
-            "day", flat=True
-        ):
-            low, high = day_hours(day, day, zone)
-            waiting = waiting.exclude(hour__gte=low, hour__lte=high)
-        first_hour = waiting.order_by("hour").values_list("hour", flat=True).first()
-        if first_hour is not None:
-            days = hour_days(first_hour, zone)
+        if by_change:
             low, high = day_hours(min(days), max(days), zone)
             changes = list(TallyChange.objects.filter(hour__gte=low, hour__lte=high).values_list("id", "hour"))
-        else:
-            days = set(TallyDay.objects.exclude(basis=current).order_by("day").values_list("day", flat=True)[:1])
-        if not days:
-            return 0
         build_days(days, now, current)
         # A change row is done with once every day its hour overlaps is built.
         consumed = [change_id for change_id, hour in changes if hour_days(hour, zone) <= days]
         for start in range(0, len(consumed), _DELETE_CHUNK):
             TallyChange.objects.filter(id__in=consumed[start : start + _DELETE_CHUNK]).delete()
         return len(days)
+
+
+def _days_to_build(now: datetime, zone: str, current: str) -> tuple[set[date], bool]:
+    """The days to build next, and whether a change chose them (else a basis they were not built on)."""
+    waiting = TallyChange.objects.all()
+    recent = TallyDay.objects.filter(basis=current, built_at__gt=now - REBUILD_AFTER).values_list("day", flat=True)
+    for day in recent:
+        low, high = day_hours(day, day, zone)
+        waiting = waiting.exclude(hour__gte=low, hour__lte=high)
+    first_hour = waiting.order_by("hour").values_list("hour", flat=True).first()
+    if first_hour is not None:
+        return hour_days(first_hour, zone), True
+    return set(TallyDay.objects.exclude(basis=current).order_by("day").values_list("day", flat=True)[:1]), False
 
 
 def build_days(days: Iterable[date], now: datetime, on_basis: str) -> None:
