@@ -116,3 +116,5 @@ def test_metrics_count_what_the_database_holds(acme: None) -> None:
     assert 55 < values[("closeloop_worker_lag_seconds", ())] < 90
     assert values[("closeloop_workers_running", ())] == 1
     assert 0 <= values[("closeloop_worker_heartbeat_age_seconds", ())] < 5
+    # The responses of a minute ago: their hour (two, across the hour) waits for the report tallies.
+    assert 1 <= values[("closeloop_report_hours_to_build", ())] <= 2

@@ -175,7 +175,7 @@ def _empty() -> dict[str, Any]:
 
 
 @dataclass
-class _Sums:
+class TallySums:
     """Tallies added up: per response unit what UnitActivity holds, per case unit what CaseTally holds, per
     (case unit, owner) what ContactTally holds. Lists are extended, never copied, however many are added."""
 
@@ -302,8 +302,9 @@ def summary_of(tallies: Iterable[tuple[str, Mapping[str, Any]]], now: datetime, 
     return loop_summary_from_tallies(sums.activity(kind), by_unit, by_person)
 
 
-def sum_tallies(tallies: Iterable[tuple[str, Mapping[str, Any]]]) -> _Sums:
-    sums = _Sums()
+def sum_tallies(tallies: Iterable[tuple[str, Mapping[str, Any]]]) -> TallySums:
+    """(response unit code, tally) pairs added up, to be read at any instant (`TallySums.case_tallies`)."""
+    sums = TallySums()
     for code, tally in tallies:
         sums.add(code, tally)
     return sums
@@ -378,6 +379,11 @@ def refresh_tallies(now: datetime) -> int:
     else:
         _idle_since = None  # out of time with more to build: go on at the next round
     return built
+
+
+def hours_to_build() -> int:
+    """How many hours of responses wait for their days to be built again (the worker's backlog here)."""
+    return TallyChange.objects.order_by().values("hour").distinct().count()
 
 
 def forget_idle() -> None:

@@ -23,6 +23,7 @@ from closeloop.cases.queries import overdue_count
 from closeloop.feedback.queries import count_by_status
 from closeloop.notify.backlog import backlog
 from closeloop.notify.stats import alert_latency, deliveries_by_channel_and_status
+from closeloop.reports.tallies import hours_to_build
 from closeloop.worker.heartbeat import last_beat, running_workers
 
 
@@ -97,6 +98,11 @@ class DatabaseCollector(Collector):
             (now - beat).total_seconds() if beat is not None else -1.0,
         )
         yield GaugeMetricFamily("closeloop_workers_running", "Workers with a fresh heartbeat", running_workers(now))
+        yield GaugeMetricFamily(
+            "closeloop_report_hours_to_build",
+            "Hours of responses whose report figures changed since their day's tallies were built",
+            hours_to_build(),
+        )
 
 
 def _bound(seconds: float) -> str:
