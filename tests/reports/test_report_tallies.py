@@ -307,3 +307,27 @@ def test_workers_building_at_once_build_each_day_once_and_lose_no_change(acme: N
     assert loop_summary_for(FIRST, LAST, now=NOW) == loop_summary(
         reference_activity(responses), case_facts(responses), NOW
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_notes_every_hour_of_the_responses_stored_before_it(acme: None) -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    for n in range(6):
+        ingest(at=START + timedelta(hours=n * 9))
+    executor = MigrationExecutor(connection)
+    executor.migrate([("reports", "0005_report_tallies")])  # no triggers yet, and no change rows
+    TallyChange.objects.all().delete()
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    hours = {microseconds(at) // 3_600_000_000 for at in Response.objects.values_list("submitted_at", flat=True)}
+    assert set(TallyChange.objects.values_list("hour", flat=True)) == hours
+    assert build_all() >= 3
+    responses = selected_responses(FIRST, LAST)
+    assert loop_summary_for(FIRST, LAST, now=NOW) == loop_summary(
+        reference_activity(responses), case_facts(responses), NOW
+    )
+    # And the triggers are back: a change is noted again.
+    _close(NOW)
+    assert TallyChange.objects.exists()
