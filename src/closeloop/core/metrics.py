@@ -32,7 +32,8 @@ CONTACT_WINDOWS: tuple[int, ...] = (1, 24, 48)
 
 _ONE_DECIMAL = Decimal("0.1")
 _MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)
-_MICROSECONDS_PER_HOUR_INT = 3_600_000_000
+# Instants and delays kept as integers (contact delays, reports.tallies) count hours in these.
+MICROSECONDS_PER_HOUR = 3_600_000_000
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -218,7 +219,7 @@ def contact_from_tally(tally: ContactTally) -> ContactTimes:
     ordered = sorted(tally.delays)
     within: dict[int, float | None] = {}
     for hours in CONTACT_WINDOWS:
-        met = bisect_right(ordered, hours * _MICROSECONDS_PER_HOUR_INT)
+        met = bisect_right(ordered, hours * MICROSECONDS_PER_HOUR)
         within[hours] = percent(met, len(ordered) + tally.waited.get(hours, 0))
     return ContactTimes(
         cases=tally.cases,

@@ -32,9 +32,8 @@ from closeloop.core.metrics import (
 from closeloop.feedback.models import Response
 from closeloop.org.directory import current_organization, directory
 from closeloop.org.models import Unit
-from closeloop.reports.models import UnitDayTally
 from closeloop.reports.selection import case_answers, cases_of, selected_responses
-from closeloop.reports.tallies import day_runs, report_tallies, responsible, sum_tallies, summary_of
+from closeloop.reports.tallies import day_runs, report_tallies, responsible, stored_tallies, sum_tallies, summary_of
 
 __all__ = ["selected_responses"]  # the selection, for the pages and scripts that show or measure it
 
@@ -151,11 +150,7 @@ def needing_recovery_by_week(
     weeks: Counter[date] = Counter()
     for first, last, clean in day_runs(date_from, date_to, zone_name):
         if clean:
-            stored = UnitDayTally.objects.filter(day__gte=first, day__lte=last, needing__gt=0)
-            if unit is not None:
-                stored = stored.filter(unit__path__startswith=unit.path)
-            if units is not None:
-                stored = stored.filter(unit__in=units)
+            stored = stored_tallies(first, last, unit, units=units).filter(needing__gt=0)
             for day, n in stored.order_by().values_list("day").annotate(n=Sum("needing")):
                 weeks[day - timedelta(days=day.weekday())] += n
             continue

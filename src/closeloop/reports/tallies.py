@@ -14,7 +14,7 @@ and no change was noted in any of its hours since: database triggers note the ho
 figures change (reports migration 0006). The worker step `refresh_tallies` builds changed days again and
 deletes exactly the change rows it read, so a change that lands while it builds waits for the next round.
 
-Which rows a tally counts, and what the figures mean, are reports.queries' and closeloop.core.metrics';
+Which rows a tally counts, and what the figures mean, are reports.selection's and closeloop.core.metrics';
 tests/reports/test_report_tallies.py holds the report read from stored tallies equal to the report counted
 from the cases, after every kind of change.
 """
@@ -31,13 +31,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Case as Case_
-from django.db.models import Count, F, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 
 from closeloop.alerts.models import Alert
 from closeloop.cases.models import Case
 from closeloop.core.metrics import (
     CONTACT_WINDOWS,
+    MICROSECONDS_PER_HOUR,
     CaseTally,
     ContactTally,
     LoopSummary,
@@ -93,7 +93,7 @@ def day_hours(date_from: date, date_to: date, time_zone: str) -> tuple[int, int]
     """The first and last UTC hour that overlap the local days `date_from`..`date_to`."""
     start = local_day_bounds(date_from, time_zone)[0]
     end = local_day_bounds(date_to, time_zone)[1]
-    return microseconds(start) // 3_600_000_000, (microseconds(end) - 1) // 3_600_000_000
+    return microseconds(start) // MICROSECONDS_PER_HOUR, (microseconds(end) - 1) // MICROSECONDS_PER_HOUR
 
 
 # --- counting a selection of responses into tallies
@@ -121,31 +121,43 @@ def count_tallies(responses: QuerySet[Response]) -> dict[str, dict[str, Any]]:
     for code, kind, category, n in alerts:
         tallies[code]["alerts"].append([kind, category, n])
     cases = cases_of(responses)
-    # Closed cases are grouped by their root cause too (open ones under "").
-    cause = Case_(When(closed_at__isnull=False, then=F("root_cause")), default=Value(""))
-    groups = cases.values_list("response__unit__code", "unit__code", "owner__key", cause).annotate(
-        n=Count("id"),
-        closed=Count("id", filter=Q(closed_at__isnull=False)),
-        resolved=Count("id", filter=Q(closed_at__isnull=False, resolution=Case.Resolution.RESOLVED)),
-        closed_with_due=Count("id", filter=Q(closed_at__isnull=False, due_at__isnull=False)),
-        goal_met=Count("id", filter=Q(closed_at__isnull=False, due_at__isnull=False, closed_at__lte=F("due_at"))),
-    )
-    for code, unit, owner, root_cause, *counts in groups:
-        tallies[code]["cases"].append([unit, owner, root_cause, *counts])
+    # One narrow row per case gives both the counts and the instants: grouping in the database as well
+    # would read the same cases twice.
+    case_counts: dict[str, dict[tuple[str, str | None, str], list[int]]] = defaultdict(lambda: defaultdict(_no_counts))
     times: dict[str, dict[tuple[str, str | None, str], list[int]]] = defaultdict(lambda: defaultdict(list))
-    timestamps = cases.values_list(
-        "response__unit__code", "unit__code", "owner__key", "opened_at", "due_at", "contacted_at", "closed_at"
+    case_rows = cases.values_list(
+        "response__unit__code",
+        "unit__code",
+        "owner__key",
+        "opened_at",
+        "due_at",
+        "contacted_at",
+        "closed_at",
+        "resolution",
+        "root_cause",
     )
-    for code, unit, owner, opened_at, due_at, contacted_at, closed_at in timestamps:
+    for code, unit, owner, opened_at, due_at, contacted_at, closed_at, resolution, root_cause in case_rows:
+        # Closed cases are grouped by their root cause too (open ones under "").
+        group = case_counts[code][(unit, owner, root_cause if closed_at is not None else "")]
+        group[0] += 1
+        if closed_at is not None:
+            group[1] += 1
+            group[2] += resolution == Case.Resolution.RESOLVED
+            if due_at is not None:
+                group[3] += 1
+                group[4] += closed_at <= due_at
         if contacted_at is not None:
             times[code][(unit, owner, "delays")].append(contact_delay(opened_at, contacted_at))
         else:
             times[code][(unit, owner, "waiting")].append(microseconds(opened_at))
         if closed_at is None and due_at is not None:
             times[code][(unit, None, "open_due")].append(microseconds(due_at))
+    for code, by_group in case_counts.items():
+        for (case_unit, case_owner, cause), values in by_group.items():
+            tallies[code]["cases"].append([case_unit, case_owner, cause, *values])
     for code, lists in times.items():
-        for (unit, owner, name), values in lists.items():
-            tallies[code][name].append([unit, owner, sorted(values)])
+        for (case_unit, case_owner, name), values in lists.items():
+            tallies[code][name].append([case_unit, case_owner, sorted(values)])
     answered: dict[str, Counter[tuple[str, bool]]] = defaultdict(Counter)
     for answer, unit, code in case_answers(cases).values():
         if answer is not None:
@@ -156,6 +168,10 @@ def count_tallies(responses: QuerySet[Response]) -> dict[str, dict[str, Any]]:
             [unit, counts[(unit, True)] + counts[(unit, False)], counts[(unit, True)]] for unit in units
         ]
     return dict(tallies)
+
+
+def _no_counts() -> list[int]:
+    return [0, 0, 0, 0, 0]  # cases, closed, resolved, closed with a due time, closed by it
 
 
 def _empty() -> dict[str, Any]:
@@ -244,7 +260,7 @@ class TallySums:
         return ContactTally(
             cases=self.contact_cases[key],
             delays=tuple(self.delays.get(key, ())),
-            waited={hours: bisect_right(waiting, now_us - hours * 3_600_000_000) for hours in CONTACT_WINDOWS},
+            waited={hours: bisect_right(waiting, now_us - hours * MICROSECONDS_PER_HOUR) for hours in CONTACT_WINDOWS},
         )
 
     def case_tallies(self, now: datetime) -> tuple[dict[str, CaseTally], dict[str, ContactTally]]:
@@ -316,19 +332,28 @@ def sum_tallies(tallies: Iterable[tuple[str, Mapping[str, Any]]]) -> TallySums:
 def report_tallies(
     date_from: date, date_to: date, unit: Unit | None = None, *, units: QuerySet[Unit] | None = None
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """The (response unit code, tally) pairs of the report's selection (reports.queries.selected_responses):
+    """The (response unit code, tally) pairs of the report's selection (reports.selection.selected_responses):
     stored tallies of its clean days, and the other days' responses counted from the cases."""
     zone = current_organization().time_zone
     for first, last, clean in day_runs(date_from, date_to, zone):
         if clean:
-            stored = UnitDayTally.objects.filter(day__gte=first, day__lte=last)
-            if unit is not None:
-                stored = stored.filter(unit__path__startswith=unit.path)
-            if units is not None:
-                stored = stored.filter(unit__in=units)
+            stored = stored_tallies(first, last, unit, units=units)
             yield from stored.values_list("unit__code", "data").iterator(chunk_size=500)
         else:
             yield from count_tallies(selected_responses(first, last, unit, units=units)).items()
+
+
+def stored_tallies(
+    first: date, last: date, unit: Unit | None = None, *, units: QuerySet[Unit] | None = None
+) -> QuerySet[UnitDayTally]:
+    """The stored rows of the days `first`..`last`, for a unit's subtree and what a viewer may see, as
+    reports.selection.selected_responses selects the responses."""
+    stored = UnitDayTally.objects.filter(day__gte=first, day__lte=last)
+    if unit is not None:
+        stored = stored.filter(unit__path__startswith=unit.path)
+    if units is not None:
+        stored = stored.filter(unit__in=units)
+    return stored
 
 
 def day_runs(date_from: date, date_to: date, time_zone: str) -> list[tuple[date, date, bool]]:

@@ -70,6 +70,22 @@ def _sqlite_case_hours(case):
     )
 
 
+def _sqlite_on_row(prefix, table, mark, column, columns):
+    """The insert, update and delete triggers of `table` that `mark` the row's `column`: NEW's on insert,
+    OLD's on delete, both when one of `columns` changed."""
+    return {
+        f"{prefix}_insert": _sqlite_trigger(f"{prefix}_insert", "INSERT", table, mark(f"NEW.{column}")),
+        f"{prefix}_update": _sqlite_trigger(
+            f"{prefix}_update",
+            "UPDATE",
+            table,
+            mark(f"OLD.{column}") + " " + mark(f"NEW.{column}"),
+            _changed(columns, "IS NOT"),
+        ),
+        f"{prefix}_delete": _sqlite_trigger(f"{prefix}_delete", "DELETE", table, mark(f"OLD.{column}")),
+    }
+
+
 SQLITE_TRIGGERS = {
     "tally_response_insert": _sqlite_trigger(
         "tally_response_insert",
@@ -113,45 +129,9 @@ SQLITE_TRIGGERS = {
         _sqlite_mark_customer("OLD.customer_id"),
         f"OLD.customer_id IS NOT NULL AND {_sqlite_is_follow_up('OLD.survey_id')}",
     ),
-    "tally_alert_insert": _sqlite_trigger(
-        "tally_alert_insert", "INSERT", "alerts_alert", _sqlite_mark_response("NEW.response_id")
-    ),
-    "tally_alert_update": _sqlite_trigger(
-        "tally_alert_update",
-        "UPDATE",
-        "alerts_alert",
-        _sqlite_mark_response("OLD.response_id") + " " + _sqlite_mark_response("NEW.response_id"),
-        _changed(ALERT_COLUMNS, "IS NOT"),
-    ),
-    "tally_alert_delete": _sqlite_trigger(
-        "tally_alert_delete", "DELETE", "alerts_alert", _sqlite_mark_response("OLD.response_id")
-    ),
-    "tally_case_insert": _sqlite_trigger(
-        "tally_case_insert", "INSERT", "cases_case", _sqlite_mark_response("NEW.response_id")
-    ),
-    "tally_case_update": _sqlite_trigger(
-        "tally_case_update",
-        "UPDATE",
-        "cases_case",
-        _sqlite_mark_response("OLD.response_id") + " " + _sqlite_mark_response("NEW.response_id"),
-        _changed(CASE_COLUMNS, "IS NOT"),
-    ),
-    "tally_case_delete": _sqlite_trigger(
-        "tally_case_delete", "DELETE", "cases_case", _sqlite_mark_response("OLD.response_id")
-    ),
-    "tally_followup_row_insert": _sqlite_trigger(
-        "tally_followup_row_insert", "INSERT", "loop_followup", _sqlite_case_hours("NEW.case_id")
-    ),
-    "tally_followup_row_update": _sqlite_trigger(
-        "tally_followup_row_update",
-        "UPDATE",
-        "loop_followup",
-        _sqlite_case_hours("OLD.case_id") + " " + _sqlite_case_hours("NEW.case_id"),
-        _changed(FOLLOW_UP_ROW_COLUMNS, "IS NOT"),
-    ),
-    "tally_followup_row_delete": _sqlite_trigger(
-        "tally_followup_row_delete", "DELETE", "loop_followup", _sqlite_case_hours("OLD.case_id")
-    ),
+    **_sqlite_on_row("tally_alert", "alerts_alert", _sqlite_mark_response, "response_id", ALERT_COLUMNS),
+    **_sqlite_on_row("tally_case", "cases_case", _sqlite_mark_response, "response_id", CASE_COLUMNS),
+    **_sqlite_on_row("tally_followup_row", "loop_followup", _sqlite_case_hours, "case_id", FOLLOW_UP_ROW_COLUMNS),
 }
 SQLITE_FORWARD = list(SQLITE_TRIGGERS.values())
 SQLITE_BACKWARD = [f"DROP TRIGGER IF EXISTS {name};" for name in SQLITE_TRIGGERS]
