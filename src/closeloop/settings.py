@@ -115,6 +115,9 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF, UNSAFE_INLINE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
+        # Uploaded recordings play from this site; a page showing one hosted elsewhere (on its source's
+        # allow-list) adds that origin for itself (web.views.common.page).
+        "media-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],

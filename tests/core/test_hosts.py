@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from closeloop.core.hosts import defanged, host_problem, link_allowed, normalise_hosts
+from closeloop.core.hosts import defanged, host_problem, link_allowed, normalise_hosts, origin_of
 
 HOSTS = ["recordings.example.com", "*.cdn.example.net", "media.example.org:8443"]
 
@@ -80,3 +80,27 @@ def test_no_text_is_ever_allowed_by_an_empty_list_and_none_breaks_the_check(url:
     assert link_allowed(url, []) is False
     link_allowed(url, HOSTS)
     defanged(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://recordings.example.com/a.mp3", "https://recordings.example.com"),
+        ("HTTPS://Recordings.Example.COM:443/a.mp3?x=1", "https://recordings.example.com"),
+        ("https://media.example.org:8443/a.mp3", "https://media.example.org:8443"),
+        ("https://recordings.example.com./a.mp3", "https://recordings.example.com"),
+        ("http://recordings.example.com/a.mp3", ""),
+        ("https://trusted.example@evil.example/a.mp3", ""),
+        ("https://[::1]/a.mp3", ""),
+        ("https://bad;host.example/a.mp3", ""),
+        ("https://recordings.example.com:99999/a.mp3", ""),
+        ("/responses/3/recording", ""),
+    ],
+)
+def test_the_origin_of_a_recording_is_a_plain_https_host_for_the_pages_policy(url: str, origin: str) -> None:
+    assert origin_of(url) == origin
+
+
+@given(st.text())
+def test_no_address_puts_a_separator_or_space_into_the_policy(url: str) -> None:
+    assert not any(character in origin_of(url) for character in " ;,'\"\n\t")

@@ -164,6 +164,44 @@ def test_a_page_that_tries_an_inline_script_is_stopped_by_the_policy(
     assert page.evaluate("() => window.injected") is None
 
 
+def test_a_recording_on_an_allowed_host_plays_under_the_pages_policy(
+    open_page: Callable[..., Any], live_server: Any, acme: None
+) -> None:
+    """The page's media-src names the recording's own host: the browser fetches it (the route answers for
+    the host, after the policy let the request through) and reads the sound's length."""
+    import io
+    import wave
+
+    sound = io.BytesIO()
+    with wave.open(sound, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(8000)
+        writer.writeframes(b"\0\0" * 8000)
+    response = ingest(audio_url="https://recordings.example.com/88213.wav")
+    login_as("erin")
+    page = open_page(viewport={"width": 1280, "height": 900})
+    fetched: list[str] = []
+
+    def answer(route: Any) -> None:
+        fetched.append(route.request.url)
+        route.fulfill(status=200, body=sound.getvalue(), headers={"Content-Type": "audio/wav"})
+
+    page.route("https://recordings.example.com/**", answer)
+    sign_in(page, live_server.url, "erin")
+    page.goto(f"{live_server.url}/responses/{response.pk}")
+    duration = page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const player = document.querySelector('audio');
+            player.addEventListener('loadedmetadata', () => resolve(player.duration));
+            player.addEventListener('error', () => reject(new Error('the recording did not load')));
+            player.load();
+        })"""
+    )
+    assert duration == pytest.approx(1.0, abs=0.01)
+    assert fetched == ["https://recordings.example.com/88213.wav"]
+
+
 def test_the_admin_works_under_the_content_security_policy(open_page: Callable[..., Any], live_server: Any) -> None:
     from django.contrib.auth import get_user_model
     from playwright.sync_api import expect

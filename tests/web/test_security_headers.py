@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
 from tests.web.conftest import ingest
 
@@ -37,6 +38,24 @@ def test_pages_carry_a_content_security_policy_that_allows_no_inline_script(erin
         assert policy["form-action"] == ["'self'"]
         # The report charts are SVG with a <style> inside: styles may be inline, scripts may not.
         assert policy["style-src"] == ["'self'", "'unsafe-inline'"]
+
+
+def test_media_plays_from_this_site_and_a_pages_own_recording_host_only(erin: Client) -> None:
+    plain = ingest()
+    assert csp_directives(erin.get(f"/responses/{plain.pk}")["Content-Security-Policy"])["media-src"] == ["'self'"]
+    hosted = ingest(audio_url="https://recordings.example.com:443/88213.mp3")
+    case = Case.objects.get(response=hosted)
+    for url in (f"/responses/{hosted.pk}", f"/cases/{case.pk}", f"/recovery-notes?response={hosted.pk}"):
+        response = erin.get(url)
+        assert response.status_code == 200, url
+        assert csp_directives(response["Content-Security-Policy"])["media-src"] == [
+            "'self'",
+            "https://recordings.example.com",
+        ], url
+    # A recording on a host the organisation did not list is shown as words, and adds nothing.
+    elsewhere = ingest(audio_url="https://evil.example/88213.mp3")
+    policy = csp_directives(erin.get(f"/responses/{elsewhere.pk}")["Content-Security-Policy"])
+    assert policy["media-src"] == ["'self'"]
 
 
 def test_the_api_docs_page_has_a_policy_too_and_loads_its_scripts_from_this_site(erin: Client) -> None:

@@ -73,3 +73,17 @@ def defanged(url: str) -> str:
     host, slash, path = rest.partition("/")
     shown = host.replace(".", "[.]") + slash + path
     return f"{scheme}[:]//{shown}" if scheme else shown
+
+
+def origin_of(url: str) -> str:
+    """The `https://host[:port]` origin of an allowed https address, written for a Content-Security-Policy
+    source list, or "" when the address has no plain host name (nothing from it may reach the header)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme.lower() != "https" or "@" in parts.netloc or not _ENTRY.fullmatch(host) or host.startswith("*"):
+        return ""
+    return f"https://{host}" if port in (None, HTTPS_PORT) else f"https://{host}:{port}"

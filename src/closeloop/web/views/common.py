@@ -20,7 +20,11 @@ def page(request: HttpRequest, template: str, context: dict[str, Any], status: i
     viewer: Viewer = request.viewer  # type: ignore[attr-defined]
     organization = current_organization()
     base = {"viewer": viewer, "organization": organization, "now": timezone.now()}
-    return render(request, template, base | context, status=status)
+    rendered = render(request, template, base | context, status=status)
+    if context.get("media_sources"):
+        # django-csp adds these to the site-wide policy for this page only.
+        rendered._csp_update = {"media-src": list(context["media_sources"])}  # type: ignore[attr-defined]
+    return rendered
 
 
 def org_zone() -> ZoneInfo:

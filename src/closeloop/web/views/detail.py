@@ -9,6 +9,7 @@ from django.urls import reverse
 from closeloop.alerts.messages import answer_lines, contact_of, overall_score, web_link
 from closeloop.alerts.models import Alert
 from closeloop.alerts.text_judging import CUSTOMER, INTERVIEWER, heard_in
+from closeloop.core.hosts import origin_of
 from closeloop.feedback.models import Response
 from closeloop.feedback.recordings import may_play
 from closeloop.notify.models import Delivery
@@ -44,6 +45,7 @@ def response_context(response: Response) -> dict[str, object]:
         "ticket_url": organization.ticket_link(response.ticket),
         "audio_url": _audio_source(response),
         "audio_text": _audio_text(response),
+        "media_sources": _media_sources(response),
     }
 
 
@@ -55,6 +57,14 @@ def _audio_source(response: Response) -> str:
     if may_play(response):
         return reverse("response-audio", args=[response.pk])
     return web_link(response.audio_url) if response.audio_url_allowed else ""
+
+
+def _media_sources(response: Response) -> list[str]:
+    """The origin of a recording hosted elsewhere, for the page's Content-Security-Policy: the page's
+    `media-src` names that one host, so the player works and no other site's media can load."""
+    source = _audio_source(response)
+    origin = origin_of(source) if source.startswith("https://") else ""
+    return [origin] if origin else []
 
 
 def _audio_text(response: Response) -> str:
