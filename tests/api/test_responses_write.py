@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from closeloop.cases.models import Case
 from closeloop.feedback.models import Response
 from tests.api.conftest import response_body
 from tests.api.test_auth import assert_error
@@ -18,6 +22,23 @@ LIST = "/api/v1/responses"
 
 def error_locs(response) -> list[list]:
     return [e["loc"] for e in assert_error(response, 422)["errors"]]
+
+
+def test_the_201_is_built_from_what_the_post_wrote_without_reading_its_alerts_and_case_back(org, api_as):
+    with CaptureQueriesContext(connection) as queries:
+        posted = api_as("ingest").post(LIST, response_body())
+    # The serialisation's prefetch reads by response: `"alerts_alert"."response_id" IN (...)`, and the same
+    # for cases (counted before the next request clears the connection's log).
+    read_back = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.search(r'"(alerts_alert|cases_case)"."response_id" IN', q["sql"])
+    ]
+    assert posted.status_code == 201 and len(queries.captured_queries) > 5
+    assert read_back == []
+    body = posted.json()
+    assert body["alerts"] and body["case"] == Case.objects.get().pk
+    assert body == api_as("read").get(f"{LIST}/{body['id']}").json()
 
 
 def test_a_new_response_gets_201_with_the_stored_response(org, api_as):

@@ -156,6 +156,8 @@ def test_listing_srn_x_over_the_api_costs_the_same_queries_for_5_rows_as_for_50(
     client.get("/api/v1/responses", srn="x")  # the token's first use of the minute also records last_used_at
     with CaptureQueriesContext(connection) as few:
         page = client.get("/api/v1/responses", srn="x").json()
+    # Counted now: the next request's start clears the connection's log the context reads.
+    five = len(few.captured_queries)
     assert page["count"] == 5
     for _ in range(45):
         ingest()
@@ -164,7 +166,7 @@ def test_listing_srn_x_over_the_api_costs_the_same_queries_for_5_rows_as_for_50(
     with CaptureQueriesContext(connection) as many:
         page = client.get("/api/v1/responses", srn="x").json()
     assert page["count"] == 50 and noted.pk not in {item["id"] for item in page["items"]}
-    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(many.captured_queries) == five
     listing = [q["sql"] for q in many.captured_queries if 'FROM "feedback_response"' in q["sql"]]
     assert listing and not any("cases_caseevent" in sql.split("FROM", 1)[1].split("ORDER BY")[0] for sql in listing)
 

@@ -21,6 +21,8 @@ from closeloop.alerts.planning import plan_alert_deliveries
 from closeloop.alerts.text_judging import JudgeFirst
 from closeloop.audit.log import record_many
 from closeloop.audit.models import AuditEvent
+from closeloop.cases.models import Case
+from closeloop.cases.queries import remember_related_rows
 from closeloop.cases.services import do_move_case_to_unit, open_cases_for_existing, open_cases_for_new
 from closeloop.config.snapshot import Snapshot, current
 from closeloop.feedback.models import Response
@@ -149,7 +151,8 @@ def _ingest_in_transaction(
         now=now,
         judge_outside=judge_outside,
     )
-    _follow_through(detection, stored.to_evaluate, snapshot, stored.superseded, now, new=True)
+    cases = _follow_through(detection, stored.to_evaluate, snapshot, stored.superseded, now, new=True)
+    _remember_what_was_created(created, detection.alerts, cases, stored.superseded)
     if merge:
         return _merge_replays(
             items,
@@ -263,8 +266,9 @@ def _follow_through(
     now: datetime,
     *,
     new: bool,
-) -> None:
-    """What follows from a detection: flag the responses, plan the messages, open or hand over the cases."""
+) -> list[Case]:
+    """What follows from a detection: flag the responses, plan the messages, open or hand over the cases
+    (returned: those opened and those handed over)."""
     mark_needing_recovery(detection.needing_recovery)
     keep_text_judgements(evaluated, detection.text_judgements)
     # A historic response's alerts are kept (the reports count them) but reach nobody and open no case.
@@ -275,9 +279,26 @@ def _follow_through(
         plan_alert_deliveries(planned, org=snapshot.directory, endpoints=snapshot.endpoints, now=now)
     grouped = _alerts_by_response(evaluated, live)
     if new:
-        open_cases_for_new(grouped, superseded=superseded, now=now)
-    else:
-        open_cases_for_existing(grouped, superseded=superseded, now=now)
+        return open_cases_for_new(grouped, superseded=superseded, now=now)
+    return open_cases_for_existing(grouped, superseded=superseded, now=now)
+
+
+def _remember_what_was_created(
+    created: Sequence[Response], alerts: Sequence[Alert], cases: Sequence[Case], superseded: Mapping[int, Response]
+) -> None:
+    """Give each new response the alerts and the case this transaction made for it, so that the API's 201
+    body is built without reading them back. A response that replaced an earlier one of its ticket took
+    over that one's case, with its notes and alerts moved: those are read back as before."""
+    alerts_of: dict[int, list[Alert]] = {}
+    for alert in alerts:
+        alerts_of.setdefault(alert.response_id, []).append(alert)
+    case_of = {case.response_id: case for case in cases}
+    # A batch may carry two responses of one ticket: the first is replaced by the second in this very
+    # transaction, and its alerts and case moved on. Both are read back.
+    replacing = set(superseded) | {earlier.pk for earlier in superseded.values()}
+    for response in created:
+        if response.pk not in replacing:
+            remember_related_rows(response, alerts_of.get(response.pk, []), case_of.get(response.pk))
 
 
 def _alerts_by_response(responses: Sequence[Response], alerts: Iterable[Alert]) -> dict[int, list[Alert]]:
