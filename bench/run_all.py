@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs" / "benchmarks.md"
 POSTGRES = os.environ.get("CLOSELOOP_TEST_POSTGRES") or "postgres://postgres@127.0.0.1:5432/postgres"
-BENCHMARKS = ["latency", "http_ingest", "ingest", "queries", "timers", "deliveries", "search", "text_model"]
+BENCHMARKS = ["latency", "http_ingest", "ingest", "queries", "timers", "deliveries", "search", "text_model", "profiles"]
 
 
 def machine() -> str:
