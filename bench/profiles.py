@@ -10,7 +10,9 @@ what is measured is closeloop's own work per request, not the server's):
   one response in three unhappy: an alert, a case, an email planned);
 - batches: `POST /api/v1/responses/batch` of 100 such responses;
 - the realistic import: `closeloop ingest` of the demo's rows as if all were recent (bench/ingest.py's
-  realistic file).
+  realistic file);
+- the worker's send of an email (the email channel: MIME build and one SMTP conversation kept open) for
+  the alert emails the posts planned, into a local SMTP server in a process of its own.
 
 For each: the CPU milliseconds per response without the profiler, the queries per request (quiet and
 unhappy single posts), then one profiled run grouped by closeloop module (cumulative and own time) and the
@@ -24,7 +26,10 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import ingest as import_bench
-from latency import CONFIG
+from latency import CONFIG, free_port
 
 MODULES = 12
 BATCH = 100
@@ -132,6 +137,54 @@ def http_sections(posts: int, batches: int) -> list[str]:
     return lines
 
 
+def wait_for_port(port: int) -> None:
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"the SMTP server did not start on port {port}")
+
+
+def send_section() -> list[str]:
+    """The worker's send of each email the posts planned (bench/deliveries.py measures the whole drain)."""
+    from closeloop.notify.channels.email import EmailChannel
+    from closeloop.notify.models import Delivery
+
+    deliveries = list(Delivery.objects.filter(channel="email").order_by("id")[:1000])
+    channel = EmailChannel()
+
+    def send() -> None:
+        for delivery in deliveries:
+            channel.send(delivery)
+
+    send()  # the conversation opened, the code warm
+    cpu = cpu_ms_per(len(deliveries), send)
+    stats, seconds = profiled(send)
+    channel.close()
+    ranked = sorted(stats.stats.items(), key=lambda entry: -entry[1][3])  # type: ignore[attr-defined]
+    lines = [
+        f"#### The worker's send of an email: {cpu:.2f} ms of CPU a message ({len(deliveries)} alert emails,"
+        f" without the profiler); {seconds:.1f} s under it",
+        "",
+        "| call | cumulative | share |",
+        "|---|---|---|",
+    ]
+    wanted = {
+        "build_message": "closeloop: building the message (Django's EmailMultiAlternatives)",
+        "message": "Django: the MIME tree (headers encoded and folded)",
+        "as_bytes": "email: flattening the MIME tree to bytes",
+        "sendmail": "smtplib: MAIL, RCPT, DATA and the reply of each",
+    }
+    shown = set()
+    for (filename, _line, name), (_cc, _nc, _tt, cumulative, _callers) in ranked:
+        label = wanted.get(name)
+        if label and label not in shown and ("closeloop" in filename or "django" in filename or "python3" in filename):
+            shown.add(label)
+            lines.append(f"| {label} | {cumulative:.2f} s | {cumulative / seconds:.0%} |")
+    return [*lines, ""]
+
+
 def import_section(home: Path, rows: int) -> list[str]:
     from closeloop.config.apply import apply_config
     from closeloop.demo.generate import organization_yaml
@@ -152,14 +205,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="closeloop-bench-profiles-") as folder:
         home = Path(folder)
+        # The SMTP server in a process of its own, so that its CPU is not counted as the sender's.
+        port = free_port()
+        smtp = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
+        )
+        wait_for_port(port)
+        os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
         import_bench.setup_django(home)
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
         lines = [
-            "## Where ingest spends its time (profiles)",
+            "## Where ingest and sending spend their time (profiles)",
             "",
-            "`bench/profiles.py`: what bounds the import and HTTP rows against their ceilings, in one process on"
+            "`bench/profiles.py`: what bounds the import, HTTP and worker rows against their ceilings, in one process on"
             " SQLite. The profiler slows Python calls more than SQLite's work, so its shares lean towards Python."
             " Cumulative: from each call into a module from outside it until it returns; own: in the module's"
             " own lines; a module entered again from inside itself by way of another (the middleware chain)"
@@ -169,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         imported = import_section(home, args.rows)
         # The HTTP workload has a configuration of its own (bench/latency.py's): start it from empty tables.
         call_command("flush", interactive=False, verbosity=0)
-        lines += http_sections(args.posts, args.batches) + imported
+        lines += http_sections(args.posts, args.batches) + send_section() + imported
+        smtp.terminate()
+        smtp.wait(10)
     print("\n".join(lines).rstrip())
     return 0
 
