@@ -33,6 +33,7 @@ def response_context(response: Response) -> dict[str, object]:
     lines = answer_lines(response)
     organization = current_organization()
     heard = {each.voice: each for each in heard_in(response)}
+    audio = _audio_source(response)  # looks for an uploaded file: once a page
     return {
         # What the text model heard, each voice where its words are shown.
         "heard_customer": heard.get(CUSTOMER),
@@ -43,9 +44,9 @@ def response_context(response: Response) -> dict[str, object]:
         "score": overall_score(response),
         "contact": contact_of(response),
         "ticket_url": organization.ticket_link(response.ticket),
-        "audio_url": _audio_source(response),
-        "audio_text": _audio_text(response),
-        "media_sources": _media_sources(response),
+        "audio_url": audio,
+        "audio_text": _audio_text(response, audio),
+        "media_sources": _media_sources(audio),
     }
 
 
@@ -59,16 +60,17 @@ def _audio_source(response: Response) -> str:
     return web_link(response.audio_url) if response.audio_url_allowed else ""
 
 
-def _media_sources(response: Response) -> list[str]:
-    """The origin of a recording hosted elsewhere, for the page's Content-Security-Policy: the page's
-    `media-src` names that one host, so the player works and no other site's media can load."""
-    source = _audio_source(response)
+def _media_sources(source: str) -> list[str]:
+    """The origin of a recording hosted elsewhere (`source`, from `_audio_source`), for the page's
+    Content-Security-Policy: the page's `media-src` names that one host, so the player works and no other
+    site's media can load."""
     origin = origin_of(source) if source.startswith("https://") else ""
     return [origin] if origin else []
 
 
-def _audio_text(response: Response) -> str:
-    """A recording address that is not on its source's allow-list: the page shows it as words, not a link."""
-    if not response.contact_ok or _audio_source(response) or not response.audio_url:
+def _audio_text(response: Response, source: str) -> str:
+    """A recording address that is not on its source's allow-list (`source`, from `_audio_source`, is
+    empty): the page shows it as words, not a link."""
+    if not response.contact_ok or source or not response.audio_url:
         return ""
     return response.audio_url
