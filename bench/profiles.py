@@ -220,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             "## Where ingest and sending spend their time (profiles)",
             "",
             "`bench/profiles.py`: what bounds the import, HTTP and worker rows against their ceilings, in one"
-            " process on SQLite. The profiler slows Python calls more than SQLite's work, so its shares lean towards Python."
+            " process on SQLite. The profiler slows Python calls more than SQLite's work, so its shares lean"
+            " towards Python."
             " Cumulative: from each call into a module from outside it until it returns; own: in the module's"
             " own lines; a module entered again from inside itself by way of another (the middleware chain)"
             " would count its time twice and is left out. What would move each figure: docs/performance.md.",
