@@ -110,3 +110,18 @@ def test_an_earlier_case_the_viewer_may_not_open_is_named_without_a_link(acme: N
     page = login_as("erin").get(f"/cases/{second.pk}").content.decode()
     assert "an earlier case of this customer that you cannot open" in page
     assert f'href="/cases/{first.pk}"' not in page
+
+
+def test_a_member_without_a_role_hears_the_cases_recording_and_an_outsider_gets_nothing_of_it(db: None) -> None:
+    """The page's media-src names the recording's host for whoever the case names; a person it does not
+    name gets the 404 of a missing case, whose policy names no host."""
+    apply_acme(outsiders)
+    response = ingest(at=timezone.now() - timedelta(hours=1), audio_url="https://recordings.example.com/3.mp3")
+    case = Case.objects.get(response=response)
+    page = login_as("mia").get(f"/cases/{case.pk}")
+    assert page.status_code == 200
+    assert b'src="https://recordings.example.com/3.mp3"' in page.content
+    assert "media-src 'self' https://recordings.example.com" in page["Content-Security-Policy"]
+    hidden = login_as("quinn").get(f"/cases/{case.pk}")
+    assert hidden.status_code == 404
+    assert "recordings.example.com" not in hidden["Content-Security-Policy"] + hidden.content.decode()
